@@ -1,0 +1,37 @@
+# Two-command quick start: `make demo`, `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+REPLAY_VENV := .venv-replay
+BIN := $(VENV)/bin
+SCALE ?= 300
+
+.PHONY: install replay-env demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# pywb pins brotlipy, which breaks Scrapy's brotli: replay tooling lives in its own venv.
+replay-env: $(REPLAY_VENV)/.installed
+
+$(REPLAY_VENV)/.installed: requirements-replay.txt
+	test -x $(REPLAY_VENV)/bin/python || $(PYTHON) -m venv $(REPLAY_VENV)
+	$(REPLAY_VENV)/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(REPLAY_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-replay.txt
+	touch $@
+
+demo: install
+	$(BIN)/python scripts/demo.py --articles $(SCALE) --archive-dir data
+
+test: install replay-env
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf data build *.egg-info
