@@ -1,0 +1,461 @@
+"""Gzip-per-record WARC file writing, rotation, background writing and crash recovery."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import logging
+import os
+import threading
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from archive.records import (
+    Exchange,
+    WarcRecord,
+    exchange_records,
+    new_record_id,
+    warcinfo_record,
+)
+
+log = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".open"
+WARC_SUFFIX = ".warc.gz"
+
+
+class ArchiveWriteError(OSError):
+    """A group of records could not be written; the file still ends at a complete record."""
+
+    def __init__(self, path: Path, cause: BaseException, *, file_intact: bool = True) -> None:
+        self.path = path
+        self.cause = cause
+        self.file_intact = file_intact
+        state = "file truncated back to last complete record" if file_intact else (
+            "file could not be repaired and was abandoned; run recover_open_files")
+        errno = getattr(cause, "errno", None)
+        super().__init__(errno, f"failed to write WARC records to {path}: {cause!r} ({state})")
+
+    def __str__(self) -> str:
+        return self.args[1] if len(self.args) > 1 else super().__str__()
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    filename: str  # final file name (no directory, no ".open"), as it appears in CDXJ
+    offset: int
+    length: int
+    record_id: str
+    warc_type: str
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def gzip_member(data: bytes) -> bytes:
+    """One self-contained gzip member with mtime 0, so identical records compress identically."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return comp.compress(data) + comp.flush()
+
+
+def file_timestamp(date: datetime) -> str:
+    """YYYYMMDDHHMMSSfff in UTC, as used in WARC file names."""
+    if date.tzinfo is None or date.utcoffset() is None:
+        raise ValueError(f"clock must return timezone-aware datetimes, got {date!r}")
+    date = date.astimezone(UTC)
+    return date.strftime("%Y%m%d%H%M%S") + f"{date.microsecond // 1000:03d}"
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable; best effort on platforms without directory fds."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_all(fh: BinaryIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = fh.write(view)
+        if n is None:  # non-blocking raw stream; should not happen for regular files
+            raise BlockingIOError("write would block")
+        view = view[n:]
+
+
+class WarcFileWriter:
+    """Synchronous writer owning one open WARC file at a time.
+
+    Not meant to be shared between threads without external ordering; wrap it in
+    BackgroundWarcWriter to keep the crawler's event loop free. A lock still guards
+    against accidental concurrent use corrupting the file.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        prefix: str,
+        host: str,
+        max_size: int,
+        warcinfo_fields: dict[str, str],
+        clock: Callable[[], datetime] = utc_now,
+        record_id: Callable[[], str] = new_record_id,
+        serial_start: int = 1,
+        fsync_each_write: bool = False,
+    ) -> None:
+        for label, value in (("prefix", prefix), ("host", host)):
+            if not value or "/" in value or os.sep in value:
+                raise ValueError(f"invalid {label} for WARC file names: {value!r}")
+        if max_size <= 0:
+            raise ValueError("max_size must be positive")
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.host = host
+        self.max_size = max_size
+        self.warcinfo_fields = dict(warcinfo_fields)
+        self.clock = clock
+        self.record_id = record_id
+        self.fsync_each_write = fsync_each_write
+        self.next_serial = serial_start
+        self.bytes_written = 0
+        self.records_written = 0
+        self.files: list[Path] = []
+        self._fh: BinaryIO | None = None
+        self._name: str | None = None
+        self._size = 0
+        self._groups_in_file = 0
+        self._closed = False
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def current_path(self) -> Path | None:
+        """Path of the file being written (with the .open suffix), if any."""
+        if self._name is None:
+            return None
+        return self.directory / (self._name + OPEN_SUFFIX)
+
+    @property
+    def current_size(self) -> int:
+        return self._size
+
+    # ---------------------------------------------------------------- file handling
+    @staticmethod
+    def _open_stream(path: Path) -> BinaryIO:
+        # Unbuffered: every write reaches the OS immediately, so a failure is detected at the
+        # group that caused it and truncation only has to undo that group.
+        # "x" mode: never clobber an existing capture.
+        return open(path, "xb", buffering=0)  # noqa: SIM115 - owned by the writer
+
+    def _open_next(self) -> None:
+        now = self.clock()
+        serial = self.next_serial
+        name = f"{self.prefix}-{file_timestamp(now)}-{serial:05d}-{self.host}{WARC_SUFFIX}"
+        path = self.directory / (name + OPEN_SUFFIX)
+        if (self.directory / name).exists():
+            raise FileExistsError(f"WARC file already exists: {self.directory / name}")
+        self._fh = self._open_stream(path)
+        self.next_serial = serial + 1
+        self._name = name
+        self._size = 0
+        self._groups_in_file = 0
+        info = warcinfo_record(
+            filename=name, date=now, record_id=self.record_id(), fields=self.warcinfo_fields
+        )
+        try:
+            self._append([info])
+        except ArchiveWriteError:
+            self._abandon(delete=True)
+            raise
+
+    def _finish_file(self) -> None:
+        fh, name = self._fh, self._name
+        if fh is None or name is None:
+            return
+        open_path = self.directory / (name + OPEN_SUFFIX)
+        final = self.directory / name
+        try:
+            fh.flush()
+            os.fsync(fh.fileno())
+        finally:
+            fh.close()
+            self._fh = None
+            self._name = None
+        os.replace(open_path, final)
+        _fsync_dir(self.directory)
+        self.files.append(final)
+
+    def _abandon(self, *, delete: bool) -> None:
+        """Drop the current file after an unrepairable error; recovery can salvage it."""
+        fh, path = self._fh, self.current_path
+        self._fh = None
+        self._name = None
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                fh.close()
+        if delete and path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def _append(self, records: Sequence[WarcRecord]) -> list[RecordLocation]:
+        """Write one group contiguously; on failure cut the file back to where it was."""
+        assert self._fh is not None and self._name is not None
+        start = self._size
+        members: list[bytes] = []
+        locations: list[RecordLocation] = []
+        offset = start
+        for record in records:
+            member = gzip_member(record.to_bytes())
+            members.append(member)
+            locations.append(
+                RecordLocation(self._name, offset, len(member), record.record_id,
+                               record.warc_type)
+            )
+            offset += len(member)
+        data = b"".join(members)
+        path = self.current_path
+        assert path is not None
+        try:
+            _write_all(self._fh, data)
+            self._fh.flush()
+            if self.fsync_each_write:
+                os.fsync(self._fh.fileno())
+        except Exception as exc:
+            try:
+                self._fh.truncate(start)
+                self._fh.seek(start)
+            except Exception as trunc_exc:
+                log.error("cannot truncate %s after failed write: %r", path, trunc_exc)
+                self._abandon(delete=False)
+                raise ArchiveWriteError(path, exc, file_intact=False) from exc
+            raise ArchiveWriteError(path, exc) from exc
+        self._size = offset
+        self.bytes_written += len(data)
+        self.records_written += len(records)
+        return locations
+
+    # ---------------------------------------------------------------- public API
+    def write(self, records: Sequence[WarcRecord]) -> list[RecordLocation]:
+        """Write records as one unit that is never split across files."""
+        records = list(records)
+        if not records:
+            return []
+        with self._lock:
+            if self._closed:
+                raise ValueError("writer is closed")
+            if self._fh is not None and self._groups_in_file and self._size >= self.max_size:
+                self._finish_file()
+            if self._fh is None:
+                self._open_next()
+            locations = self._append(records)
+            self._groups_in_file += 1
+            return locations
+
+    def write_exchange(self, exchange: Exchange) -> list[RecordLocation]:
+        """Build the response/request pair with this writer's id factory and write it."""
+        response, request = exchange_records(
+            exchange, response_id=self.record_id(), request_id=self.record_id()
+        )
+        return self.write([response, request])
+
+    def rotate(self) -> None:
+        """Finish the current file now; the next write opens a new one."""
+        with self._lock:
+            self._finish_file()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._finish_file()
+
+    def __enter__(self) -> WarcFileWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class BackgroundWarcWriter:
+    """Runs a WarcFileWriter on one dedicated thread so the event loop never blocks on disk.
+
+    A single worker keeps submission order equal to file order, which is what makes
+    request/response pairs and rotation deterministic.
+    """
+
+    def __init__(self, writer: WarcFileWriter) -> None:
+        self.writer = writer
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="warc-writer"
+        )
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def submit(
+        self, records: Sequence[WarcRecord]
+    ) -> concurrent.futures.Future[list[RecordLocation]]:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("BackgroundWarcWriter is closed")
+            return self._executor.submit(self.writer.write, list(records))
+
+    def submit_exchange(
+        self, exchange: Exchange
+    ) -> concurrent.futures.Future[list[RecordLocation]]:
+        """Digesting and serialising also happen off the event loop."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("BackgroundWarcWriter is closed")
+            return self._executor.submit(self.writer.write_exchange, exchange)
+
+    def close(self) -> None:
+        """Drain queued writes, close (rename) the file and join the worker thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            future = self._executor.submit(self.writer.close)
+        self._executor.shutdown(wait=True)
+        future.result()
+
+    def __enter__(self) -> BackgroundWarcWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+@dataclass(frozen=True)
+class GzipMember:
+    offset: int
+    length: int
+    data: bytes | None  # decompressed content; None when the member is broken/incomplete
+
+
+def iter_gzip_members(fh: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[GzipMember]:
+    """Walk a multi-member gzip stream, reporting exact member boundaries.
+
+    Stops (yielding a member with data=None) at the first member that is truncated or not
+    gzip at all, since nothing after a broken member can be trusted.
+    """
+    offset = 0
+    pending = b""
+    eof = False
+    while True:
+        if not pending and not eof:
+            pending = fh.read(chunk_size)
+            eof = not pending
+        if not pending:
+            return
+        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out: list[bytes] = []
+        consumed = 0
+        try:
+            while True:
+                out.append(decomp.decompress(pending))
+                if decomp.eof:
+                    consumed += len(pending) - len(decomp.unused_data)
+                    pending = decomp.unused_data
+                    break
+                consumed += len(pending)
+                pending = fh.read(chunk_size)
+                if not pending:
+                    eof = True
+                    yield GzipMember(offset, consumed, None)
+                    return
+        except zlib.error:
+            yield GzipMember(offset, consumed, None)
+            return
+        yield GzipMember(offset, consumed, b"".join(out))
+        offset += consumed
+
+
+def parse_warc_record_bytes(data: bytes) -> tuple[str, dict[str, str]] | None:
+    """(WARC-Type, headers) if `data` is exactly one complete WARC record, else None."""
+    if not data.startswith(b"WARC/"):
+        return None
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    try:
+        lines = data[:end].decode("utf-8").split("\r\n")
+    except UnicodeDecodeError:
+        return None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep:
+            return None
+        headers[name.strip().lower()] = value.strip()
+    try:
+        length = int(headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+    block_end = end + 4 + length
+    if len(data) != block_end + 4 or data[block_end:] != b"\r\n\r\n":
+        return None
+    return headers.get("warc-type", ""), headers
+
+
+def final_name(open_path: Path) -> Path:
+    return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+
+
+def recover_open_file(path: Path) -> Path | None:
+    """Repair one `.open` file; returns the final path, or None if nothing was worth keeping."""
+    good_end = 0
+    first_type: str | None = None
+    with open(path, "rb") as fh:
+        for member in iter_gzip_members(fh):
+            parsed = parse_warc_record_bytes(member.data) if member.data is not None else None
+            if parsed is None:
+                break
+            if first_type is None:
+                first_type = parsed[0]
+            good_end = member.offset + member.length
+    if good_end == 0 or first_type != "warcinfo":
+        log.warning("deleting unrecoverable WARC file %s", path)
+        path.unlink()
+        return None
+    target = final_name(path)
+    if target.exists():
+        raise FileExistsError(f"cannot recover {path}: {target} already exists")
+    with open(path, "r+b") as fh:
+        if os.fstat(fh.fileno()).st_size != good_end:
+            log.warning("truncating %s to %d bytes", path, good_end)
+            fh.truncate(good_end)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(path, target)
+    return target
+
+
+def recover_open_files(directory: Path) -> list[Path]:
+    """Salvage files left `.open` by a killed process. Must not run while a writer is active
+    on the same directory, since its current file is `.open` too."""
+    directory = Path(directory)
+    recovered: list[Path] = []
+    for path in sorted(directory.glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+        result = recover_open_file(path)
+        if result is not None:
+            recovered.append(result)
+    if recovered:
+        _fsync_dir(directory)
+    return recovered
