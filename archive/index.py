@@ -1,0 +1,56 @@
+"""CDXJ index generation for pywb collections (collections/<c>/indexes/index.cdxj)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+
+from archive.writer import OPEN_SUFFIX
+
+
+def write_cdxj_index(
+    warc_paths: Iterable[Path], out_path: Path, *, dir_root: Path | None = None
+) -> int:
+    """Index finished WARC files into one sorted CDXJ file, replacing out_path atomically.
+
+    Atomic replacement matters because pywb may be reading the index while we rebuild it.
+    `filename` in each line is the WARC's base name (or its path relative to dir_root), which
+    is how pywb resolves it against the collection's archive directory. POST bodies are
+    appended to the url key the same way pywb's own indexer does (post_append).
+    """
+    paths = [Path(p) for p in warc_paths]
+    for path in paths:
+        if path.name.endswith(OPEN_SUFFIX):
+            raise ValueError(f"refusing to index a file still being written: {path}")
+        if not path.is_file():
+            raise FileNotFoundError(path)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=out_path.name + ".", suffix=".tmp", dir=out_path.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if paths:
+            indexer = CDXJIndexer(
+                output=str(tmp),
+                inputs=[str(p) for p in paths],
+                sort=True,
+                post_append=True,
+                dir_root=str(dir_root) if dir_root is not None else None,
+            )
+            indexer.process_all()
+        with open(tmp, "rb") as fh:
+            count = sum(1 for line in fh if line.strip())
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
