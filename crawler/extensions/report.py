@@ -1,0 +1,119 @@
+"""Finish a run: close what components registered, rebuild the index, write the report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from time import monotonic
+from typing import Any
+
+from scrapy import signals
+from twisted.internet.threads import deferToThread
+
+from archive.index import write_cdxj_index
+from crawler.run import RunContext, run_context
+
+logger = logging.getLogger(__name__)
+
+
+def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[str, Any]:
+    """What the run did, from its stats: small, stable keys a scheduler can read."""
+    by_status = {
+        key.rsplit("/", 1)[1]: value
+        for key, value in sorted(stats.items())
+        if key.startswith("downloader/response_status_count/")
+    }
+    errors = {
+        key.removeprefix("downloader/exception_type_count/"): value
+        for key, value in sorted(stats.items())
+        if key.startswith("downloader/exception_type_count/")
+    }
+    return {
+        "run_id": ctx.run_id,
+        "archive_dir": str(ctx.layout.root),
+        "started": ctx.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_seconds": round(monotonic() - ctx.started_monotonic, 3),
+        "finish_reason": reason,
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": stats.get("downloader/response_count", 0),
+        "responses_by_status": by_status,
+        "articles": stats.get("items/exported/articles", 0),
+        "sections": stats.get("items/exported/sections", 0),
+        "warc": {
+            "records": {
+                key.removeprefix("warc/records/"): value
+                for key, value in sorted(stats.items())
+                if key.startswith("warc/records/")
+            },
+            "bytes": stats.get("warc/bytes", 0),
+            "files": stats.get("warc/files", 0),
+            "skipped": {
+                key.removeprefix("warc/skipped/"): value
+                for key, value in sorted(stats.items())
+                if key.startswith("warc/skipped/")
+            },
+        },
+        "errors": {
+            "downloader": errors,
+            "log_errors": stats.get("log_count/ERROR", 0),
+            "spider_exceptions": stats.get("spider_exceptions/count", 0)
+            + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/") and k != "spider_exceptions/count"),
+        },
+        "index_lines": ctx.summary.get("index_lines"),
+        "stats": {k: _plain(v) for k, v in sorted(stats.items())},
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class RunReport:
+    def __init__(self, ctx: RunContext, stats: Any) -> None:
+        self.ctx = ctx
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RunReport:
+        ext = cls(run_context(crawler), crawler.stats)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, reason: str) -> Any:
+        return deferToThread(self.finish, reason)
+
+    def finish(self, reason: str) -> Path:
+        for name, finalizer in self.ctx.finalizers:
+            try:
+                finalizer()
+            except Exception:
+                logger.exception("Closing %s failed", name)
+                self.stats.inc_value("run/finalizer_errors")
+        warc_dir = self.ctx.layout.warc_dir
+        if warc_dir.is_dir():
+            warcs = sorted(warc_dir.glob("*.warc.gz"))
+            self.ctx.summary["index_lines"] = write_cdxj_index(warcs, self.ctx.layout.index_path)
+        report = build_report(self.ctx, self.stats.get_stats(), reason)
+        path = self.ctx.layout.report_path(self.ctx.run_id)
+        write_json_atomic(path, report)
+        logger.info("Run %s finished (%s); report: %s", self.ctx.run_id, reason, path)
+        return path

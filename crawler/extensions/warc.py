@@ -1,0 +1,239 @@
+"""Capture every HTTP exchange into WARC/1.1 at ``response_downloaded``.
+
+That signal fires before any downloader middleware sees the response, so the body is still
+content-encoded, redirects and errors are still themselves, and robots.txt is there too.
+The records are built here (cheap) and written by one background thread (file I/O never runs
+on the event loop); the Future of their locations rides on ``request.meta`` so an item can
+point at its page's record.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive.records import Exchange, HttpRequestData, HttpResponseData, exchange_records
+from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
+from crawler.downloader import FETCH_BEGAN, REASON
+from crawler.run import run_context
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+WARC_LOCATION = "warc_location"
+# Request headers that are credentials, not part of what the site saw of the crawler.
+_PRIVATE_REQUEST_HEADERS = {b"proxy-authorization"}
+
+# A capture filter returns a reason to keep the exchange out of warc/, or None to archive it.
+CaptureFilter = Callable[["Request", "Response"], str | None]
+
+
+@dataclass(frozen=True)
+class WarcConfig:
+    """Every WARC_* setting, validated in one place."""
+
+    archive_dir: Path
+    prefix: str
+    max_size: int
+    operator: str
+    robots_policy: str
+    software: str
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> WarcConfig:
+        max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
+        if max_size < 64 * 1024:
+            raise ValueError(f"WARC_MAX_SIZE must be at least 64 KiB, got {max_size}")
+        prefix = settings.get("WARC_PREFIX", "sznews")
+        if not prefix or any(c in prefix for c in "/\\\0 ") or prefix.startswith("."):
+            raise ValueError(f"WARC_PREFIX must be a plain file-name part, got {prefix!r}")
+        obey = settings.getbool("ROBOTSTXT_OBEY")
+        return cls(
+            archive_dir=Path(settings.get("ARCHIVE_DIR") or "data"),
+            prefix=prefix,
+            max_size=max_size,
+            operator=settings.get("WARC_OPERATOR", "") or "",
+            robots_policy="obey" if obey else "ignore",
+            software=f"sznews-archive/0.1.0 (Scrapy/{scrapy.__version__})",
+        )
+
+
+def exchange_from(request: Request, response: Response) -> Exchange:
+    """The exchange as it went over the wire, as far as Scrapy lets us see it."""
+    began = request.meta.get(FETCH_BEGAN)
+    if began is None:
+        latency = request.meta.get("download_latency") or 0.0
+        began = datetime.now(UTC) - timedelta(seconds=latency)
+    parts = urlsplit(request.url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    req_headers: list[tuple[bytes, bytes]] = [(b"Host", parts.netloc.encode("idna"))]
+    for name, values in request.headers.items():
+        if name.lower() in _PRIVATE_REQUEST_HEADERS or name.lower() == b"host":
+            continue
+        req_headers.extend((name, v) for v in values)
+    resp_headers: list[tuple[bytes, bytes]] = []
+    for name, values in response.headers.items():
+        resp_headers.extend((name, v) for v in values)
+    reason = request.meta.get(REASON)
+    if reason is None:
+        try:
+            reason = HTTPStatus(response.status).phrase.encode("ascii")
+        except ValueError:
+            reason = b""
+    protocol = response.protocol or "HTTP/1.1"
+    return Exchange(
+        url=request.url,
+        date=began,
+        ip_address=str(response.ip_address) if response.ip_address else None,
+        request=HttpRequestData(
+            method=request.method,
+            target=target,
+            protocol=protocol,
+            headers=req_headers,
+            body=request.body or b"",
+        ),
+        response=HttpResponseData(
+            protocol=protocol,
+            status=response.status,
+            reason=reason,
+            headers=resp_headers,
+            body=response.body,
+        ),
+    )
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+class WarcCapture:
+    def __init__(
+        self,
+        config: WarcConfig,
+        stats: Any,
+        host: str,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        record_id: Callable[[], str] = new_record_id,
+    ) -> None:
+        self.config = config
+        self.stats = stats
+        self.host = host
+        self.clock = clock
+        self.record_id = record_id
+        self.filters: list[CaptureFilter] = []
+        self.writer: BackgroundWarcWriter | None = None
+        self._file_writer: WarcFileWriter | None = None
+        self._failed: BaseException | None = None
+        self._crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is off: no WARC files are written")
+        try:
+            config = WarcConfig.from_settings(crawler.settings)
+        except ValueError as exc:
+            raise NotConfigured(f"WARC capture misconfigured: {exc}") from exc
+        ext = cls(config, crawler.stats, socket.gethostname())
+        ext._crawler = crawler
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        run_context(crawler).on_close("warc", ext.close)
+        return ext
+
+    def warcinfo_fields(self) -> dict[str, str]:
+        return {
+            "software": self.config.software,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+            "warc-format/warc-1.1/",
+            "robots": self.config.robots_policy,
+            "operator": self.config.operator,
+            "hostname": self.host,
+            "isPartOf": self.run_id,
+        }
+
+    @property
+    def run_id(self) -> str:
+        return run_context(self._crawler).run_id if self._crawler else "standalone"
+
+    def open(self, warc_dir: Path) -> None:
+        warc_dir.mkdir(parents=True, exist_ok=True)
+        for path in recover_open_files(warc_dir):
+            logger.warning("Recovered an unfinished WARC from an earlier run: %s", path)
+            self.stats.inc_value("warc/files/recovered")
+        self._file_writer = WarcFileWriter(
+            warc_dir,
+            prefix=self.config.prefix,
+            host=self.host,
+            max_size=self.config.max_size,
+            warcinfo_fields=self.warcinfo_fields(),
+            clock=self.clock,
+            record_id=self.record_id,
+        )
+        self.writer = BackgroundWarcWriter(self._file_writer)
+
+    def spider_opened(self) -> None:
+        self.open(self.config.archive_dir / "warc")
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        if self.writer is None:
+            return
+        for capture_filter in self.filters:
+            reason = capture_filter(request, response)
+            if reason:
+                self.stats.inc_value(f"warc/skipped/{reason}")
+                return
+        if "dataloss" in (response.flags or []) or "partial" in (response.flags or []):
+            self.stats.inc_value("warc/skipped/incomplete")
+            return
+        exchange = exchange_from(request, response)
+        resp_rec, req_rec = exchange_records(
+            exchange, response_id=self.record_id(), request_id=self.record_id()
+        )
+        future = self.writer.submit([resp_rec, req_rec])
+        future.add_done_callback(self._check_write)
+        request.meta[WARC_LOCATION] = future
+        self.stats.inc_value("warc/records/response")
+        self.stats.inc_value("warc/records/request")
+
+    def _check_write(self, future: Any) -> None:
+        """Runs on the writer thread: a failed write (disk full) stops the crawl once."""
+        exc = future.exception()
+        if exc is None or self._failed is not None:
+            return
+        self._failed = exc
+        logger.error("WARC writing failed, stopping the crawl: %s", exc)
+        if self._crawler is not None and self._crawler.engine is not None:
+            from twisted.internet import reactor
+
+            reactor.callFromThread(self._crawler.engine.close_spider_async, reason="warc_error")
+
+    def close(self) -> None:
+        """Finalizer: drain the queue, close and rename the open file."""
+        if self.writer is None:
+            return
+        self.writer.close()
+        fw = self._file_writer
+        if fw is not None:
+            self.stats.set_value("warc/bytes", fw.bytes_written)
+            self.stats.set_value("warc/files", len(fw.files))
+        self.writer = None

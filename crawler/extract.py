@@ -1,0 +1,442 @@
+"""Extraction as pure functions: bytes and URL in, plain data out.
+
+Nothing here touches Scrapy, so the same code serves the live crawl, `scrapy parse`, offline
+re-extraction from WARCs and the unit tests on the sample pages. Every function tolerates a
+page that differs a little from the samples: what cannot be found is ``None`` plus a line in
+``problems``, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml.etree import ParserError
+from w3lib.encoding import html_to_unicode
+
+from crawler.profile import ArticleTemplate, PageKind, SiteProfile
+
+# The HTML parser loads no DTD and resolves no external entity; never touch the network,
+# keep going on broken markup.
+_PARSER = lxml.html.HTMLParser(
+    no_network=True, recover=True, remove_comments=True, remove_pis=True, huge_tree=False
+)
+_INDENT = "\u3000\u00a0 \t\r\n"
+_DATE_RE = re.compile(
+    r"(?P<y>\d{4})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+)
+_LABEL_RE = re.compile(r"(来源|作者|编辑|责任编辑)\s*[:：]")
+_PAGE_COUNT_RE = re.compile(r"共\s*(\d+)\s*页")
+_CSS_URL_RE = re.compile(rb"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""", re.I)
+_CSS_IMPORT_RE = re.compile(rb"""@import\s+['"]([^'"]+)['"]""", re.I)
+
+
+@dataclass
+class Link:
+    url: str
+    text: str
+
+
+@dataclass
+class ParsedPage:
+    """A decoded, parsed HTML page; parse once, extract many times."""
+
+    url: str
+    encoding: str
+    tree: lxml.html.HtmlElement | None
+    problems: list[str] = field(default_factory=list)
+
+    def xpath(self, query: str) -> list:
+        if self.tree is None:
+            return []
+        return self.tree.xpath(query)
+
+
+@dataclass
+class ArticlePage:
+    """What one page of an article holds."""
+
+    url: str
+    template: str | None
+    title: str | None
+    source: str | None
+    author: str | None
+    editor: str | None
+    published: str | None
+    breadcrumb: list[str]
+    paragraphs: list[str]
+    images: list[dict[str, str | None]]
+    page_urls: list[str]
+    related: list[dict[str, str]]
+    problems: list[str]
+
+
+@dataclass
+class SectionPage:
+    url: str
+    name: str | None
+    breadcrumb: list[str]
+    kind: str
+    parent: str | None
+    list_pages: int
+    problems: list[str]
+
+
+def parse_html(body: bytes, url: str, content_type: str | None = None) -> ParsedPage:
+    """Decode the way browsers do (BOM, then HTTP charset, then meta; gb2312 means GB18030)."""
+    encoding, text = html_to_unicode(content_type, body)
+    if not text.strip():
+        return ParsedPage(url, encoding, None, ["empty document"])
+    try:
+        tree = lxml.html.document_fromstring(text, parser=_PARSER, base_url=url)
+    except (ParserError, ValueError) as exc:
+        return ParsedPage(url, encoding, None, [f"unparseable HTML: {exc}"])
+    return ParsedPage(url, encoding, tree)
+
+
+def clean_text(text: str | None) -> str:
+    return (text or "").strip(_INDENT)
+
+
+def _text(el: lxml.html.HtmlElement) -> str:
+    return clean_text(el.text_content())
+
+
+def _first_text(page: ParsedPage, query: str) -> str | None:
+    for el in page.xpath(query):
+        value = _text(el)
+        if value:
+            return value
+    return None
+
+
+def _strip_label(value: str | None, label: str) -> str | None:
+    if value is None:
+        return None
+    value = re.sub(rf"^[\[【(（]?\s*{label}\s*[:：]?", "", value).strip(_INDENT + "]】)）")
+    return value or None
+
+
+def parse_published(text: str | None) -> str | None:
+    """``2008年07月24日14:34:53`` and its variants as ISO 8601 in the site's time zone."""
+    if not text:
+        return None
+    m = _DATE_RE.search(text)
+    if not m:
+        return None
+    y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+    hh, mm, ss = int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0)
+    return f"{y:04d}-{mo:02d}-{d:02d}T{hh:02d}:{mm:02d}:{ss:02d}+08:00"
+
+
+def parse_meta_line(text: str) -> tuple[str | None, str | None, str | None]:
+    """Split ``来源: X  作者: Y   2008年07月24日14:34:53`` into (source, author, published).
+
+    Labels, not spacing, delimit the parts: authors carry single spaces inside
+    (``文字 胡吉 闾高桥``) and any part may be empty or missing.
+    """
+    text = text.replace("\u00a0", " ").replace("\u3000", " ")
+    published = parse_published(text)
+    date_m = _DATE_RE.search(text)
+    rest = text[: date_m.start()] + text[date_m.end() :] if date_m else text
+    values: dict[str, str | None] = {}
+    labels = list(_LABEL_RE.finditer(rest))
+    for i, label in enumerate(labels):
+        end = labels[i + 1].start() if i + 1 < len(labels) else len(rest)
+        values[label.group(1)] = rest[label.end() : end].strip() or None
+    return values.get("来源"), values.get("作者"), published
+
+
+def _template(page: ParsedPage, profile: SiteProfile) -> ArticleTemplate | None:
+    for template in profile.templates:
+        if page.xpath(template.marker):
+            return template
+    return None
+
+
+def _absolute(page: ParsedPage, href: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("javascript:", "mailto:", "#")):
+        return None
+    return urljoin(page.url, href).split("#", 1)[0]
+
+
+_BLOCKS = {"p", "div", "table", "tr", "td", "ul", "ol", "li", "h1", "h2", "h3", "h4", "center"}
+
+
+def _paragraph_elements(body: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The innermost block elements of the body, in document order (``p`` in the samples)."""
+    found = []
+    for el in body.iterdescendants():
+        if not isinstance(el.tag, str) or el.tag not in _BLOCKS:
+            continue
+        if "pages" in (el.get("class") or "").split():
+            continue
+        if any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el.iterdescendants()):
+            continue
+        if any("pages" in (a.get("class") or "").split() for a in el.iterancestors()):
+            continue
+        found.append(el)
+    return found
+
+
+def _lines(el: lxml.html.HtmlElement) -> list[str]:
+    """Text of a paragraph; ``<br>`` splits it into lines."""
+    return [line for line in (clean_text(s) for s in "".join(_walk_text(el)).split("\n")) if line]
+
+
+def _walk_text(el: lxml.html.HtmlElement) -> Iterator[str]:
+    if el.text and isinstance(el.tag, str):
+        yield el.text
+    for child in el:
+        if child.tag == "br":
+            yield "\n"
+        elif isinstance(child.tag, str) and child.tag not in ("script", "style"):
+            yield from _walk_text(child)
+        if child.tail:
+            yield child.tail
+
+
+def extract_body(
+    page: ParsedPage, body: lxml.html.HtmlElement
+) -> tuple[list[str], list[dict[str, str | None]]]:
+    """Paragraphs and images; a centred text paragraph right after an image is its caption."""
+    paragraphs: list[str] = []
+    images: list[dict[str, str | None]] = []
+    elements = _paragraph_elements(body) or [body]
+    previous_was_image = False
+    for el in elements:
+        imgs = [i for i in el.iter("img") if _absolute(page, i.get("src"))]
+        lines = _lines(el)
+        if imgs:
+            for img in imgs:
+                images.append({"url": _absolute(page, img.get("src")), "caption": None})
+        if lines:
+            is_caption = (
+                previous_was_image
+                and not imgs
+                and (el.get("align") or "").lower() == "center"
+                and len(lines) == 1
+            )
+            if is_caption:
+                images[-1]["caption"] = lines[0]
+            paragraphs.extend(lines)
+        previous_was_image = bool(imgs) and not lines
+    return paragraphs, images
+
+
+def _breadcrumb(page: ParsedPage, query: str) -> tuple[list[str], list[str]]:
+    names, urls = [], []
+    for a in page.xpath(query):
+        name = _text(a)
+        if name:
+            names.append(name)
+            urls.append(_absolute(page, a.get("href")) or "")
+    return names, urls
+
+
+def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
+    problems = list(page.problems)
+    template = _template(page, profile)
+    if template is None:
+        problems.append("no known article template")
+    title = source = author = editor = published = None
+    breadcrumb: list[str] = []
+    paragraphs: list[str] = []
+    images: list[dict[str, str | None]] = []
+    if template is not None:
+        title = _first_text(page, template.title)
+        if template.meta_line:
+            line = _first_text(page, template.meta_line) or ""
+            source, author, published = parse_meta_line(line)
+        else:
+            published = parse_published(_first_text(page, template.published or ""))
+            source = _strip_label(_first_text(page, template.source or ""), "来源")
+            author = _strip_label(_first_text(page, template.author or ""), "作者")
+        editor = _strip_label(_first_text(page, template.editor), "(?:责任)?编辑")
+        breadcrumb, _ = _breadcrumb(page, template.breadcrumb)
+        bodies = page.xpath(template.body)
+        if bodies:
+            paragraphs, images = extract_body(page, bodies[0])
+        else:
+            problems.append("no article body")
+    if title is None:
+        title = _title_from_head(page, profile)
+        if title is None:
+            problems.append("no title")
+    if published is None:
+        problems.append("no publication date")
+    return ArticlePage(
+        url=page.url,
+        template=template.name if template else None,
+        title=title,
+        source=source,
+        author=author,
+        editor=editor,
+        published=published,
+        breadcrumb=breadcrumb or _breadcrumb(page, profile.section_breadcrumb)[0],
+        paragraphs=paragraphs,
+        images=images,
+        page_urls=article_page_urls(page, profile),
+        related=related_articles(page, profile),
+        problems=problems,
+    )
+
+
+def _title_from_head(page: ParsedPage, profile: SiteProfile) -> str | None:
+    title = _first_text(page, "//title")
+    if not title:
+        return None
+    suffix = f"-{profile.site_name}"
+    return title[: -len(suffix)] if title.endswith(suffix) else title
+
+
+def article_page_urls(page: ParsedPage, profile: SiteProfile) -> list[str]:
+    """All pages of the article this page belongs to, as far as its pager tells, in order."""
+    first = profile.article_first_page(page.url)
+    numbered: dict[int, str] = {1: first}
+    own = profile.article_page_number(page.url)
+    if own and own > 1:
+        numbered[own] = page.url
+    for href in page.xpath(profile.article_pager_links):
+        url = _absolute(page, href)
+        if not url or profile.article_first_page(url) != first:
+            continue
+        number = profile.article_page_number(url)
+        if number:
+            numbered[number] = first if number == 1 else url
+    return [numbered[n] for n in sorted(numbered)]
+
+
+def related_articles(page: ParsedPage, profile: SiteProfile) -> list[dict[str, str]]:
+    related = []
+    for a in page.xpath(profile.related_links):
+        url = _absolute(page, a.get("href"))
+        title = _text(a)
+        if url and title:
+            if profile.article_page_number(url) is not None:
+                url = profile.article_first_page(url)
+            related.append({"title": title, "url": url})
+    return related
+
+
+def assemble_article(pages: list[ArticlePage]) -> dict:
+    """One article item from its pages, in page order; page 1 carries the metadata."""
+    first = pages[0]
+    body: list[str] = []
+    images: list[dict[str, str | None]] = []
+    problems: list[str] = []
+    for p in pages:
+        body.extend(p.paragraphs)
+        images.extend(p.images)
+        problems.extend(f"{p.url}: {msg}" for msg in p.problems)
+    return {
+        "url": first.page_urls[0] if first.page_urls else first.url,
+        "title": first.title,
+        "source": first.source,
+        "author": first.author,
+        "editor": first.editor,
+        "published": first.published,
+        "breadcrumb": first.breadcrumb,
+        "body": "\n".join(body),
+        "images": images,
+        "pages": [p.url for p in pages],
+        "related": first.related,
+        "problems": problems,
+    }
+
+
+def extract_section_page(page: ParsedPage, profile: SiteProfile) -> SectionPage:
+    problems = list(page.problems)
+    names, urls = _breadcrumb(page, profile.section_breadcrumb)
+    if not names:
+        problems.append("no breadcrumb")
+    is_list = bool(page.xpath(profile.list_items))
+    if len(names) <= 2:
+        kind = "channel"
+    elif is_list:
+        kind = "column"
+    else:
+        kind = "topic"
+    parent = None
+    if len(urls) >= 2 and urls[-2]:
+        parent = urls[-2]
+        if profile.kind_of(parent) is PageKind.SECTION:
+            parent = profile.section_url(parent)
+    list_pages = 1
+    if is_list:
+        pager = _first_text(page, profile.list_pager_total)
+        m = _PAGE_COUNT_RE.search(pager or "")
+        if m:
+            list_pages = int(m.group(1))
+        elif pager is None:
+            problems.append("column without pager")
+    return SectionPage(
+        url=profile.section_url(page.url),
+        name=names[-1] if names else _title_from_head(page, profile),
+        breadcrumb=names,
+        kind=kind,
+        parent=parent,
+        list_pages=list_pages,
+        problems=problems,
+    )
+
+
+def page_links(page: ParsedPage) -> list[Link]:
+    """Every link of the page, absolute, in document order (fragments dropped)."""
+    links = []
+    for a in page.xpath("//a[@href]|//area[@href]"):
+        url = _absolute(page, a.get("href"))
+        if url:
+            links.append(Link(url, _text(a)))
+    return links
+
+
+def requisite_links(page: ParsedPage) -> list[str]:
+    """What a browser loads to render the page: images, stylesheets, scripts, inline CSS urls."""
+    found: list[str] = []
+    for query in (
+        "//img/@src",
+        "//link[@href][contains(@rel, 'stylesheet') or contains(@rel, 'icon')]/@href",
+        "//script/@src",
+        "//input[@type='image']/@src",
+        "//*[@background]/@background",
+    ):
+        found.extend(u for u in (_absolute(page, v) for v in page.xpath(query)) if u)
+    for style in page.xpath("//style/text()|//*[@style]/@style"):
+        found.extend(css_links(page.url, style.encode("utf-8", "replace")))
+    return list(dict.fromkeys(found))
+
+
+def css_links(url: str, css: bytes) -> list[str]:
+    """``url(...)`` and ``@import`` targets of a stylesheet, absolute."""
+    refs = _CSS_URL_RE.findall(css) + _CSS_IMPORT_RE.findall(css)
+    out = []
+    for ref in refs:
+        text = ref.decode("ascii", "ignore").strip()
+        if text and not text.startswith("data:"):
+            out.append(urljoin(url, text))
+    return list(dict.fromkeys(out))
+
+
+def is_maintenance_page(page: ParsedPage, profile: SiteProfile) -> bool:
+    """A page whose whole content is the maintenance notice.
+
+    The notice alone proves nothing: real articles carry it as a header banner. A
+    maintenance page has the notice as its title and no site structure at all.
+    """
+    if page.tree is None:
+        return False
+    title = _first_text(page, profile.maintenance_title_xpath) or ""
+    if profile.maintenance_notice not in title:
+        return False
+    has_structure = any(page.xpath(q) for q in profile.template_blocks) or any(
+        page.xpath(t.marker) for t in profile.templates
+    )
+    return not has_structure

@@ -1,0 +1,198 @@
+"""Everything the site declares, in one place.
+
+Callbacks and middlewares ask the profile what a URL is and where things sit in a page;
+they never hard-code a path or a selector. A sibling county site on the same zjol platform
+(xcnews, synews, ...) is a new ``SiteProfile`` value, not new code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from urllib.parse import urlsplit, urlunsplit
+
+
+class PageKind(str, Enum):
+    HOME = "home"
+    SECTION = "section"
+    ARTICLE = "article"
+    CALENDAR = "calendar"
+    REQUISITE = "requisite"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ArticleTemplate:
+    """Selectors of one generation of the article template."""
+
+    name: str
+    marker: str  # XPath that is non-empty only on this generation
+    title: str
+    body: str
+    breadcrumb: str
+    editor: str
+    # Either a single meta line holding 来源/作者/date, or separate elements for each.
+    meta_line: str | None = None
+    published: str | None = None
+    source: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    host: str
+    root_dir: str  # "/sznews/"
+    site_name: str
+    home_path: str
+    start_url: str
+    article_re: re.Pattern[str]
+    section_re: re.Pattern[str]
+    list_page_re: re.Pattern[str]
+    calendar_re: re.Pattern[str]
+    image_re: re.Pattern[str]
+    requisite_prefixes: tuple[str, ...]
+    templates: tuple[ArticleTemplate, ...]
+    # Section pages.
+    section_breadcrumb: str
+    list_items: str
+    list_pager_total: str
+    list_pager_links: str
+    box_links: str
+    # Blocks repeated on every page; links in them are template links.
+    template_blocks: tuple[str, ...]
+    related_links: str
+    article_pager_links: str
+    maintenance_notice: str
+    maintenance_title_xpath: str
+    maintenance_banner: str
+    extra_requisite_attrs: tuple[str, ...] = field(default=("src", "href"))
+
+    # -- URL classification ---------------------------------------------------------------
+
+    def is_own_host(self, url: str) -> bool:
+        return (urlsplit(url).hostname or "").lower() == self.host
+
+    def kind_of(self, url: str) -> PageKind:
+        parts = urlsplit(url)
+        path = parts.path
+        if self.calendar_re.search(path):
+            return PageKind.CALENDAR
+        if path in ("", "/") or path == self.home_path:
+            return PageKind.HOME
+        if self.article_re.match(path):
+            return PageKind.ARTICLE
+        if self.image_re.match(path) or path.startswith(self.requisite_prefixes):
+            return PageKind.REQUISITE
+        if self.section_re.match(path):
+            return PageKind.SECTION
+        return PageKind.OTHER
+
+    def article_page_number(self, url: str) -> int | None:
+        m = self.article_re.match(urlsplit(url).path)
+        if not m:
+            return None
+        return int(m.group("page") or 1)
+
+    def article_first_page(self, url: str) -> str:
+        """Page 1 of an article: the ``_01`` alias and later pages map to the bare id."""
+        parts = urlsplit(url)
+        m = self.article_re.match(parts.path)
+        if not m:
+            return url
+        path = f"{m.group('base')}.shtml"
+        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+    def section_url(self, url: str) -> str:
+        """The canonical URL of a section: ``dir/`` and list pages ``index_N`` become ``dir/index.shtml``."""
+        parts = urlsplit(url)
+        path = parts.path
+        m = self.list_page_re.match(path)
+        if m:
+            path = m.group("dir") + "index.shtml"
+        elif path.endswith("/") and path.startswith(self.root_dir) and path != self.root_dir:
+            path += "index.shtml"
+        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+    def canonical_url(self, url: str) -> str:
+        """The one URL to request for a resource the site answers under several.
+
+        Host case, default port and fragment never matter; ``dir/`` is ``dir/index.shtml``
+        and an article's ``_01`` is its page 1. List pages ``index_N`` stay themselves.
+        """
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower()
+        port = parts.port
+        netloc = host if port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
+        path = parts.path or "/"
+        m = self.article_re.match(path)
+        if m and m.group("page") in ("01", "1"):
+            path = f"{m.group('base')}.shtml"
+        elif path.endswith("/") and path.startswith(self.root_dir) and path != self.root_dir:
+            path += "index.shtml"
+        return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+    def list_page_number(self, url: str) -> int:
+        m = self.list_page_re.match(urlsplit(url).path)
+        if not m or not m.group("n"):
+            return 1
+        return int(m.group("n")) + 1
+
+
+_SIDE = "//td[contains(concat(' ', normalize-space(@class), ' '), ' side ')]"
+
+SZNEWS = SiteProfile(
+    host="sznews.zjol.com.cn",
+    root_dir="/sznews/",
+    site_name="嵊州新闻网",
+    home_path="/sznews/index.shtml",
+    start_url="http://sznews.zjol.com.cn/",
+    article_re=re.compile(
+        r"^(?P<base>/sznews/system/\d{4}/\d{2}/\d{2}/\d{9})(?:_(?P<page>\d{2}))?\.shtml$"
+    ),
+    section_re=re.compile(r"^/sznews/(?:[A-Za-z0-9]+/)+(?:index(?:_\d+)?\.shtml)?$"),
+    list_page_re=re.compile(r"^(?P<dir>/sznews/(?:[A-Za-z0-9]+/)+)index(?:_(?P<n>\d+))?\.shtml$"),
+    calendar_re=re.compile(r"/calendar\.shtml$"),
+    image_re=re.compile(r"^/pic/\d/\d{2}/\d{2}/\d{2}/[\w.-]+\.(?:jpe?g|gif|png)$", re.I),
+    requisite_prefixes=("/sznews/css/", "/sznews/js/", "/sznews/images/", "/pic/"),
+    templates=(
+        ArticleTemplate(
+            name="table-2008",
+            marker="//td[contains(@class, 'artTitle')]",
+            title="//td[contains(@class, 'artTitle')]//h1",
+            body="//div[@id='Zoom']",
+            breadcrumb="//table[contains(@class, 'position')]//a",
+            editor="//div[contains(@class, 'editor')]",
+            meta_line="//td[contains(@class, 'artInfo')]",
+        ),
+        ArticleTemplate(
+            name="div-2016",
+            marker="//div[contains(@class, 'contTit')]",
+            title="//div[contains(@class, 'contTit')]",
+            body="//div[contains(@class, 'contTxt')]",
+            breadcrumb="//div[contains(@class, 'position')]//a",
+            editor="//div[contains(@class, 'editor')]",
+            published="//span[@id='pubtime_baidu']",
+            source="//span[@id='source_baidu']",
+            author="//span[@id='author_baidu']",
+        ),
+    ),
+    section_breadcrumb="//*[contains(concat(' ', normalize-space(@class), ' '), ' position ')]//a",
+    list_items="//ul[contains(@class, 'listUl')]/li/a",
+    list_pager_total="//div[contains(@class, 'fenye')]",
+    list_pager_links="//div[contains(@class, 'fenye')]//a/@href",
+    box_links="//td[contains(@class, 'main')]//div[contains(@class, 'box')]",
+    template_blocks=(
+        "//table[contains(@class, 'top')]",
+        "//table[contains(@class, 'nav')]",
+        _SIDE,
+        "//table[contains(@class, 'footer')]",
+        "//div[contains(@class, 'links')]",
+    ),
+    related_links="//div[contains(@class, 'relnews')]//li/a",
+    article_pager_links="//div[contains(@class, 'pages')]//a/@href",
+    maintenance_notice="网站维护中",
+    maintenance_title_xpath="//title",
+    maintenance_banner="//td[contains(@class, 'weihu')]",
+)

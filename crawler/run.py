@@ -1,0 +1,89 @@
+"""The identity and layout of one crawl run, shared by every component of that crawl.
+
+Components meet here instead of reading each other's attributes: the run id names the item
+directory and the report, and finalizers registered by components run in registration order
+when the spider closes (the WARC writer must be closed before the index is rebuilt, and both
+before the report is written).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from time import monotonic
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+_RUNS: weakref.WeakKeyDictionary[Crawler, RunContext] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class ArchiveLayout:
+    """Where everything lives under ``ARCHIVE_DIR``; stable across releases."""
+
+    root: Path
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.root / "warc"
+
+    @property
+    def items_root(self) -> Path:
+        return self.root / "items"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / "index.cdxj"
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.root / "rejects"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    def items_dir(self, run_id: str) -> Path:
+        return self.items_root / run_id
+
+    def report_path(self, run_id: str) -> Path:
+        return self.reports_dir / f"{run_id}.json"
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ")
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    layout: ArchiveLayout
+    started: datetime
+    started_monotonic: float = field(default_factory=monotonic)
+    finalizers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    summary: dict[str, object] = field(default_factory=dict)
+
+    def on_close(self, name: str, finalizer: Callable[[], None]) -> None:
+        self.finalizers.append((name, finalizer))
+
+
+def run_context(crawler: Crawler) -> RunContext:
+    """The run of this crawler, created on first use from ``ARCHIVE_DIR`` and ``ARCHIVE_RUN_ID``."""
+    ctx = _RUNS.get(crawler)
+    if ctx is None:
+        started = datetime.now(UTC)
+        root = Path(crawler.settings.get("ARCHIVE_DIR") or "data")
+        run_id = crawler.settings.get("ARCHIVE_RUN_ID") or new_run_id(started)
+        ctx = RunContext(run_id=run_id, layout=ArchiveLayout(root), started=started)
+        _RUNS[crawler] = ctx
+    return ctx

@@ -1,0 +1,56 @@
+"""Scrapy settings of the archive crawler; component settings are prefixed (WARC_, DEDUP_, ...)."""
+
+from crawler import offline  # noqa: F401  (keeps tldextract off the network)
+
+BOT_NAME = "sznews"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = "sznews-archive/0.1 (+https://github.com/; web archiving of 嵊州新闻网)"
+ROBOTSTXT_OBEY = True
+
+# Polite by default; the demo and tests turn politeness down against the local replica.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 3
+
+# An archive keeps whatever the server said: errors are captured at response_downloaded
+# whatever happens to them afterwards.
+REDIRECT_ENABLED = True
+
+# Nothing listens on a port during a crawl.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "crawler.extensions.warc.WarcCapture": 100,
+    "crawler.extensions.report.RunReport": 900,
+    "crawler.extensions.progress.Progress": 910,
+}
+
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.downloader.ArchivingHTTP11DownloadHandler",
+    "https": "crawler.downloader.ArchivingHTTP11DownloadHandler",
+}
+
+ITEM_PIPELINES = {
+    "pipelines.warc_pointer.WarcPointerPipeline": 100,
+    "pipelines.jsonl.JsonLinesExportPipeline": 800,
+}
+
+# Where everything goes: warc/, items/<run_id>/, index.cdxj, reports/.
+ARCHIVE_DIR = "data"
+WARC_MAX_SIZE = 1024**3
+WARC_PREFIX = "sznews"
+WARC_OPERATOR = ""
+PROGRESS_INTERVAL = 5.0
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

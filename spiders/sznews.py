@@ -1,0 +1,215 @@
+"""The 嵊州新闻网 spider: home → channels → topics/columns → list pages → articles.
+
+Callbacks stay thin: the site profile says what a URL is, ``crawler.extract`` turns a page
+into plain data, and the spider only decides what to request next and what to yield.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler.extract import (
+    ArticlePage,
+    ParsedPage,
+    assemble_article,
+    css_links,
+    extract_article_page,
+    extract_section_page,
+    page_links,
+    parse_html,
+    requisite_links,
+)
+from crawler.items import ArticleItem, SectionItem
+from crawler.profile import SZNEWS, PageKind, SiteProfile
+
+WARC_LOCATION = "warc_location"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class ArticleAssembly:
+    """An article whose later pages are still being fetched (picklable for JOBDIR)."""
+
+    first_url: str
+    fetched: str
+    warc: Any = None
+    pages: dict[int, ArticlePage] = field(default_factory=dict)
+    known: dict[int, str] = field(default_factory=dict)
+
+    def next_missing(self) -> str | None:
+        for number in sorted(self.known):
+            if number not in self.pages:
+                return self.known[number]
+        return None
+
+
+class SznewsSpider(scrapy.Spider):
+    name = "sznews"
+    profile: SiteProfile = SZNEWS
+
+    def __init__(self, start_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start_url = start_url or self.profile.start_url
+        self.site_host = (urlsplit(self.start_url).hostname or "").lower()
+        self.allowed_domains = [self.site_host]
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield scrapy.Request(self.start_url, callback=self.parse)
+
+    # -- callbacks ------------------------------------------------------------------------
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        """Any page: dispatch on what the profile says the URL is.
+
+        @url http://sznews.zjol.com.cn/sznews/index.shtml
+        @returns requests 10
+        """
+        kind = self.profile.kind_of(response.url)
+        if kind is PageKind.ARTICLE:
+            yield from self.parse_article(response)
+        elif kind is PageKind.SECTION:
+            yield from self.parse_section(response)
+        elif kind is PageKind.REQUISITE:
+            yield from self.parse_requisite(response)
+        elif isinstance(response, TextResponse):
+            yield from self._follow(response, self._parse(response))
+
+    def parse_section(self, response: Response) -> Iterator[Any]:
+        """A channel, topic or column page (any list page of it).
+
+        @url http://sznews.zjol.com.cn/sznews/szzt/index.shtml
+        @returns items 1 1
+        @returns requests 5
+        """
+        page = self._parse(response)
+        section = extract_section_page(page, self.profile)
+        if self.profile.list_page_number(response.url) == 1:
+            self.crawler.stats.inc_value(f"sznews/sections/{section.kind}")
+            yield SectionItem(
+                url=section.url,
+                name=section.name,
+                breadcrumb=section.breadcrumb,
+                kind=section.kind,
+                parent=section.parent,
+                list_pages=section.list_pages,
+                fetched=utc_now(),
+                warc=response.meta.get(WARC_LOCATION),
+                problems=section.problems,
+            )
+            # Every list page, even where the pager shows only a window of them.
+            base = section.url.rsplit("/", 1)[0]
+            for n in range(1, section.list_pages):
+                yield from self._request(f"{base}/index_{n}.shtml", response)
+        yield from self._follow(response, page)
+
+    def parse_article(
+        self, response: Response, assembly: ArticleAssembly | None = None
+    ) -> Iterator[Any]:
+        """One page of an article; the item is yielded once its last page is in.
+
+        @url http://sznews.zjol.com.cn/sznews/system/2016/02/27/030017792.shtml
+        @returns items 1 1
+        @scrapes url title published breadcrumb body pages
+        """
+        page_doc = self._parse(response)
+        page = extract_article_page(page_doc, self.profile)
+        number = self.profile.article_page_number(response.url) or 1
+        if assembly is None:
+            first = self.profile.article_first_page(response.url)
+            assembly = ArticleAssembly(first_url=first, fetched=utc_now())
+        if number == 1:
+            assembly.warc = response.meta.get(WARC_LOCATION)
+        assembly.pages[number] = page
+        for url in page.page_urls:
+            assembly.known.setdefault(self.profile.article_page_number(url) or 1, url)
+        yield from self._follow(response, page_doc)
+        next_url = assembly.next_missing()
+        if next_url is not None:
+            yield scrapy.Request(
+                next_url,
+                callback=self.parse_article,
+                errback=self.article_page_failed,
+                cb_kwargs={"assembly": assembly},
+                priority=10,
+            )
+            return
+        yield self._article_item(assembly)
+
+    def article_page_failed(self, failure: Failure) -> Iterator[Any]:
+        """A later page could not be fetched: the article is still exported, with a problem."""
+        assembly: ArticleAssembly = failure.request.cb_kwargs["assembly"]
+        missing = failure.request.url
+        self.crawler.stats.inc_value("sznews/articles/incomplete")
+        number = self.profile.article_page_number(missing) or 0
+        assembly.known.pop(number, None)
+        item = self._article_item(assembly)
+        item.problems.append(f"page not fetched: {missing} ({failure.getErrorMessage()})")
+        yield item
+
+    def parse_requisite(self, response: Response) -> Iterator[Any]:
+        """Images, scripts, stylesheets; stylesheets name further requisites."""
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if "css" in content_type or response.url.endswith(".css"):
+            for url in css_links(response.url, response.body):
+                yield from self._request(url, response)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
+        pages = [assembly.pages[n] for n in sorted(assembly.pages)]
+        data = assemble_article(pages)
+        data["url"] = assembly.first_url
+        self.crawler.stats.inc_value("sznews/articles")
+        if len(pages) > 1:
+            self.crawler.stats.inc_value("sznews/articles/multipage")
+        return ArticleItem(**data, fetched=assembly.fetched, warc=assembly.warc)
+
+    def _parse(self, response: Response) -> ParsedPage:
+        content_type = response.headers.get(b"Content-Type")
+        return parse_html(
+            response.body, response.url, content_type.decode("latin-1") if content_type else None
+        )
+
+    def _follow(self, response: Response, page: ParsedPage) -> Iterator[scrapy.Request]:
+        for link in page_links(page):
+            yield from self._request(link.url, response)
+        for url in requisite_links(page):
+            yield from self._request(url, response, requisite=True)
+
+    def _request(
+        self, url: str, response: Response, requisite: bool = False
+    ) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return
+        if (parts.hostname or "").lower() != self.site_host:
+            stats.inc_value("sznews/links/offsite")
+            return
+        url = self.profile.canonical_url(url)
+        kind = self.profile.kind_of(url)
+        if kind is PageKind.CALENDAR:
+            stats.inc_value("sznews/links/calendar_skipped")
+            return
+        if kind is PageKind.ARTICLE:
+            url = self.profile.article_first_page(url)
+            yield scrapy.Request(url, callback=self.parse_article, priority=5)
+        elif kind is PageKind.SECTION:
+            yield scrapy.Request(url, callback=self.parse_section)
+        elif kind is PageKind.HOME:
+            yield scrapy.Request(url, callback=self.parse)
+        elif kind is PageKind.REQUISITE or requisite:
+            yield scrapy.Request(url, callback=self.parse_requisite, priority=-5)
+        else:
+            stats.inc_value("sznews/links/unknown_skipped")
