@@ -86,9 +86,14 @@ class SectionPage:
     problems: list[str]
 
 
-def parse_html(body: bytes, url: str, content_type: str | None = None) -> ParsedPage:
-    """Decode the way browsers do (BOM, then HTTP charset, then meta; gb2312 means GB18030)."""
-    encoding, text = html_to_unicode(content_type, body)
+def parse_html(
+    body: bytes, url: str, content_type: str | None = None, default_encoding: str = "gb18030"
+) -> ParsedPage:
+    """Decode the way browsers do (BOM, then HTTP charset, then meta; gb2312 means GB18030).
+
+    Undeclared pages fall back to GB18030: every page of this site is GBK.
+    """
+    encoding, text = html_to_unicode(content_type, body, default_encoding=default_encoding)
     if not text.strip():
         return ParsedPage(url, encoding, None, ["empty document"])
     try:
