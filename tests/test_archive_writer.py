@@ -257,3 +257,16 @@ def test_recover_ignores_finished_files(tmp_path: Path) -> None:
     before = writer.files[0].read_bytes()
     assert recover_open_files(tmp_path) == []
     assert writer.files[0].read_bytes() == before
+
+
+def test_member_scan_independent_of_chunk_size(tmp_path: Path) -> None:
+    from archive.writer import iter_gzip_members
+
+    writer = make_writer(tmp_path)
+    locs = writer.write_exchange(exchange(1)) + writer.write_exchange(exchange(2, b"z" * 3000))
+    writer.close()
+    expected = [(loc.offset, loc.length) for loc in locs]
+    for chunk in (1, 7, 64, 1 << 20):
+        with open(writer.files[0], "rb") as fh:
+            found = [(m.offset, m.length) for m in iter_gzip_members(fh, chunk) if m.data]
+        assert found[1:] == expected
