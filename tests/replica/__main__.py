@@ -1,0 +1,59 @@
+"""CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--log F] [--maintenance M]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .expected import expected_sections, iter_articles
+from .model import Site
+from .server import ReplicaServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.replica", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--articles", type=int, default=300)
+    p.add_argument("--log", help="append one JSON line per request to this file")
+    p.add_argument("--maintenance", action="append", default=[],
+                   help="flap=K | stuck=PATH[,PATH] | window=START:DURATION (repeatable)")
+    p.add_argument("--dump-expected", metavar="DIR",
+                   help="write articles.jsonl and sections.jsonl for http://sznews.zjol.com.cn "
+                        "and exit")
+    args = p.parse_args(argv)
+    site = Site(args.seed, args.articles)
+    if args.dump_expected:
+        out = Path(args.dump_expected)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "articles.jsonl", "w", encoding="utf-8") as fh:
+            for item in iter_articles(site):
+                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        with open(out / "sections.jsonl", "w", encoding="utf-8") as fh:
+            for sec in expected_sections(site):
+                fh.write(json.dumps(sec, ensure_ascii=False) + "\n")
+        return 0
+    server = ReplicaServer((args.host, args.port), site, args.maintenance, args.log)
+
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    host, port = server.server_address[:2]
+    sys.stdout.write(f"READY http://{host}:{port}\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

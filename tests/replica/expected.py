@@ -1,0 +1,77 @@
+"""What a correct crawl of the replica must yield, in the conventions of
+tests/samples/expected-articles.jsonl (so crawler tests can compare item for item)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .model import HOST_ROOT, SITE_NAME, Article, Site
+
+
+def _none(value: str) -> str | None:
+    return value or None
+
+
+def article_item(site: Site, a: Article, site_root: str = HOST_ROOT) -> dict:
+    """The cleaned item for one article (plus `related`, from page 1's 相关文章 block)."""
+    body = [b.text for page in a.pages for b in page if b.kind in ("p", "cap")]
+    return {
+        "url": site_root + a.page_path(1),
+        "title": a.title,
+        "source": _none(a.source),
+        "author": _none(a.author),
+        "editor": _none(a.editor),
+        "published": a.when.isoformat(),
+        "breadcrumb": [SITE_NAME] + [s.name for s in a.column.lineage],
+        "body": "\n".join(body),
+        "images": [{"url": site_root + p, "caption": c} for p, c in a.images()],
+        "pages": [site_root + a.page_path(n) for n in range(1, len(a.pages) + 1)],
+        "related": [{"title": site.title(j), "url": site_root + site.path(j)}
+                    for j, _alias in a.related],
+    }
+
+
+def iter_articles(site: Site, site_root: str = HOST_ROOT) -> Iterator[dict]:
+    """Items oldest first, without keeping every article's content cached."""
+    for i in range(site.n):
+        yield article_item(site, site._article(i), site_root)
+
+
+def expected_articles(site: Site | None = None, site_root: str = HOST_ROOT, *, seed: int = 1,
+                      articles: int = 60) -> list[dict]:
+    """All article items (oldest first). Pass a Site, or seed/articles to build one."""
+    site = site or Site(seed, articles)
+    return list(iter_articles(site, site_root))
+
+
+def expected_sections(site: Site | None = None, site_root: str = HOST_ROOT, *, seed: int = 1,
+                      articles: int = 60) -> list[dict]:
+    """Every section with its canonical URL, kind, parent and number of list pages."""
+    site = site or Site(seed, articles)
+    out = []
+    for sec in site.sections.values():
+        out.append({
+            "url": site_root + sec.url_path,
+            "name": sec.name,
+            "breadcrumb": [SITE_NAME] + [s.name for s in sec.lineage],
+            "kind": sec.kind,
+            "parent": site_root + (sec.parent.url_path if sec.parent else "/"),
+            "list_pages": sec.list_pages,
+        })
+    return out
+
+
+def article_page_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+    """Every article page URL (canonical forms, no `_01`)."""
+    return [site_root + site.path(i, n) for i in range(site.n) for n in
+            range(1, site.npages[i] + 1)]
+
+
+def list_page_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+    """Every column list page URL (index.shtml, index_1.shtml, ...)."""
+    return [site_root + c.list_page_path(k) for c in site.columns for k in range(c.list_pages)]
+
+
+def image_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+    """Every /pic/ image referenced by an article body."""
+    return [site_root + p for i in range(site.n) for p, _ in site._article(i).images()]

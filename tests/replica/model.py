@@ -1,0 +1,381 @@
+"""The replica site as data: a section tree plus compact per-article metadata.
+
+Everything is derived from (seed, articles) with `random.Random` seeded by ints or strings
+(string seeds are hashed with SHA-512 by `random`, so PYTHONHASHSEED does not matter). Only a
+few ints are stored per article; titles, bodies, images and related links are generated on
+demand, so a 50,000-article site starts fast and stays small in memory.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import random
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+HOST_ROOT = "http://sznews.zjol.com.cn"
+SITE_NAME = "嵊州新闻网"
+PER_PAGE = 20
+TZ = dt.timezone(dt.timedelta(hours=8))
+_START = int(dt.datetime(2008, 1, 1, tzinfo=TZ).timestamp())
+_END = int(dt.datetime(2024, 12, 31, 23, 59, 59, tzinfo=TZ).timestamp())
+_DIV_TEMPLATE_FROM = dt.datetime(2016, 1, 1, tzinfo=TZ).timestamp()
+
+# (path, name, kind hint) -- path segments below /sznews/. Order matters: it is the page order.
+_TREE: list[tuple[str, str]] = [
+    ("xwpd", "新闻频道"),
+    ("xwpd/jrsz", "今日嵊州"),
+    ("xwpd/jrsz/szjj", "时政经济"),
+    ("xwpd/jrsz/shms", "社会民生"),
+    ("xwpd/xzww", "乡镇网闻"),
+    ("xwpd/bmdt", "部门动态"),
+    ("szzt", "专题频道"),
+    ("szzt/ggkf30", "纪念改革开放三十周年专题报道"),
+    ("szzt/ggkf30/qssn", "求索三十年"),
+    ("szzt/ggkf30/jbsn", "巨变三十年"),
+    ("szzt/ldyjj9", "第九届嵊州.中国领带越剧节"),
+    ("szzt/ldyjj9/dtxx", "动态信息"),
+    ("szzt/ldyjj9/jcbd", "精彩瞬间"),
+    ("szzt/cycx", "创业创新专题"),
+    ("szzt/cycx/cyxf", "创业先锋"),
+    ("whpd", "文化频道"),
+    ("whpd/yjzx", "越剧之乡"),
+    ("whpd/wsgc", "文史钩沉"),
+    ("shpd", "生活频道"),
+    ("shpd/shzx", "生活资讯"),
+    ("shpd/jkys", "健康养生"),
+]
+# Columns with a `往期回顾` calendar link (the crawler trap).
+_CALENDAR_COLUMNS = {"xwpd/jrsz/szjj", "xwpd/xzww", "whpd/yjzx"}
+# Relative weight of each column when assigning articles.
+_WEIGHTS = {"xwpd/jrsz/szjj": 6, "xwpd/jrsz/shms": 4, "xwpd/xzww": 5, "xwpd/bmdt": 3}
+
+ORGS = [
+    "鹿山街道", "三界镇", "剡湖街道", "浦口街道", "金庭镇", "崇仁镇", "长乐镇", "甘霖镇",
+    "黄泽镇", "下王镇", "市农业局", "市教育局", "市妇联", "市文广局", "市人民医院", "市公安局",
+]
+ACTIONS = [
+    "领带企业稳步发展", "新食堂投入使用", "举行越剧演出", "开展送科技下乡活动",
+    "党组织书记集中培训", "来料加工助农增收", "冷门产品也热销", "献给母校的特殊礼物",
+    "启动土地流转试点", "幼儿园组织逃生演练", "推进新农村建设", "组织专家义诊",
+    "开展家庭教育巡讲", "引领妇女“树新形象 创新业绩”", "茶叶喜获丰收",
+]
+# Titles with characters outside GB2312 (but inside GBK): the page still declares gb2312.
+GBK_TITLES = [
+    "王喆：把越剧唱进新时代", "陈堃获评市“最美教师”", "镕基同志考察嵊州二十周年座谈会召开",
+    "市民王喆剡溪边拍白鹭", "李堃：扎根山区二十年",
+]
+PARAGRAPHS = [
+    "为确保深化拓展主题实践活动扎实推进，市妇联党组专题研究部署，制订工作方案。",
+    "动员全体干部以更加主动的姿态、更加积极的态度，全面贯彻市委的决策部署。",
+    "进一步摸清基层和妇女对机关服务创业创新的主要期盼，研究提出服务基层的办法举措。",
+    "集中一个星期左右时间，分四小组开展专题调研，形成调研报告。",
+    "通过结对联系，发掘一批创业创新的先进典型，解决一批制约创业创新的突出问题。",
+    "举办百村成果展和来料加工经验交流会，进一步激励广大农村妇女的创业热情。",
+    "联合科协、农业、林业、卫生等部门，组织志愿者深入乡镇开展送科技、送医疗服务。",
+    "发放各种科普宣传资料、实用手册一千八百册，受惠群众一千人次，得到当地群众的好评。",
+    "搭建创业创新平台，拓宽创业创新渠道，优化创业创新环境。",
+    "交流会吸引了全市各地的一千多名妇女前来求职应聘。",
+    "在文化广场组织开展了以维护合法权益为主题的宣传周活动。",
+    "继续推进春蕾计划实施，开展送温暖活动，实施留守儿童关爱工程。",
+    "下村头，走社区，进学校，举行专题讲座，逐步发展村级家庭教育指导中心。",
+    "将心理健康服务由城市推广到农村去，把人文关怀理念渗透到各项工作中。",
+    "嵊州小吃节吸引了大批游客，榨面、小笼包、炒年糕备受欢迎。",
+    "今年以来，我市领带产业克服原材料价格上涨等不利因素，保持平稳增长。",
+    "市农业部门组织技术人员下乡，指导农户做好茶叶春季管理。",
+    "农村土地承包经营权流转工作稳步推进，规模经营面积不断扩大。",
+    "昨天上午，市领导深入甘霖、长乐等乡镇，实地察看重点工程建设情况。",
+    "市教育局部署新学年工作，要求各校切实抓好安全教育。",
+    "入夏以来，我市持续高温，电力部门全力保障居民用电。",
+    "越剧艺术节期间，来自全国各地的越剧爱好者齐聚剡溪两岸。",
+    "市人民医院专家赴下王镇开展义诊活动，为群众免费测量血压血糖。",
+    "全市上下认真学习实践科学发展观，推动经济社会又好又快发展。",
+    "镕基同志当年考察时提出的要求，至今仍激励着全市干部群众。",
+    "市民王喆在剡溪边拍下了白鹭翩飞的美景，引来众多网友点赞。",
+    "陈堃老师扎根山区学校二十年，获评市优秀教师。",
+]
+CAPTIONS = [
+    "图为活动现场", "图为志愿者为群众服务", "剡溪两岸风光", "越剧演出现场", "图为新落成的食堂",
+    "专家为群众义诊", "王喆（左）在活动现场", "茶农采摘春茶",
+]
+SOURCES = ["", "", "嵊州新闻网", "今日嵊州", "嵊州日报", "嵊州市融媒体中心"]
+AUTHORS = [
+    "", "", "记者 胡吉", "通讯员 马玉龙", "文字 胡吉 闾高桥 摄影 马玉龙 吴燕钧", "记者 王喆",
+    "通讯员 李堃 钱晓峰", "记者 吴燕钧",
+]
+EDITORS = ["", "赵波英", "钱晓峰", "钱晓峰", "吴燕钧"]
+
+
+def stable_hash(*parts: object) -> int:
+    """A process-independent hash (crc32), because str hash() varies with PYTHONHASHSEED."""
+    return zlib.crc32(":".join(str(p) for p in parts).encode("utf-8"))
+
+
+def pic_path(num: int, suffix: str) -> str:
+    """Image URL path: id padded to 9 digits, split 1/2/2/2, file named by the unpadded id."""
+    p = f"{num:09d}"
+    return f"/pic/{p[0]}/{p[1:3]}/{p[3:5]}/{p[5:7]}/{num}_{suffix}.jpg"
+
+
+@dataclass
+class Section:
+    """One section (channel, topic or column); `path` is below /sznews/, e.g. 'xwpd/jrsz'."""
+
+    path: str
+    name: str
+    parent: Section | None
+    children: list[Section] = field(default_factory=list)
+    articles: list[int] = field(default_factory=list)  # column only; oldest first
+    calendar: bool = False
+
+    @property
+    def kind(self) -> str:
+        """channel: top level; column: has no child sections (a list page); topic: others."""
+        if self.parent is None:
+            return "channel"
+        return "topic" if self.children else "column"
+
+    @property
+    def url_path(self) -> str:
+        return f"/sznews/{self.path}/index.shtml"
+
+    @property
+    def lineage(self) -> list[Section]:
+        out: list[Section] = []
+        s: Section | None = self
+        while s is not None:
+            out.append(s)
+            s = s.parent
+        return out[::-1]
+
+    @property
+    def list_pages(self) -> int:
+        if self.kind != "column":
+            return 1
+        return max(1, -(-len(self.articles) // PER_PAGE))
+
+    def list_page_path(self, k: int) -> str:
+        name = "index.shtml" if k == 0 else f"index_{k}.shtml"
+        return f"/sznews/{self.path}/{name}"
+
+
+@dataclass
+class Block:
+    """A body paragraph: kind 'p' (indented text), 'img' (image path) or 'cap' (caption)."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class Article:
+    """Full generated content of one article (built lazily, cached)."""
+
+    index: int
+    aid: str
+    ts: int
+    column: Section
+    title: str
+    source: str
+    author: str
+    editor: str
+    pages: list[list[Block]]
+    related: list[tuple[int, bool]]  # (article index, link uses the _01 form)
+    banner: bool
+
+    @property
+    def when(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.ts, TZ)
+
+    @property
+    def div_template(self) -> bool:
+        return self.ts >= _DIV_TEMPLATE_FROM
+
+    def page_path(self, n: int) -> str:
+        """Path of page n (1-based); page 1 is the plain form, never `_01`."""
+        base = f"/sznews/system/{self.when:%Y/%m/%d}/{self.aid}"
+        return f"{base}.shtml" if n == 1 else f"{base}_{n:02d}.shtml"
+
+    def images(self) -> list[tuple[str, str | None]]:
+        """(path, caption or None) in page order."""
+        out: list[tuple[str, str | None]] = []
+        for page in self.pages:
+            for b in page:
+                if b.kind == "img":
+                    out.append((b.text, None))
+                elif b.kind == "cap":
+                    out[-1] = (out[-1][0], b.text)
+        return out
+
+
+class Site:
+    """The generated site. Cheap to build: only ids, times and columns are precomputed."""
+
+    def __init__(self, seed: int = 1, articles: int = 300) -> None:
+        self.seed = seed
+        self.n = articles
+        rng = random.Random(seed)
+        self.sections: dict[str, Section] = {}
+        for path, name in _TREE:
+            parent = self.sections.get(path.rpartition("/")[0]) if "/" in path else None
+            sec = Section(path, name, parent, calendar=path in _CALENDAR_COLUMNS)
+            if parent is not None:
+                parent.children.append(sec)
+            self.sections[path] = sec
+        self.channels = [s for s in self.sections.values() if s.parent is None]
+        self.columns = [s for s in self.sections.values() if s.kind == "column"]
+        weights = [_WEIGHTS.get(c.path, 2) for c in self.columns]
+
+        self.ts = sorted(rng.randrange(_START, _END) for _ in range(articles))
+        self.ids: list[str] = []
+        self.col: list[int] = []
+        next_old, next_new = 10_013_000 + rng.randrange(1000), 30_010_000 + rng.randrange(1000)
+        order = list(range(len(self.columns)))
+        rng.shuffle(order)
+        for i, t in enumerate(self.ts):
+            if t < _DIV_TEMPLATE_FROM:
+                next_old += rng.randrange(1, 150)
+                self.ids.append(f"{next_old:09d}")
+            else:
+                next_new += rng.randrange(1, 150)
+                self.ids.append(f"{next_new:09d}")
+            c = order[i] if i < len(order) else rng.choices(range(len(weights)), weights)[0]
+            self.col.append(c)
+            self.columns[c].articles.append(i)
+        self.by_id = {aid: i for i, aid in enumerate(self.ids)}
+        self.npages = [1] * articles
+        for i in range(articles):
+            r = random.Random(f"{seed}:pages:{self.ids[i]}")
+            if r.random() < 0.10:
+                self.npages[i] = r.randint(2, 4)
+        self.article = lru_cache(maxsize=4096)(self._article)
+
+    # ---- articles -------------------------------------------------------------------------
+    def title(self, i: int) -> str:
+        r = random.Random(f"{self.seed}:title:{self.ids[i]}")
+        if r.random() < 0.06:
+            return r.choice(GBK_TITLES)
+        return r.choice(ORGS) + r.choice(ACTIONS)
+
+    def date(self, i: int) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.ts[i], TZ)
+
+    def path(self, i: int, n: int = 1) -> str:
+        base = f"/sznews/system/{self.date(i):%Y/%m/%d}/{self.ids[i]}"
+        return f"{base}.shtml" if n == 1 else f"{base}_{n:02d}.shtml"
+
+    def _article(self, i: int) -> Article:
+        aid = self.ids[i]
+        r = random.Random(f"{self.seed}:article:{aid}")
+        npages = self.npages[i]
+        pages: list[list[Block]] = []
+        img_k = 0
+        has_images = r.random() < 0.3
+        for _ in range(npages):
+            page = [Block("p", r.choice(PARAGRAPHS)) for _ in range(r.randint(3, 7))]
+            if has_images and (img_k == 0 or r.random() < 0.4) and img_k < 3:
+                pos = r.randint(1, len(page))
+                num = 10_100_000 + i * 4 + img_k
+                blocks = [Block("img", pic_path(num, f"{r.randrange(1_000_000):06d}"))]
+                if r.random() < 0.5:
+                    blocks.append(Block("cap", r.choice(CAPTIONS)))
+                page[pos:pos] = blocks
+                img_k += 1
+            pages.append(page)
+        related: list[tuple[int, bool]] = []
+        if self.n > 1:
+            for _ in range(r.choice([0, 1, 2, 2, 3, 4, 4])):
+                j = r.randrange(self.n)
+                if j != i and j not in [x for x, _ in related]:
+                    related.append((j, r.random() < 0.25))
+        return Article(
+            index=i, aid=aid, ts=self.ts[i], column=self.columns[self.col[i]],
+            title=self.title(i), source=r.choice(SOURCES), author=r.choice(AUTHORS),
+            editor=r.choice(EDITORS), pages=pages, related=related,
+            banner=self.has_banner(self.path(i)),
+        )
+
+    def has_banner(self, path: str) -> bool:
+        """About 20% of article/section pages show `网站维护中` in place of the logo row."""
+        return stable_hash(self.seed, "banner", path) % 5 == 0
+
+    def find_article(self, path: str) -> tuple[int, int] | None:
+        """Map an article URL path to (index, page number); accepts the `_01` alias."""
+        parts = path.split("/")
+        if len(parts) != 7 or parts[1:3] != ["sznews", "system"]:
+            return None
+        name = parts[6]
+        if not name.endswith(".shtml"):
+            return None
+        stem = name[: -len(".shtml")]
+        aid, _, suffix = stem.partition("_")
+        i = self.by_id.get(aid)
+        if i is None or f"{self.date(i):%Y/%m/%d}" != "/".join(parts[3:6]):
+            return None
+        if not suffix:
+            return i, 1
+        if len(suffix) != 2 or not suffix.isdigit():
+            return None
+        n = int(suffix)
+        if not 1 <= n <= self.npages[i]:
+            return None
+        return i, n
+
+    def find_image(self, path: str) -> bool:
+        """Whether `path` is an image referenced by some article."""
+        name = path.rsplit("/", 1)[-1]
+        try:
+            num = int(name.split("_", 1)[0])
+        except ValueError:
+            return False
+        i, _k = divmod(num - 10_100_000, 4)
+        if not 0 <= i < self.n:
+            return False
+        return any(p == path for p, _ in self.article(i).images())
+
+    # ---- sections -------------------------------------------------------------------------
+    def subtree_latest(self, sec: Section, k: int) -> list[int]:
+        """The k newest article indices in a section's subtree, newest first."""
+        if sec.kind == "column":
+            return sec.articles[::-1][:k]
+        pool: list[int] = []
+        for child in sec.children:
+            pool.extend(self.subtree_latest(child, k))
+        return sorted(pool, reverse=True)[:k]
+
+    def column_page(self, sec: Section, k: int) -> list[int]:
+        """Article indices on list page k (0-based) of a column, newest first."""
+        arts = sec.articles
+        hi = len(arts) - k * PER_PAGE
+        return arts[max(0, hi - PER_PAGE): max(0, hi)][::-1]
+
+    def find_section(self, path: str) -> tuple[Section, int] | None:
+        """Map `/sznews/<p>/index.shtml`, `index_K.shtml` or `/sznews/<p>/` to (section, page)."""
+        if not path.startswith("/sznews/"):
+            return None
+        rest = path[len("/sznews/"):]
+        d, _, name = rest.rpartition("/")
+        sec = self.sections.get(d)
+        if sec is None:
+            return None
+        if name in ("", "index.shtml"):
+            return sec, 0
+        if name.startswith("index_") and name.endswith(".shtml"):
+            num = name[len("index_"): -len(".shtml")]
+            ok = num.isdigit() and not num.startswith("0") and sec.kind == "column"
+            if ok and 0 < int(num) < sec.list_pages:
+                return sec, int(num)
+        return None
+
+    def day_articles(self, sec: Section, day: dt.date) -> list[int]:
+        """Articles of a column published on `day` (for calendar pages), newest first."""
+        lo = int(dt.datetime(day.year, day.month, day.day, tzinfo=TZ).timestamp())
+        times = [self.ts[i] for i in sec.articles]
+        a, b = bisect.bisect_left(times, lo), bisect.bisect_left(times, lo + 86400)
+        return sec.articles[a:b][::-1]
+
+    def flap_selected(self, path: str) -> bool:
+        """The seeded ~10% of article/section URLs that flap under `--maintenance flap=K`."""
+        return stable_hash(self.seed, "flap", path) % 10 == 0

@@ -1,0 +1,322 @@
+"""Page renderers: markup copied from tests/samples/, filled with generated content.
+
+Every function returns GBK bytes (the pages declare gb2312 but contain GBK-only characters,
+as the real site does). `root` is the scheme+host absolute links are written with, so the same
+site serves as origin (http://127.0.0.1:PORT) and as a proxy for http://sznews.zjol.com.cn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from .model import SITE_NAME, Article, Section, Site, stable_hash
+
+_HEAD = (
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+    '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+    '<html xmlns="http://www.w3.org/1999/xhtml"><head>\n'
+    '<meta http-equiv="Content-Type" content="text/html; charset=gb2312" />\n'
+    "<title>{title}</title>\n"
+    '<link href="/sznews/css/style.css" rel="stylesheet" type="text/css" />\n'
+    '<script type="text/javascript" src="/sznews/js/common.js"></script>\n'
+    "</head>\n<body>\n"
+)
+_T960 = '<table width="960" border="0" align="center" cellpadding="0" cellspacing="0"'
+_TOP = (
+    _T960 + ' class="top"><tr><td><a href="{root}/"><img src="/sznews/images/logo.gif" '
+    'alt="嵊州新闻网" /></a></td><td class="search"><form action="/sznews/search/search.php" '
+    'method="get"><input name="q" type="text" /><input type="submit" value="站内搜索" />'
+    "</form></td></tr></table>"
+)
+_WEIHU = _T960 + '><tr><td class="weihu" align="center">网站维护中</td></tr></table>'
+_NAV = (
+    _T960 + ' class="nav"><tr><td><a href="{root}/">首 页</a> | '
+    '<a href="/sznews/xwpd/index.shtml">新闻频道</a> | '
+    '<a href="/sznews/xwpd/jrsz/index.shtml">今日嵊州</a> | '
+    '<a href="/sznews/szzt/index.shtml">专题频道</a> | '
+    '<a href="/sznews/whpd/index.shtml">文化频道</a> | '
+    '<a href="/sznews/shpd/index.shtml">生活频道</a> | '
+    '<a href="http://bbs.zjol.com.cn/forum-sz.html" target="_blank">嵊州论坛</a> | '
+    '<a href="http://v.zjol.com.cn/sznews/" target="_blank">嵊州网视</a> | '
+    '<a href="/sznews/search/search.php?q=%E5%B5%8A%E5%B7%9E">热门搜索</a></td></tr></table>'
+)
+_MAIN_OPEN = _T960 + '><tr><td width="650" valign="top" class="main">'
+_SIDE_OPEN = '</td><td width="10"></td><td width="300" valign="top" class="side">'
+_FOOT = (
+    "</td></tr></table>\n"
+    + _T960
+    + ' class="footer"><tr><td align="center">嵊州市融媒体中心主办 浙江在线新闻网站平台支持'
+    "<br />嵊州新闻网版权所有.保留所有权利</td></tr></table>\n</body></html>\n"
+)
+_LINKS = (
+    '<div class="links">友情链接：'
+    '<a href="http://www.zjol.com.cn/" target="_blank">http://www.zjol.com.cn/</a> '
+    '<a href="http://xcnews.zjol.com.cn/" target="_blank">http://xcnews.zjol.com.cn/</a> '
+    '<a href="http://synews.zjol.com.cn/" target="_blank">http://synews.zjol.com.cn/</a> '
+    '<a href="http://m2.zjol.com.cn/msite/" target="_blank">http://m2.zjol.com.cn/msite/</a> '
+    '<a href="/cgi-bin/vote.cgi?id=1" target="_blank">网上调查</a> </div>'
+)
+
+
+def _enc(html: str) -> bytes:
+    return html.encode("gbk")
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=False)
+
+
+class Renderer:
+    """Renders pages of one Site; caches the site-wide sidebar per root."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._side: dict[str, str] = {}
+
+    # ---- shared blocks --------------------------------------------------------------------
+    def _header(self, root: str, title: str, banner: bool) -> str:
+        top = _WEIHU if banner else _TOP.format(root=root)
+        return _HEAD.format(title=_e(title)) + top + _NAV.format(root=root)
+
+    def picnews(self) -> list[tuple[int, bool]]:
+        """Sidebar picture news: (article index, use `_01` link) for the 8 newest articles."""
+        s = self.site
+        latest = list(range(s.n - 1, max(-1, s.n - 9), -1))
+        return [(i, k % 3 == 2) for k, i in enumerate(latest)]
+
+    def sidebar(self, root: str) -> str:
+        if root in self._side:
+            return self._side[root]
+        s = self.site
+        out = ['<div class="sidebox picnews"><div class="hd">图片新闻</div><ul>']
+        for i, alias in self.picnews():
+            href = root + (s.path(i)[:-6] + "_01.shtml" if alias else s.path(i))
+            imgs = s.article(i).images()
+            src = imgs[0][0] if imgs else "/sznews/images/nopic.gif"
+            out.append(
+                f'<li><a href="{href}" target="_blank"><img src="{src}" width="120" height="90"'
+                f' border="0" /></a><a href="{href}" target="_blank">{_e(s.title(i)[:10])}</a></li>'
+            )
+        out.append('</ul></div><div class="sidebox jpzt"><div class="hd">精品专题</div><dl>')
+        for k, t in enumerate(s.sections["szzt"].children):
+            d = f"/sznews/{t.path}/"
+            out.append(
+                f'<dt><a href="{d}index.shtml"><img src="/sznews/images/zt_{k}.gif" '
+                f'alt="{_e(t.name)}" /></a></dt><dd><a href="{d}index.shtml">{_e(t.name)}</a></dd>'
+                f'<dd><a href="{d}">{_e(t.name)}</a></dd>'
+            )
+        out.append('</dl></div><div class="sidebox shzx"><div class="hd">生活资讯</div><ul>')
+        for i in s.subtree_latest(s.sections["shpd"], 3):
+            out.append(f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a></li>')
+        out.append("</ul></div>")
+        self._side[root] = "".join(out)
+        return self._side[root]
+
+    def _position_table(self, root: str, sec: Section) -> str:
+        links = [f'<a href="{root}/">{SITE_NAME}</a>']
+        links += [f'<a href="{x.url_path}">{_e(x.name)}</a>' for x in sec.lineage]
+        inner = "&gt;&gt;".join(links)
+        return _T960 + f' class="position"><tr><td>   {inner}</td></tr></table>'
+
+    def _page(self, root: str, title: str, banner: bool, position: str, main: str) -> bytes:
+        return _enc(
+            self._header(root, title, banner) + position + _MAIN_OPEN + main + _SIDE_OPEN
+            + self.sidebar(root) + _FOOT
+        )
+
+    # ---- pages ----------------------------------------------------------------------------
+    def home(self, root: str) -> bytes:
+        s = self.site
+        boxes = []
+        for ch in s.channels:
+            items = "".join(
+                f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a></li>'
+                for i in s.subtree_latest(ch, 6)
+            )
+            boxes.append(
+                f'<div class="box"><div class="hd"><a href="{ch.url_path}">{_e(ch.name)}</a>'
+                f'<span class="more"><a href="{ch.url_path}">更多&gt;&gt;</a></span></div>'
+                f"<ul>{items}</ul></div>"
+            )
+        return self._page(root, SITE_NAME, False, "", "".join(boxes) + _LINKS)
+
+    def section(self, root: str, sec: Section, k: int) -> bytes:
+        """A box page (channel/topic) or list page k of a column."""
+        s = self.site
+        banner = s.has_banner(sec.url_path)
+        title = f"{sec.name}-{SITE_NAME}"
+        if sec.kind == "column":
+            main = self._list(root, sec, k)
+        else:
+            main = ""
+            if sec.parent is not None and sec.parent.path == "szzt":
+                main = f'<div class="ztbanner"><h2>{_e(sec.name)}</h2></div>'
+            for child in sec.children:
+                items = "".join(
+                    f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a>'
+                    f'<span class="date">{s.date(i):%m-%d}</span></li>'
+                    for i in s.subtree_latest(child, 5)
+                )
+                main += (
+                    f'<div class="box"><div class="hd"><a href="{child.url_path}">'
+                    f"{_e(child.name)}</a>"
+                    f'<span class="more"><a href="{child.url_path}">更多&gt;&gt;</a></span></div>'
+                    f"<ul>{items}</ul></div>"
+                )
+        return self._page(root, title, banner, self._position_table(root, sec), main)
+
+    def _list_items(self, root: str, idxs: list[int]) -> str:
+        s = self.site
+        return "".join(
+            f'<li><span class="date">{s.date(i):%Y-%m-%d}</span><a href="{root}{s.path(i)}"'
+            f' target="_blank">{_e(s.title(i))}</a></li>'
+            for i in idxs
+        )
+
+    def _calendar_link(self, sec: Section) -> str:
+        if not sec.calendar:
+            return ""
+        arts = sec.articles
+        day = self.site.date(arts[-1]).date() if arts else dt.date(2024, 12, 31)
+        link = f'<a href="calendar.shtml?date={day:%Y-%m-%d}">往期回顾</a>'
+        return f'<div class="calendar">{link}</div>'
+
+    def _list(self, root: str, sec: Section, k: int) -> str:
+        n = sec.list_pages
+
+        def name(p: int) -> str:
+            return "index.shtml" if p == 0 else f"index_{p}.shtml"
+
+        parts = [f"共{n}页", '<a href="index.shtml">首页</a>']
+        if k > 0:
+            parts.append(f'<a href="{name(k - 1)}">上一页</a>')
+        lo = max(0, min(k - 4, n - 10))
+        for p in range(lo, min(n, lo + 10)):
+            parts.append(f"<b>{p + 1}</b>" if p == k else f'<a href="{name(p)}">{p + 1}</a>')
+        if k < n - 1:
+            parts.append(f'<a href="{name(k + 1)}">下一页</a>')
+        parts.append(f'<a href="{name(n - 1)}">尾页</a>')
+        items = self._list_items(root, self.site.column_page(sec, k))
+        return (
+            f'<div class="list"><ul class="listUl">{items}</ul></div>'
+            f'<div class="fenye">{" ".join(parts)}</div>' + self._calendar_link(sec)
+        )
+
+    def calendar(self, root: str, sec: Section, day: dt.date) -> bytes:
+        """The trap: any date answers, linking to the previous and the next day."""
+        prev, nxt = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+        items = self._list_items(root, self.site.day_articles(sec, day))
+        main = (
+            f'<div class="calendar"><h2>往期回顾 {day:%Y-%m-%d}</h2>'
+            f'<a href="calendar.shtml?date={prev:%Y-%m-%d}">前一天</a> '
+            f'<a href="calendar.shtml?date={nxt:%Y-%m-%d}">后一天</a></div>'
+            f'<div class="list"><ul class="listUl">{items}</ul></div>'
+        )
+        title = f"{sec.name}-{SITE_NAME}"
+        return self._page(root, title, False, self._position_table(root, sec), main)
+
+    def search(self, root: str) -> bytes:
+        """Robots-disallowed search page: small, links nowhere new."""
+        return self._page(root, f"站内搜索-{SITE_NAME}", False, "", "<p>没有找到相关内容。</p>")
+
+    def article(self, root: str, a: Article, n: int) -> bytes:
+        """Page n (1-based) of an article, in the template of its date."""
+        s = self.site
+        body = "".join(self._block(b) for b in a.pages[n - 1])
+        pager = self._pager(a, n)
+        editor = f'<div class="editor">编辑: {_e(a.editor)}</div>'
+        rel = []
+        for j, alias in a.related:
+            p = s.path(j)
+            href = root + (p[:-6] + "_01.shtml" if alias else p)
+            rel.append(f'<li><a href="{href}">{_e(s.title(j))}</a></li>')
+        relnews = (
+            f'<div class="relnews"><div class="hd">相关文章</div><ul>{"".join(rel)}</ul></div>'
+        )
+        sec = a.column
+        title = f"{a.title}-{SITE_NAME}"
+        if a.div_template:
+            links = [f'<a href="{root}/">{SITE_NAME}</a>']
+            links += [f'<a href="{x.url_path}">{_e(x.name)}</a>' for x in sec.lineage]
+            position = '<div class="position">您当前的位置 : ' + " &gt;&gt; ".join(links) + "</div>"
+            main = (
+                f'<div class="contTit"><font>{_e(a.title)}</font></div><div class="time">'
+                f'<span id="pubtime_baidu">{a.when:%Y年%m月%d日%H:%M:%S}</span> '
+                f'<span id="source_baidu">来源:{_e(a.source)}</span> '
+                f'<span id="author_baidu">作者:{_e(a.author)}</span></div>'
+                f'<div class="contTxt">\n{body}</div>{pager}{editor}{relnews}'
+            )
+        else:
+            position = self._position_table(root, sec)
+            main = (
+                '<table width="100%" border="0" cellspacing="0" cellpadding="0" class="article">'
+                f'<tr><td class="artTitle" align="center"><h1>{_e(a.title)}</h1></td></tr>'
+                f'<tr><td class="artInfo" align="center">来源: {_e(a.source)}  作者: '
+                f"{_e(a.author)}   {a.when:%Y年%m月%d日%H:%M:%S}</td></tr>"
+                f'<tr><td class="artContent"><div id="Zoom">\n{body}</div>{pager}</td></tr>'
+                f"<tr><td>{editor}</td></tr></table>{relnews}"
+            )
+        return self._page(root, title, a.banner, position, main)
+
+    @staticmethod
+    def _block(b) -> str:
+        if b.kind == "p":
+            return f"<p>\u3000\u3000{_e(b.text)}</p>\n"
+        if b.kind == "img":
+            return f'<p align="center"><img src="{b.text}" border="0" /></p>\n'
+        return f'<p align="center">{_e(b.text)}</p>\n'
+
+    @staticmethod
+    def _pager(a: Article, n: int) -> str:
+        total = len(a.pages)
+        if total == 1:
+            return ""
+
+        def name(p: int) -> str:
+            return f"{a.aid}.shtml" if p == 1 else f"{a.aid}_{p:02d}.shtml"
+
+        parts = [f"<b>{p}</b>" if p == n else f'<a href="{name(p)}">{p}</a>'
+                 for p in range(1, total + 1)]
+        if n < total:
+            parts.append(f'<a href="{name(n + 1)}">下一页</a>')
+        return f'<div class="pages">{" ".join(parts)}</div>'
+
+
+# ---- static requisites ------------------------------------------------------------------
+STYLE_CSS = (
+    "body{margin:0;font-size:12px;font-family:SimSun,serif}\n"
+    ".top{background:url(/sznews/images/bg.gif) repeat-x}\n"
+    ".nav{background:#b00;color:#fff}.nav a{color:#fff}\n"
+    ".box .hd,.sidebox .hd{font-weight:bold}.more{float:right}\n"
+    ".weihu{color:#c00;font-weight:bold}\n"
+    ".artTitle h1,.contTit{font-size:22px}#Zoom p,.contTxt p{line-height:2}\n"
+).encode("ascii")
+COMMON_JS = b"function fontZoom(size){document.getElementById('Zoom').style.fontSize=size+'px';}\n"
+
+
+def gif_bytes(name: str) -> bytes:
+    """A valid 1x1 GIF whose palette colour depends on the name (deterministic, distinct)."""
+    h = stable_hash("gif", name)
+    rgb = bytes([h & 0xFF, (h >> 8) & 0xFF, (h >> 16) & 0xFF])
+    return (
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + rgb + b"\xff\xff\xff"
+        b"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+    )
+
+
+def jpeg_bytes(name: str) -> bytes:
+    """A valid baseline 1x1 grey JPEG; a COM segment carries the name to make it distinct."""
+    com = name.encode("ascii", "replace")[:200]
+    dht_dc = b"\xff\xc4\x00\x14\x00\x01" + b"\x00" * 15 + b"\x00"
+    dht_ac = b"\xff\xc4\x00\x14\x10\x01" + b"\x00" * 15 + b"\x00"
+    return (
+        b"\xff\xd8"
+        + b"\xff\xfe" + (len(com) + 2).to_bytes(2, "big") + com
+        + b"\xff\xdb\x00\x43\x00" + b"\x01" * 64
+        + b"\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x01\x11\x00"
+        + dht_dc + dht_ac
+        + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"
+        + b"\x3f"
+        + b"\xff\xd9"
+    )

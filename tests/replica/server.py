@@ -1,0 +1,383 @@
+"""HTTP/1.1 server for the replica: origin for any Host, and plain forward proxy for the real host.
+
+Request handling is a pipeline so faults can be added as switchable modes:
+  1. `App.route()` maps (path, query, root) to a clean `Response` (pure, deterministic);
+  2. each `Fault` in `Server.faults` may replace it (maintenance today; 5xx, truncation, delays or
+     resets later: `Response.delay`, `.truncate_to` and `.reset` are already honoured by the
+     writer);
+  3. conditional requests (304) and gzip are applied, the response is written, the request logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import gzip
+import hashlib
+import json
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from .model import HOST_ROOT, Site, stable_hash
+from .render import COMMON_JS, STYLE_CSS, Renderer, gif_bytes, jpeg_bytes
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+ROBOTS = (SAMPLES / "sznews.zjol.com.cn" / "robots.txt").read_bytes()
+MAINTENANCE = (SAMPLES / "maintenance.shtml").read_bytes()
+NOT_FOUND = (SAMPLES / "404.shtml").read_bytes()
+SERVER_NAME = "ZJOL/1.22.95"
+REAL_HOSTS = {"sznews.zjol.com.cn", "sznews.zjol.com.cn:80"}
+# Last-Modified of everything that is not an article (articles use their publish time).
+SITE_MTIME = dt.datetime(2024, 12, 31, 16, 0, 0, tzinfo=dt.UTC)
+RETRY_AFTER = 2
+
+
+@dataclass
+class Response:
+    """A response before conditional/gzip handling. `kind` says what the page is, for faults."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "text/html"
+    headers: dict[str, str] = field(default_factory=dict)
+    kind: str = "other"  # article, section, home, static, robots, calendar, other
+    mtime: dt.datetime = SITE_MTIME
+    maintenance: bool = False
+    # Fault hooks, honoured by the writer.
+    delay: float = 0.0
+    truncate_to: int | None = None
+    reset: bool = False
+
+
+@dataclass
+class Request:
+    """What faults and routing see of a request."""
+
+    method: str
+    path: str
+    query: str
+    root: str
+    headers: dict[str, str]
+    via_proxy: bool
+
+
+def maintenance_response(path: str, seed: int) -> Response:
+    """The maintenance page, 200 or 503 (with Retry-After) depending on the URL."""
+    if stable_hash(seed, "maint-status", path) % 2:
+        return Response(503, MAINTENANCE, headers={"Retry-After": str(RETRY_AFTER)},
+                        kind="maintenance", maintenance=True)
+    return Response(200, MAINTENANCE, kind="maintenance", maintenance=True)
+
+
+class Fault:
+    """A switchable mode that may replace a response."""
+
+    def intercept(self, req: Request, resp: Response) -> Response | None:
+        raise NotImplementedError
+
+
+class MaintenanceFlap(Fault):
+    """A seeded ~10% of article/section URLs answer maintenance for their first K requests."""
+
+    def __init__(self, site: Site, k: int) -> None:
+        self.site, self.k = site, k
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def intercept(self, req: Request, resp: Response) -> Response | None:
+        if resp.kind not in ("article", "section") or not self.site.flap_selected(req.path):
+            return None
+        with self.lock:
+            n = self.counts.get(req.path, 0)
+            self.counts[req.path] = n + 1
+        return maintenance_response(req.path, self.site.seed) if n < self.k else None
+
+
+class MaintenanceStuck(Fault):
+    """These paths always answer maintenance."""
+
+    def __init__(self, site: Site, paths: list[str]) -> None:
+        self.site, self.paths = site, set(paths)
+
+    def intercept(self, req: Request, resp: Response) -> Response | None:
+        if req.path in self.paths:
+            return maintenance_response(req.path, self.site.seed)
+        return None
+
+
+class MaintenanceWindow(Fault):
+    """Every URL answers maintenance from START to START+DURATION seconds after start."""
+
+    def __init__(self, site: Site, start: float, duration: float, t0: float) -> None:
+        self.site, self.start, self.end, self.t0 = site, start, start + duration, t0
+
+    def intercept(self, req: Request, resp: Response) -> Response | None:
+        if self.start <= time.monotonic() - self.t0 < self.end:
+            return maintenance_response(req.path, self.site.seed)
+        return None
+
+
+def parse_fault(spec: str, site: Site, t0: float) -> Fault:
+    """Parse `flap=K`, `stuck=PATH[,PATH]` or `window=START:DURATION`."""
+    mode, _, arg = spec.partition("=")
+    if mode == "flap":
+        return MaintenanceFlap(site, int(arg))
+    if mode == "stuck":
+        return MaintenanceStuck(site, [p for p in arg.split(",") if p])
+    if mode == "window":
+        start, _, dur = arg.partition(":")
+        return MaintenanceWindow(site, float(start), float(dur), t0)
+    raise ValueError(f"unknown maintenance mode: {spec!r}")
+
+
+class App:
+    """Routing: URL path to clean response. No state, so same input gives the same bytes."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.render = Renderer(site)
+
+    def route(self, path: str, query: str, root: str) -> Response:
+        s, r = self.site, self.render
+        if path == "/":
+            return Response(302, b"", headers={"Location": root + "/sznews/index.shtml"})
+        if path == "/robots.txt":
+            return Response(200, ROBOTS, "text/plain", kind="robots", mtime=SITE_MTIME)
+        if path in ("/sznews/", "/sznews/index.shtml"):
+            return Response(200, r.home(root), kind="home", mtime=SITE_MTIME)
+        if path.startswith("/sznews/system/"):
+            found = s.find_article(path)
+            if found:
+                a = s.article(found[0])
+                return Response(200, r.article(root, a, found[1]), kind="article", mtime=a.when)
+        if path.startswith("/pic/") and s.find_image(path):
+            return Response(200, jpeg_bytes(path), "image/jpeg", kind="static", mtime=SITE_MTIME)
+        static = self._static(path)
+        if static is not None:
+            return static
+        if path == "/sznews/search/search.php":
+            return Response(200, r.search(root), kind="other", mtime=SITE_MTIME)
+        found_sec = s.find_section(path)
+        if found_sec:
+            sec, k = found_sec
+            return Response(200, r.section(root, sec, k), kind="section", mtime=SITE_MTIME)
+        if path.endswith("/calendar.shtml"):
+            sec = s.sections.get(path[len("/sznews/"): -len("/calendar.shtml")])
+            date = parse_qs(query).get("date", [""])[0]
+            if sec is not None and sec.calendar:
+                try:
+                    day = dt.date.fromisoformat(date)
+                except ValueError:
+                    day = None
+                if day is not None:
+                    return Response(200, r.calendar(root, sec, day), kind="calendar",
+                                    mtime=SITE_MTIME)
+        if path.startswith("/sznews/") and path[len("/sznews/"):] in s.sections:
+            return Response(301, b"", headers={"Location": root + path + "/"})
+        if path == "/sznews":
+            return Response(301, b"", headers={"Location": root + "/sznews/"})
+        return Response(404, NOT_FOUND)
+
+    def _static(self, path: str) -> Response | None:
+        if path == "/sznews/css/style.css":
+            return Response(200, STYLE_CSS, "text/css", kind="static", mtime=SITE_MTIME)
+        if path == "/sznews/js/common.js":
+            return Response(200, COMMON_JS, "application/javascript", kind="static",
+                            mtime=SITE_MTIME)
+        names = {"logo.gif", "nopic.gif", "bg.gif"}
+        names |= {f"zt_{k}.gif" for k in range(len(self.site.sections["szzt"].children))}
+        if path.startswith("/sznews/images/") and path[len("/sznews/images/"):] in names:
+            return Response(200, gif_bytes(path), "image/gif", kind="static", mtime=SITE_MTIME)
+        return None
+
+
+class RequestLog:
+    """JSON-lines request log, one flushed line per request, safe across threads."""
+
+    def __init__(self, path: str | None) -> None:
+        self.lock = threading.Lock()
+        self.fh = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+
+    def write(self, record: dict) -> None:
+        if self.fh is None:
+            return
+        line = json.dumps(record, ensure_ascii=False)
+        with self.lock:
+            self.fh.write(line + "\n")
+            self.fh.flush()
+
+
+class ReplicaServer(ThreadingHTTPServer):
+    """Holds the app, faults and log shared by handler threads."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], site: Site, faults: list[str] = (),
+                 log_path: str | None = None) -> None:
+        super().__init__(addr, Handler)
+        self.site = site
+        self.app = App(site)
+        self.t0 = time.monotonic()
+        self.faults: list[Fault] = [parse_fault(f, site, self.t0) for f in faults]
+        self.log = RequestLog(log_path)
+
+
+def _accepts_gzip(value: str) -> bool:
+    for part in value.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+    return False
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Parses origin-form and absolute-form requests; delegates to the server's pipeline."""
+
+    protocol_version = "HTTP/1.1"
+    server: ReplicaServer
+    timeout = 60
+
+    def version_string(self) -> str:
+        return SERVER_NAME
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Silence stderr logging: the JSON log is the record."""
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_CONNECT(self) -> None:
+        """HTTPS tunnelling is not offered: everything over CONNECT is off-site."""
+        self._send_simple(self.path, "", self.path, "", False, True, 502)
+
+    def _handle(self) -> None:
+        headers = {k: v for k, v in self.headers.items()}
+        target = self.path
+        via_proxy = target.startswith(("http://", "https://"))
+        if via_proxy:
+            u = urlsplit(target)
+            host = u.netloc.lower()
+            path, query = u.path or "/", u.query
+            if u.scheme != "http" or host not in REAL_HOSTS:
+                url = target
+                self._send_simple(url, host, path, query, True, True, 502)
+                return
+            root = HOST_ROOT
+        else:
+            u = urlsplit(target)
+            path, query = u.path, u.query
+            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            root = "http://" + host
+        url = root + path + ("?" + query if query else "")
+        req = Request(self.command, path, query, root, headers, via_proxy)
+        resp = self.server.app.route(path, query, root)
+        for fault in self.server.faults:
+            replaced = fault.intercept(req, resp)
+            if replaced is not None:
+                resp = replaced
+                break
+        sent = self._write(req, resp)
+        self.server.log.write({
+            "time": time.time(), "method": self.command, "url": url, "path": path,
+            "query": query, "host": host, "via_proxy": via_proxy, "status": sent[0],
+            "headers": headers, "bytes": sent[1], "offsite": False,
+            "maintenance": resp.maintenance,
+        })
+
+    def _send_simple(self, url: str, host: str, path: str, query: str, via_proxy: bool,
+                     offsite: bool, status: int) -> None:
+        body = b"<html><body><h1>502 Bad Gateway</h1><p>off-site host</p></body></html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.server.log.write({
+            "time": time.time(), "method": self.command, "url": url, "path": path,
+            "query": query, "host": host, "via_proxy": via_proxy, "status": status,
+            "headers": dict(self.headers.items()), "bytes": len(body), "offsite": offsite,
+            "maintenance": False,
+        })
+
+    def _write(self, req: Request, resp: Response) -> tuple[int, int]:
+        """Apply validators, 304 and gzip; write; return (status, body bytes sent)."""
+        if resp.delay:
+            time.sleep(resp.delay)
+        seed = self.server.site.seed
+        status, body = resp.status, resp.body
+        hdrs: dict[str, str] = {}
+        ctype = resp.content_type
+        if ctype == "text/html" and stable_hash(seed, "charset", req.path) % 2:
+            ctype = "text/html; charset=gb2312"
+        if status == 200:
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            lm = email.utils.format_datetime(resp.mtime.astimezone(dt.UTC), usegmt=True)
+            hdrs["ETag"], hdrs["Last-Modified"] = etag, lm
+            if self._not_modified(req.headers, etag, resp.mtime):
+                status, body = 304, b""
+        gz_ok = (ctype.startswith("text/html") and resp.status == 200 and status == 200
+                 and stable_hash(seed, "gzip", req.path) % 2 == 0)
+        if gz_ok:
+            hdrs["Vary"] = "Accept-Encoding"
+            if _accepts_gzip(req.headers.get("Accept-Encoding", "")):
+                body = gzip.compress(body, mtime=0)
+                hdrs["Content-Encoding"] = "gzip"
+        hdrs.update(resp.headers)
+        self.send_response(status)
+        if status != 304:
+            self.send_header("Content-Type", ctype)
+        for k, v in hdrs.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if req.method == "HEAD":
+            return status, 0
+        if resp.reset:
+            self._reset()
+            return status, 0
+        if resp.truncate_to is not None:
+            body = body[: resp.truncate_to]
+            self.close_connection = True
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        return status, len(body)
+
+    @staticmethod
+    def _not_modified(h: dict[str, str], etag: str, mtime: dt.datetime) -> bool:
+        inm = h.get("If-None-Match")
+        if inm is not None:
+            tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+            return etag in tags or "*" in tags
+        ims = h.get("If-Modified-Since")
+        if ims:
+            try:
+                since = email.utils.parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                return False
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=dt.UTC)
+            return mtime.replace(microsecond=0) <= since
+        return False
+
+    def _reset(self) -> None:
+        """Abort the connection with RST (SO_LINGER 0): for a future `reset` fault."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()

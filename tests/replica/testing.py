@@ -1,0 +1,75 @@
+"""Start the replica as a subprocess for tests and the demo (a real socket, a real process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Replica:
+    """A running replica: `url` (== `proxy_url`), `port`, `log_path`, `requests()`, `stop()`."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, log_path: str, own_log: bool) -> None:
+        self.proc = proc
+        self.url = url
+        self.proxy_url = url
+        self.port = int(url.rsplit(":", 1)[1])
+        self.log_path = log_path
+        self._own_log = own_log
+
+    def requests(self) -> list[dict]:
+        """Parsed request-log lines so far."""
+        try:
+            text = Path(self.log_path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> Replica:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[str] = (),
+                  log_path: str | os.PathLike | None = None, timeout: float = 20.0) -> Replica:
+    """Run `python -m tests.replica` on a free port and wait for its READY line."""
+    own = log_path is None
+    if own:
+        fd, name = tempfile.mkstemp(prefix="replica-", suffix=".jsonl")
+        os.close(fd)
+        log_path = name
+    cmd = [sys.executable, "-m", "tests.replica", "--port", "0", "--seed", str(seed),
+           "--articles", str(articles), "--log", str(log_path)]
+    for m in maintenance:
+        cmd += ["--maintenance", m]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not line or not line[0].startswith("READY "):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"replica did not start: {line!r}")
+    return Replica(proc, line[0].split()[1], str(log_path), own)
