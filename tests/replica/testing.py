@@ -34,6 +34,7 @@ class Replica:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
     def stop(self) -> None:
+        """Terminate the server; a log file we created ourselves is removed."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -43,6 +44,8 @@ class Replica:
                 self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
+        if self._own_log:
+            Path(self.log_path).unlink(missing_ok=True)
 
     def __enter__(self) -> Replica:
         return self
