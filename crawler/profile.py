@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 
-class PageKind(str, Enum):
+class PageKind(StrEnum):
     HOME = "home"
     SECTION = "section"
     ARTICLE = "article"
@@ -104,7 +104,7 @@ class SiteProfile:
         return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
     def section_url(self, url: str) -> str:
-        """The canonical URL of a section: ``dir/`` and list pages ``index_N`` become ``dir/index.shtml``."""
+        """A section's identity: ``dir/`` and its list pages ``index_N`` are ``dir/index.shtml``."""
         parts = urlsplit(url)
         path = parts.path
         m = self.list_page_re.match(path)

@@ -6,7 +6,11 @@ BOT_NAME = "sznews"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-USER_AGENT = "sznews-archive/0.1 (+https://github.com/; web archiving of 嵊州新闻网)"
+USER_AGENT = "sznews-archive/0.1 (web archive crawler)"
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}
 ROBOTSTXT_OBEY = True
 
 # Polite by default; the demo and tests turn politeness down against the local replica.

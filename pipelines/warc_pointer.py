@@ -7,8 +7,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from itemadapter import ItemAdapter
-from twisted.internet.defer import Deferred
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 

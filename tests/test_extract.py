@@ -103,7 +103,8 @@ def test_meta_line_is_split_by_labels(line, expected):
 def test_image_caption_is_a_paragraph_and_the_caption():
     html = (
         '<html><body><table><tr><td class="artTitle"><h1>T</h1></td></tr></table>'
-        '<div id="Zoom"><p>\u3000\u3000一</p><p align="center"><img src="/pic/0/10/00/78/1.jpg" /></p>'
+        '<div id="Zoom"><p>\u3000\u3000一</p>'
+        '<p align="center"><img src="/pic/0/10/00/78/1.jpg" /></p>'
         '<p align="center">图为某某</p><p>\u3000\u3000二</p>'
         '<p align="center"><img src="/pic/0/10/00/78/2.jpg" /></p><p>\u3000\u3000三</p></div>'
         "</body></html>"

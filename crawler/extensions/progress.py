@@ -13,7 +13,9 @@ from twisted.internet import task
 logger = logging.getLogger("progress")
 
 
-def progress_line(stats: dict[str, Any], queued: int, elapsed: float, last: tuple[float, int]) -> str:
+def progress_line(
+    stats: dict[str, Any], queued: int, elapsed: float, last: tuple[float, int]
+) -> str:
     pages = stats.get("response_received_count", 0)
     articles = stats.get("items/exported/articles", 0) or stats.get("sznews/articles", 0)
     errors = sum(v for k, v in stats.items() if k.startswith("downloader/exception_type_count/"))

@@ -60,8 +60,9 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
         "errors": {
             "downloader": errors,
             "log_errors": stats.get("log_count/ERROR", 0),
-            "spider_exceptions": stats.get("spider_exceptions/count", 0)
-            + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/") and k != "spider_exceptions/count"),
+            "spider_exceptions": sum(
+                v for k, v in stats.items() if k.startswith("spider_exceptions/")
+            ),
         },
         "index_lines": ctx.summary.get("index_lines"),
         "stats": {k: _plain(v) for k, v in sorted(stats.items())},

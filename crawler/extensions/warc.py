@@ -160,7 +160,7 @@ class WarcCapture:
         return ext
 
     def warcinfo_fields(self) -> dict[str, str]:
-        return {
+        fields = {
             "software": self.config.software,
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
@@ -170,6 +170,7 @@ class WarcCapture:
             "hostname": self.host,
             "isPartOf": self.run_id,
         }
+        return {name: value for name, value in fields.items() if value}
 
     @property
     def run_id(self) -> str:
