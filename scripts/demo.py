@@ -52,7 +52,8 @@ def main() -> int:
         print(f"Replica of sznews.zjol.com.cn ({args.articles} articles) at {replica.url}, "
               "used as http_proxy.\n", flush=True)
         cmd = [sys.executable, "-m", "scrapy", "crawl", "sznews",
-               "-s", f"ARCHIVE_DIR={archive_dir}", "-s", "LOG_LEVEL=INFO"]
+               "-s", f"ARCHIVE_DIR={archive_dir}", "-s", "LOG_LEVEL=INFO",
+               "-s", "STATS_DUMP=False"]
         for key, value in FAST.items():
             cmd += ["-s", f"{key}={value}"]
         print("$ http_proxy=" + replica.proxy_url + " " + " ".join(cmd[1:]), flush=True)
