@@ -8,6 +8,7 @@ page that differs a little from the samples: what cannot be found is ``None`` pl
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -401,6 +402,57 @@ def page_links(page: ParsedPage) -> list[Link]:
         if url:
             links.append(Link(url, _text(a)))
     return links
+
+
+@dataclass
+class BlockLink:
+    url: str
+    text: str
+    block: str  # structural key of the block the link sits in
+    fingerprint: str  # of the block's whole link set: the same block on another page matches
+
+
+_BLOCK_TAGS = {"div", "table", "td", "ul", "ol", "dl", "tr"}
+
+
+def _block_key(a: lxml.html.HtmlElement) -> str:
+    """The nearest identifiable container (tag with class or id) and two of its ancestors."""
+    chain: list[str] = []
+    for anc in a.iterancestors():
+        if anc.tag in _BLOCK_TAGS and (anc.get("class") or anc.get("id")):
+            chain.append(f"{anc.tag}.{anc.get('class') or ''}#{anc.get('id') or ''}")
+            if len(chain) == 3:
+                break
+    return "/".join(reversed(chain)) or "page"
+
+
+def links_by_block(page: ParsedPage, profile: SiteProfile) -> list[BlockLink]:
+    """Every link with the block it sits in: blocks the profile names first, then the rest.
+
+    Content blocks come first in the result so that a URL linked both from the content and
+    from a sidebar is attributed to the content.
+    """
+    if page.tree is None:
+        return []
+    in_named: dict[lxml.html.HtmlElement, str] = {}
+    for i, query in enumerate(profile.template_blocks):
+        for block in page.xpath(query):
+            for a in block.iter("a", "area"):
+                in_named.setdefault(a, f"profile:{i}")
+    grouped: dict[str, list[Link]] = {}
+    for a in page.xpath("//a[@href]|//area[@href]"):
+        url = _absolute(page, a.get("href"))
+        if url:
+            key = in_named.get(a) or _block_key(a)
+            grouped.setdefault(key, []).append(Link(url, _text(a)))
+    content: list[BlockLink] = []
+    template: list[BlockLink] = []
+    for key, links in grouped.items():
+        link_set = "\n".join(sorted({link.url for link in links}))
+        digest = hashlib.sha1(link_set.encode()).hexdigest()[:16]
+        target = template if key.startswith("profile:") else content
+        target.extend(BlockLink(link.url, link.text, key, digest) for link in links)
+    return content + template
 
 
 def requisite_links(page: ParsedPage) -> list[str]:

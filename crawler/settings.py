@@ -43,6 +43,14 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.downloader.ArchivingHTTP11DownloadHandler",
 }
 
+DOWNLOADER_MIDDLEWARES = {
+    # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
+    "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.dedup.links.LinkDedupMiddleware": 800,
+}
+
 ITEM_PIPELINES = {
     "pipelines.warc_pointer.WarcPointerPipeline": 100,
     "pipelines.jsonl.JsonLinesExportPipeline": 800,
@@ -54,6 +62,16 @@ WARC_MAX_SIZE = 1024**3
 WARC_PREFIX = "sznews"
 WARC_OPERATOR = ""
 PROGRESS_INTERVAL = 5.0
+
+# The dedup layer (README: "Dedup").
+DEDUP_ENABLED = True
+DEDUP_MAINTENANCE_RETRY_TIMES = 6
+DEDUP_MAINTENANCE_RETRY_DELAY = 30.0  # seconds, doubled on every try
+DEDUP_MAINTENANCE_MAX_DELAY = 1800.0
+DEDUP_TEMPLATE_MIN_PAGES = 3
+DEDUP_MAX_QUERY_VARIANTS = 20
+DEDUP_MAX_PATH_SEGMENTS = 12
+DEDUP_REVISITS = True
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

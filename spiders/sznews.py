@@ -16,6 +16,8 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.dedup.links import META_BLOCK
+from crawler.dedup.maintenance import MaintenanceDeferred, load_pending
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
@@ -23,12 +25,13 @@ from crawler.extract import (
     css_links,
     extract_article_page,
     extract_section_page,
-    page_links,
+    links_by_block,
     parse_html,
     requisite_links,
 )
 from crawler.items import ArticleItem, SectionItem
 from crawler.profile import SZNEWS, PageKind, SiteProfile
+from crawler.run import run_context
 
 WARC_LOCATION = "warc_location"
 
@@ -65,6 +68,14 @@ class SznewsSpider(scrapy.Spider):
         self.allowed_domains = [self.site_host]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # URLs an earlier run left in maintenance come first.
+        for entry in load_pending(run_context(self.crawler).layout.state_dir):
+            callback = getattr(self, entry.get("callback") or "parse", None)
+            if not callable(callback) or urlsplit(entry["url"]).hostname != self.site_host:
+                continue
+            self.crawler.stats.inc_value("dedup/maintenance/carried_over")
+            kwargs = {"errback": self.article_page_failed} if callback == self.parse_article else {}
+            yield scrapy.Request(entry["url"], callback=callback, priority=100, **kwargs)
         yield scrapy.Request(self.start_url, callback=self.parse)
 
     # -- callbacks ------------------------------------------------------------------------
@@ -148,7 +159,11 @@ class SznewsSpider(scrapy.Spider):
 
     def article_page_failed(self, failure: Failure) -> Iterator[Any]:
         """A later page could not be fetched: the article is still exported, with a problem."""
-        assembly: ArticleAssembly = failure.request.cb_kwargs["assembly"]
+        if failure.check(MaintenanceDeferred):
+            return  # the same request comes back later
+        assembly: ArticleAssembly | None = failure.request.cb_kwargs.get("assembly")
+        if assembly is None:
+            return
         missing = failure.request.url
         self.crawler.stats.inc_value("sznews/articles/incomplete")
         number = self.profile.article_page_number(missing) or 0
@@ -182,13 +197,22 @@ class SznewsSpider(scrapy.Spider):
         )
 
     def _follow(self, response: Response, page: ParsedPage) -> Iterator[scrapy.Request]:
-        for link in page_links(page):
-            yield from self._request(link.url, response)
+        """Links of the page, each target once, tagged with the block it sits in."""
+        seen: set[str] = set()
+        for link in links_by_block(page, self.profile):
+            yield from self._request(
+                link.url, response, seen=seen, block=(link.block, link.fingerprint)
+            )
         for url in requisite_links(page):
-            yield from self._request(url, response, requisite=True)
+            yield from self._request(url, response, requisite=True, seen=seen)
 
     def _request(
-        self, url: str, response: Response, requisite: bool = False
+        self,
+        url: str,
+        response: Response,
+        requisite: bool = False,
+        seen: set[str] | None = None,
+        block: tuple[str, str] | None = None,
     ) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         parts = urlsplit(url)
@@ -197,19 +221,27 @@ class SznewsSpider(scrapy.Spider):
         if (parts.hostname or "").lower() != self.site_host:
             stats.inc_value("sznews/links/offsite")
             return
-        url = self.profile.canonical_url(url)
-        kind = self.profile.kind_of(url)
-        if kind is PageKind.CALENDAR:
-            stats.inc_value("sznews/links/calendar_skipped")
-            return
+        canonical = self.profile.canonical_url(url)
+        kind = self.profile.kind_of(canonical)
         if kind is PageKind.ARTICLE:
-            url = self.profile.article_first_page(url)
-            yield scrapy.Request(url, callback=self.parse_article, priority=5)
+            canonical = self.profile.article_first_page(canonical)
+        if canonical != url:
+            stats.inc_value("dedup/canonical/skipped")
+        if seen is not None:
+            if canonical in seen:
+                stats.inc_value("dedup/in_page/skipped")
+                return
+            seen.add(canonical)
+        meta = {META_BLOCK: block} if block else {}
+        if kind is PageKind.CALENDAR:
+            stats.inc_value("dedup/calendar/skipped")
+        elif kind is PageKind.ARTICLE:
+            yield scrapy.Request(canonical, callback=self.parse_article, priority=5, meta=meta)
         elif kind is PageKind.SECTION:
-            yield scrapy.Request(url, callback=self.parse_section)
+            yield scrapy.Request(canonical, callback=self.parse_section, meta=meta)
         elif kind is PageKind.HOME:
-            yield scrapy.Request(url, callback=self.parse)
+            yield scrapy.Request(canonical, callback=self.parse, meta=meta)
         elif kind is PageKind.REQUISITE or requisite:
-            yield scrapy.Request(url, callback=self.parse_requisite, priority=-5)
+            yield scrapy.Request(canonical, callback=self.parse_requisite, priority=-5, meta=meta)
         else:
             stats.inc_value("sznews/links/unknown_skipped")

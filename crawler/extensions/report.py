@@ -64,6 +64,12 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
                 v for k, v in stats.items() if k.startswith("spider_exceptions/")
             ),
         },
+        "dedup": {
+            key.removeprefix("dedup/"): value
+            for key, value in sorted(stats.items())
+            if key.startswith("dedup/")
+        },
+        "maintenance_unresolved": ctx.summary.get("maintenance_unresolved", []),
         "index_lines": ctx.summary.get("index_lines"),
         "stats": {k: _plain(v) for k, v in sorted(stats.items())},
     }

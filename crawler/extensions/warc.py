@@ -9,6 +9,7 @@ point at its page's record.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import uuid
@@ -24,9 +25,20 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from archive.records import Exchange, HttpRequestData, HttpResponseData, exchange_records
+from archive.records import (
+    PROFILE_IDENTICAL_PAYLOAD,
+    Exchange,
+    HttpRequestData,
+    HttpResponseData,
+    exchange_records,
+    format_warc_date,
+    payload_digest,
+    revisit_records,
+)
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
+from crawler.dedup.maintenance import is_maintenance_response
 from crawler.downloader import FETCH_BEGAN, REASON
+from crawler.profile import SZNEWS
 from crawler.run import run_context
 
 if TYPE_CHECKING:
@@ -123,6 +135,45 @@ def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
+@dataclass(frozen=True)
+class Original:
+    """Where a payload was first archived: what a revisit record refers to."""
+
+    uri: str
+    date: str
+    record_id: str | None
+
+
+def originals_from_index(index_path: Path) -> dict[str, Original]:
+    """Payload digests archived by earlier runs, from the CDXJ index (200 responses only)."""
+    originals: dict[str, Original] = {}
+    try:
+        fh = index_path.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        return originals
+    with fh:
+        for line in fh:
+            try:
+                _key, ts, body = line.split(" ", 2)
+                data = json.loads(body)
+            except ValueError:
+                continue
+            if data.get("mime") == "warc/revisit" or data.get("status") != "200":
+                continue
+            digest = data.get("digest")
+            if not digest or digest in originals:
+                continue
+            if not digest.startswith("sha1:"):
+                digest = "sha1:" + digest
+            date = f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
+            originals[digest] = Original(data.get("url", ""), date, None)
+    return originals
+
+
+def maintenance_filter(request: Request, response: Response) -> str | None:
+    return "maintenance" if is_maintenance_response(request, response, SZNEWS) else None
+
+
 class WarcCapture:
     def __init__(
         self,
@@ -139,6 +190,8 @@ class WarcCapture:
         self.clock = clock
         self.record_id = record_id
         self.filters: list[CaptureFilter] = []
+        self.revisits = False
+        self.originals: dict[str, Original] = {}
         self.writer: BackgroundWarcWriter | None = None
         self._file_writer: WarcFileWriter | None = None
         self._failed: BaseException | None = None
@@ -154,6 +207,9 @@ class WarcCapture:
             raise NotConfigured(f"WARC capture misconfigured: {exc}") from exc
         ext = cls(config, crawler.stats, socket.gethostname())
         ext._crawler = crawler
+        if crawler.settings.getbool("DEDUP_ENABLED", True):
+            ext.filters.append(maintenance_filter)
+            ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         run_context(crawler).on_close("warc", ext.close)
@@ -176,8 +232,10 @@ class WarcCapture:
     def run_id(self) -> str:
         return run_context(self._crawler).run_id if self._crawler else "standalone"
 
-    def open(self, warc_dir: Path) -> None:
+    def open(self, warc_dir: Path, index_path: Path | None = None) -> None:
         warc_dir.mkdir(parents=True, exist_ok=True)
+        if self.revisits and index_path is not None:
+            self.originals = originals_from_index(index_path)
         for path in recover_open_files(warc_dir):
             logger.warning("Recovered an unfinished WARC from an earlier run: %s", path)
             self.stats.inc_value("warc/files/recovered")
@@ -193,7 +251,7 @@ class WarcCapture:
         self.writer = BackgroundWarcWriter(self._file_writer)
 
     def spider_opened(self) -> None:
-        self.open(self.config.archive_dir / "warc")
+        self.open(self.config.archive_dir / "warc", self.config.archive_dir / "index.cdxj")
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         if self.writer is None:
@@ -207,14 +265,38 @@ class WarcCapture:
             self.stats.inc_value("warc/skipped/incomplete")
             return
         exchange = exchange_from(request, response)
-        resp_rec, req_rec = exchange_records(
-            exchange, response_id=self.record_id(), request_id=self.record_id()
-        )
-        future = self.writer.submit([resp_rec, req_rec])
+        records = self._records(exchange)
+        future = self.writer.submit(records)
         future.add_done_callback(self._check_write)
         request.meta[WARC_LOCATION] = future
-        self.stats.inc_value("warc/records/response")
+        self.stats.inc_value(f"warc/records/{records[0].warc_type}")
         self.stats.inc_value("warc/records/request")
+
+    def _records(self, exchange: Exchange) -> list[Any]:
+        """A response pair, or a revisit pair when the payload is already archived."""
+        response_id, request_id = self.record_id(), self.record_id()
+        body = exchange.response.body
+        if self.revisits and exchange.response.status == 200 and body:
+            digest = payload_digest(body)
+            original = self.originals.get(digest)
+            if original is not None:
+                self.stats.inc_value("dedup/revisits")
+                return list(
+                    revisit_records(
+                        exchange,
+                        revisit_id=response_id,
+                        request_id=request_id,
+                        profile=PROFILE_IDENTICAL_PAYLOAD,
+                        refers_to_uri=original.uri,
+                        refers_to_date=original.date,
+                        refers_to_record_id=original.record_id,
+                        payload_digest=digest,
+                    )
+                )
+            self.originals[digest] = Original(
+                exchange.url, format_warc_date(exchange.date), response_id
+            )
+        return list(exchange_records(exchange, response_id=response_id, request_id=request_id))
 
     def _check_write(self, future: Any) -> None:
         """Runs on the writer thread: a failed write (disk full) stops the crawl once."""

@@ -1,0 +1,1 @@
+"""The dedup layer: maintenance pages, template links, traps, duplicate payloads."""

@@ -1,0 +1,263 @@
+"""Maintenance pages: recognised by what the page is, kept out, retried later.
+
+The notice ``网站维护中`` alone proves nothing (real articles show it as a header banner);
+a maintenance page is one whose whole content is the notice. Such a response is never
+archived (the capture filter), never parsed (this middleware swallows it), and its URL is
+retried with back-off without holding a download slot. URLs still down at the end are
+named in the report and handed to the next run, which tries them first.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import json
+import logging
+import os
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
+
+from crawler.extract import is_maintenance_page, parse_html
+from crawler.profile import SZNEWS, SiteProfile
+from crawler.run import run_context
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+META_IS_MAINTENANCE = "dedup/maintenance"
+META_ATTEMPT = "dedup/maintenance_attempt"
+STATE_FILE = "maintenance.json"
+# A maintenance page is a few hundred bytes; anything much larger is a real page.
+_MAX_MAINTENANCE_SIZE = 64 * 1024
+
+
+class MaintenanceDeferred(IgnoreRequest):
+    """The page was in maintenance; the same request comes back later."""
+
+
+class MaintenanceUnresolved(IgnoreRequest):
+    """The page stayed in maintenance through every retry."""
+
+
+def _decoded_body(body: bytes, content_encoding: bytes | None) -> bytes | None:
+    encoding = (content_encoding or b"").strip().lower()
+    if not encoding or encoding == b"identity":
+        return body
+    try:
+        if encoding in (b"gzip", b"x-gzip"):
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == b"deflate":
+            d = zlib.decompressobj()
+        else:
+            return None
+        out = d.decompress(body, _MAX_MAINTENANCE_SIZE + 1)
+    except (zlib.error, gzip.BadGzipFile):
+        return None
+    return out
+
+
+def classify_maintenance(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    content_encoding: bytes | None,
+    profile: SiteProfile = SZNEWS,
+) -> bool:
+    """True when the response is a maintenance page (whole page is the notice)."""
+    if len(body) > _MAX_MAINTENANCE_SIZE:
+        return False
+    raw = _decoded_body(body, content_encoding)
+    if raw is None or len(raw) > _MAX_MAINTENANCE_SIZE:
+        return False
+    notice = profile.maintenance_notice
+    if notice.encode("gb18030") not in raw and notice.encode("utf-8") not in raw:
+        return False
+    return is_maintenance_page(parse_html(raw, url, content_type), profile)
+
+
+def is_maintenance_response(request: Request, response: Response, profile: SiteProfile) -> bool:
+    """Classify once per response; the verdict rides on the request's meta."""
+    cached = request.meta.get(META_IS_MAINTENANCE)
+    if cached is not None and cached[0] == id(response):
+        return cached[1]
+    content_type = response.headers.get(b"Content-Type")
+    verdict = classify_maintenance(
+        response.body,
+        response.url,
+        content_type.decode("latin-1") if content_type else None,
+        response.headers.get(b"Content-Encoding"),
+        profile,
+    )
+    request.meta[META_IS_MAINTENANCE] = (id(response), verdict)
+    return verdict
+
+
+def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    retry_times: int
+    retry_delay: float
+    max_delay: float
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> MaintenanceConfig:
+        config = cls(
+            retry_times=settings.getint("DEDUP_MAINTENANCE_RETRY_TIMES", 6),
+            retry_delay=settings.getfloat("DEDUP_MAINTENANCE_RETRY_DELAY", 30.0),
+            max_delay=settings.getfloat("DEDUP_MAINTENANCE_MAX_DELAY", 1800.0),
+        )
+        if config.retry_times < 0 or config.retry_delay < 0 or config.max_delay < 0:
+            raise ValueError(f"DEDUP_MAINTENANCE_* must not be negative: {config}")
+        return config
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential back-off from the base delay; a server's Retry-After wins if longer."""
+        backoff = self.retry_delay * (2 ** (attempt - 1))
+        if retry_after is not None:
+            backoff = max(backoff, retry_after)
+        return min(backoff, self.max_delay)
+
+
+def load_pending(state_dir: Path) -> list[dict[str, str]]:
+    path = state_dir / STATE_FILE
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        logger.warning("Ignoring unreadable %s: %s", path, exc)
+        return []
+    return [e for e in data.get("urls", []) if isinstance(e, dict) and e.get("url")]
+
+
+def save_pending(state_dir: Path, entries: list[dict[str, str]]) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"urls": entries}, ensure_ascii=False, indent=1), "utf-8")
+    os.replace(tmp, path)
+
+
+class MaintenanceMiddleware:
+    """Downloader middleware: swallow maintenance responses and reschedule their URLs."""
+
+    def __init__(
+        self,
+        config: MaintenanceConfig,
+        stats: Any,
+        state_dir: Path | None = None,
+        profile: SiteProfile = SZNEWS,
+    ) -> None:
+        self.config = config
+        self.stats = stats
+        self.state_dir = state_dir
+        self.profile = profile
+        self.crawler: Crawler | None = None
+        self._pending: dict[str, tuple[Any, Request]] = {}  # url -> (IDelayedCall, request)
+        self.unresolved: dict[str, str] = {}  # url -> callback name
+        self._logged = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MaintenanceMiddleware:
+        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+            raise NotConfigured("DEDUP_ENABLED is off")
+        try:
+            config = MaintenanceConfig.from_settings(crawler.settings)
+        except ValueError as exc:
+            raise NotConfigured(str(exc)) from exc
+        ctx = run_context(crawler)
+        mw = cls(config, crawler.stats, ctx.layout.state_dir)
+        mw.crawler = crawler
+        crawler.signals.connect(mw.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    async def process_response(self, request: Request, response: Response) -> Any:
+        if not is_maintenance_response(request, response, self.profile):
+            if request.meta.get(META_ATTEMPT):
+                self.stats.inc_value("dedup/maintenance/recovered")
+            return response
+        self.stats.inc_value("dedup/maintenance/seen")
+        attempt = request.meta.get(META_ATTEMPT, 0) + 1
+        if not self._logged:
+            logger.info("Maintenance page at %s; retrying such URLs later", response.url)
+            self._logged = True
+        if attempt > self.config.retry_times:
+            self.stats.inc_value("dedup/maintenance/unresolved")
+            callback = getattr(request.callback, "__name__", None) or "parse"
+            self.unresolved[request.url] = callback
+            logger.warning("Still in maintenance after %d tries: %s", attempt - 1, request.url)
+            raise MaintenanceUnresolved(f"still in maintenance: {request.url}")
+        retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
+        delay = self.config.delay(attempt, retry_after)
+        retry = request.replace(dont_filter=True)
+        retry.meta[META_ATTEMPT] = attempt
+        retry.meta.pop(META_IS_MAINTENANCE, None)
+        self.stats.inc_value("dedup/maintenance/deferred")
+        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+            # robots.txt gates the whole crawl: wait for it in place.
+            from scrapy.utils.defer import maybe_deferred_to_future
+            from twisted.internet import reactor
+            from twisted.internet.task import deferLater
+
+            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+            return retry
+        self._schedule(retry, delay)
+        raise MaintenanceDeferred(f"in maintenance, retry in {delay:.0f}s: {request.url}")
+
+    def _schedule(self, request: Request, delay: float) -> None:
+        from twisted.internet import reactor
+
+        def fire() -> None:
+            self._pending.pop(request.url, None)
+            if self.crawler is not None and self.crawler.engine is not None:
+                self.crawler.engine.crawl(request)
+
+        previous = self._pending.pop(request.url, None)
+        if previous is not None and previous[0].active():
+            previous[0].cancel()
+        self._pending[request.url] = (reactor.callLater(delay, fire), request)
+
+    def spider_idle(self) -> None:
+        if self._pending:
+            raise DontCloseSpider("maintenance retries pending")
+
+    def spider_closed(self) -> None:
+        for url, (call, request) in self._pending.items():
+            # The run ends before the retry came due: the next run tries it first.
+            if call.active():
+                call.cancel()
+            self.unresolved[url] = getattr(request.callback, "__name__", None) or "parse"
+            self.stats.inc_value("dedup/maintenance/unresolved")
+        self._pending.clear()
+        if self.state_dir is not None:
+            entries = [{"url": u, "callback": cb} for u, cb in sorted(self.unresolved.items())]
+            save_pending(self.state_dir, entries)
+        run = run_context(self.crawler) if self.crawler is not None else None
+        if run is not None:
+            run.summary["maintenance_unresolved"] = sorted(self.unresolved)
