@@ -45,7 +45,16 @@ pytestmark = pytest.mark.replay
 
 SITE = "http://sznews.zjol.com.cn"
 NEVER_CRAWLED = f"{SITE}/sznews/system/2099/01/01/099999999.shtml"
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # surface the 3xx itself
+
+
+_NO_PROXY = urllib.request.ProxyHandler({})  # never via a proxy, whatever the environment says
+_OPENER = urllib.request.build_opener(_NO_PROXY, _NoRedirect())
+_FOLLOWING_OPENER = urllib.request.build_opener(_NO_PROXY)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
 _GB_ALIASES = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "cp936"}
 
@@ -77,11 +86,12 @@ class Reply:
         return self.headers.get(name)
 
 
-def fetch(url: str, *, accept_encoding: str = "identity") -> Reply:
-    """GET without redirects, proxies or automatic gzip decoding: we see what pywb sends."""
+def fetch(url: str, *, accept_encoding: str = "identity", follow: bool = False) -> Reply:
+    """GET without proxies or automatic gzip decoding (nor redirects, unless asked)."""
     request = urllib.request.Request(url, headers={"Accept-Encoding": accept_encoding})
+    opener = _FOLLOWING_OPENER if follow else _OPENER
     try:
-        with _OPENER.open(request, timeout=30) as resp:
+        with opener.open(request, timeout=30) as resp:
             return Reply(resp.status, resp.headers, resp.read())
     except urllib.error.HTTPError as err:
         with err:
@@ -113,7 +123,8 @@ def decode_html(body: bytes, content_type: str | None) -> str:
 class Sample:
     role: str
     item: dict[str, Any]
-    record: StoredRecord
+    record: StoredRecord  # the record the item's `warc` pointer designates
+    payload: bytes  # the HTTP payload as stored (for a revisit: in the original record)
     timestamp: str  # 14 digits, from the record's WARC-Date
 
     @property
@@ -131,7 +142,7 @@ class Sample:
         return self.record.http_headers.get_header("Content-Type")
 
     def stored_html(self) -> str:
-        body = self.record.payload
+        body = self.payload
         if self.content_encoding == "gzip":
             body = gzip.decompress(body)
         return decode_html(body, self.content_type)
@@ -153,6 +164,7 @@ ROLES: dict[str, tuple[Callable[[Sample], bool], bool]] = {
     "gzip-stored": (lambda s: s.content_encoding == "gzip", False),
     "identity-stored": (lambda s: not s.content_encoding, False),
     "no-http-charset": (lambda s: "charset" not in (s.content_type or "").lower(), False),
+    "revisit-pointer": (lambda s: s.record.rec_type == "revisit", False),
 }
 
 
@@ -161,15 +173,42 @@ def load_record(archive_dir: Path, pointer: dict[str, Any]) -> StoredRecord:
                        pointer["length"])
 
 
+class Originals:
+    """Payload lookup for identical-payload revisits, the way pywb does it: by (URL, digest)."""
+
+    def __init__(self, archive_dir: Path) -> None:
+        self.archive_dir = archive_dir
+        self.by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        self.by_url: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for _key, stamp, fields in iter_index_entries(archive_dir / "index.cdxj"):
+            self.by_url.setdefault(fields["url"], []).append((stamp, fields))
+            if fields.get("mime") != "warc/revisit":
+                self.by_key.setdefault((fields["url"], fields.get("digest", "")), fields)
+
+    def record(self, fields: dict[str, Any]) -> StoredRecord:
+        return read_record(self.archive_dir / "warc" / fields["filename"],
+                           int(fields["offset"]), int(fields["length"]))
+
+    def payload_of(self, record: StoredRecord) -> bytes:
+        if record.rec_type != "revisit":
+            return record.payload
+        headers = record.rec_headers
+        key = (headers.get_header("WARC-Refers-To-Target-URI") or "",
+               headers.get_header("WARC-Payload-Digest") or "")
+        assert key in self.by_key, f"revisit {record.record_id} has no original {key}"
+        return self.record(self.by_key[key]).payload
+
+
 def choose_sample(crawled: CrawlResult) -> dict[str, Sample | None]:
     """One distinct article per role (first match in crawl order, so it is reproducible)."""
+    originals = Originals(crawled.archive_dir)
     candidates: list[Sample] = []
     for item in crawled.items("articles"):
         if not item.get("warc") or not item.get("title"):
             continue
         record = load_record(crawled.archive_dir, item["warc"])
         stamp = wayback_timestamp(record.rec_headers.get_header("WARC-Date"))
-        candidates.append(Sample("", item, record, stamp))
+        candidates.append(Sample("", item, record, originals.payload_of(record), stamp))
     chosen: dict[str, Sample | None] = {}
     used: set[str] = set()
     for role, (predicate, _required) in ROLES.items():
@@ -178,7 +217,7 @@ def choose_sample(crawled: CrawlResult) -> dict[str, Sample | None]:
             pick = next((c for c in candidates if predicate(c)), None)
         if pick is not None:
             used.add(pick.url)
-            pick = Sample(role, pick.item, pick.record, pick.timestamp)
+            pick = Sample(role, pick.item, pick.record, pick.payload, pick.timestamp)
         chosen[role] = pick
     return chosen
 
@@ -266,7 +305,7 @@ def test_id_replay_returns_stored_bytes(
     s = _sample_for(sample, role)
     reply = fetch(_url(wayback, s, "id_"), accept_encoding="gzip, deflate")
     assert reply.status == 200
-    assert reply.body == s.record.payload
+    assert reply.body == s.payload
     assert reply.header("Content-Encoding") == s.content_encoding
     assert reply.header("Content-Type") == s.content_type
 
@@ -285,25 +324,23 @@ def test_id_replay_decodes_for_clients_without_gzip(
     assert reply.status == 200
     assert reply.header("Content-Encoding") is None
     assert reply.header("X-Archive-Orig-Content-Encoding") == "gzip"
-    assert reply.body == gzip.decompress(s.record.payload)
+    assert reply.body == gzip.decompress(s.payload)
 
 
 def test_every_page_of_multi_page_article_replays(
     wayback: WaybackProcess, sample: dict[str, Sample | None], crawled: CrawlResult
 ) -> None:
+    """Pages 2..n have no pointer in the item; find them in index.cdxj as pywb would."""
     s = _sample_for(sample, "multi-page")
-    index = {fields["url"]: (stamp, fields)
-             for _key, stamp, fields in iter_index_entries(crawled.archive_dir / "index.cdxj")
-             if fields.get("mime") != "warc/revisit"}
+    originals = Originals(crawled.archive_dir)
     for page_url in s.item["pages"]:
-        assert page_url in index, f"{page_url} not in index.cdxj"
-        stamp, fields = index[page_url]
-        record = read_record(crawled.archive_dir / "warc" / fields["filename"],
-                             int(fields["offset"]), int(fields["length"]))
+        assert page_url in originals.by_url, f"{page_url} not in index.cdxj"
+        stamp, fields = originals.by_url[page_url][-1]
+        record = originals.record(fields)
         assert record.target_uri == page_url
         url = replay_url(wayback.url, DEFAULT_COLLECTION, stamp, page_url, "id_")
         raw = fetch(url, accept_encoding="gzip")
-        assert raw.status == 200 and raw.body == record.payload, page_url
+        assert raw.status == 200 and raw.body == originals.payload_of(record), page_url
         rewritten = fetch(replay_url(wayback.url, DEFAULT_COLLECTION, stamp, page_url, "mp_"))
         assert rewritten.status == 200, page_url
         assert "WB Insert" in decode_html(rewritten.body, rewritten.header("Content-Type"))
@@ -362,7 +399,7 @@ def test_no_live_fetch_for_uncaptured_url(
         assert reply.status == 404, (mode, reply.body[:300])
         assert b"LIVE" not in reply.body
     for path in (f"/live/mp_/{target}", f"/live/{target}", f"/{target}"):
-        assert fetch(wayback.url + path).status == 404, path
+        assert fetch(wayback.url + path, follow=True).status == 404, path
     assert hits == [], f"pywb fetched from the live web: {hits}"
 
 
@@ -461,3 +498,15 @@ def test_replay_url_forms() -> None:
     assert replay_url(base, "sznews", None, page, "") == f"http://127.0.0.1:8080/sznews/{page}"
     with pytest.raises(ValueError):
         replay_url(base, "sznews", None, page, "bogus")
+
+
+def test_cli_replay_arguments(tmp_path: Path) -> None:
+    from archive.__main__ import COMMANDS, build_parser
+
+    args = build_parser().parse_args(["replay", str(tmp_path), "--port", "0",
+                                      "--collection", "x"])
+    assert (args.command, args.archive_dir, args.port, args.collection) == (
+        "replay", tmp_path, 0, "x")
+    assert COMMANDS[args.command].run.__name__ == "cmd_replay"
+    assert COMMANDS["replay"].run(build_parser().parse_args(
+        ["replay", str(tmp_path / "missing")])) == 2
