@@ -1,4 +1,5 @@
-"""CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--log F] [--maintenance M]`."""
+"""CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--log F] [--maintenance M]
+[--fault SPEC]...` (fault modes: see tests/replica/faults.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log", help="append one JSON line per request to this file")
     p.add_argument("--maintenance", action="append", default=[],
                    help="flap=K | stuck=PATH[,PATH] | window=START:DURATION (repeatable)")
+    p.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                   help="status5xx=RATE[:K] | retry503=RATE[:K[:SECONDS]] | truncate=RATE[:K] | "
+                        "slow=RATE[:K[:SECONDS]] | reset=RATE[:K] | burst=START:DURATION | "
+                        "malformed=RATE | charset_conflict=RATE | large=COUNT[:MB] | "
+                        "large=PATH[,PATH][:MB] | gzipbomb=COUNT (repeatable; off by default)")
     p.add_argument("--dump-expected", metavar="DIR",
                    help="write articles.jsonl and sections.jsonl for http://sznews.zjol.com.cn "
                         "and exit")
@@ -38,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             for sec in expected_sections(site):
                 fh.write(json.dumps(sec, ensure_ascii=False) + "\n")
         return 0
-    server = ReplicaServer((args.host, args.port), site, args.maintenance, args.log)
+    try:
+        server = ReplicaServer((args.host, args.port), site, args.maintenance, args.log,
+                               injected=args.fault)
+    except ValueError as exc:
+        p.error(str(exc))
 
     def stop(signum: int, frame: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

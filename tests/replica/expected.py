@@ -1,11 +1,24 @@
 """What a correct crawl of the replica must yield, in the conventions of
-tests/samples/expected-articles.jsonl (so crawler tests can compare item for item)."""
+tests/samples/expected-articles.jsonl (so crawler tests can compare item for item).
+
+Faults (tests/replica/faults.py) never change these expectations: a page under `malformed` or
+`charset_conflict` still yields its item with a tolerant extractor (decode as GB18030 with
+replacement, recovering HTML parser). The extra pages of `large=` and `gzipbomb=` look like
+articles but are not: a correct crawl drops them (DOWNLOAD_MAXSIZE), so they are in no list here;
+`large_urls()` and `gzipbomb_urls()` name them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .faults import gzipbomb_urls, large_urls
 from .model import HOST_ROOT, SITE_NAME, Article, Site
+
+__all__ = [
+    "article_item", "article_page_urls", "expected_articles", "expected_sections",
+    "gzipbomb_urls", "image_urls", "iter_articles", "large_urls", "list_page_urls",
+]
 
 
 def _none(value: str) -> str | None:

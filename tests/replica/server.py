@@ -2,10 +2,11 @@
 
 Request handling is a pipeline so faults can be added as switchable modes:
   1. `App.route()` maps (path, query, root) to a clean `Response` (pure, deterministic);
-  2. each `Fault` in `Server.faults` may replace it (maintenance today; 5xx, truncation, delays or
-     resets later: `Response.delay`, `.truncate_to` and `.reset` are already honoured by the
-     writer);
-  3. conditional requests (304) and gzip are applied, the response is written, the request logged.
+  2. each `Fault` in `Server.faults` may replace it, in `Fault.stage` order: the maintenance modes
+     here, the injected faults of `faults.py` (`--fault`); a `terminal` fault's response is
+     final, others (content changes, delays, truncation) pass theirs on to the next;
+  3. conditional requests (304) and gzip are applied, the request is logged (with the `fault`
+     modes that shaped the response), the response is written.
 """
 
 from __future__ import annotations
@@ -50,9 +51,13 @@ class Response:
     mtime: dt.datetime = SITE_MTIME
     maintenance: bool = False
     # Fault hooks, honoured by the writer.
-    delay: float = 0.0
-    truncate_to: int | None = None
-    reset: bool = False
+    delay: float = 0.0  # seconds before the status line
+    truncate_to: int | None = None  # send only this many body bytes, then close
+    truncate_ratio: float | None = None  # send only this fraction of the body, then close
+    reset: bool = False  # RST the connection before any response byte
+    compress: bool = True  # may be gzipped when asked (off for pre-encoded and huge bodies)
+    exact_type: bool = False  # send content_type as is (no seeded `; charset=gb2312`)
+    faults: list[str] = field(default_factory=list)  # fault modes that shaped it, for the log
 
 
 @dataclass
@@ -71,12 +76,19 @@ def maintenance_response(path: str, seed: int) -> Response:
     """The maintenance page, 200 or 503 (with Retry-After) depending on the URL."""
     if stable_hash(seed, "maint-status", path) % 2:
         return Response(503, MAINTENANCE, headers={"Retry-After": str(RETRY_AFTER)},
-                        kind="maintenance", maintenance=True)
-    return Response(200, MAINTENANCE, kind="maintenance", maintenance=True)
+                        kind="maintenance", maintenance=True, faults=["maintenance"])
+    return Response(200, MAINTENANCE, kind="maintenance", maintenance=True,
+                    faults=["maintenance"])
 
 
 class Fault:
-    """A switchable mode that may replace a response."""
+    """A switchable mode that may replace a response.
+
+    Faults run in ascending `stage`; when a `terminal` fault answers, later ones are skipped.
+    """
+
+    stage: int = 20
+    terminal: bool = True
 
     def intercept(self, req: Request, resp: Response) -> Response | None:
         raise NotImplementedError
@@ -220,12 +232,17 @@ class ReplicaServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, addr: tuple[str, int], site: Site, faults: list[str] = (),
-                 log_path: str | None = None) -> None:
+                 log_path: str | None = None, injected: list[str] = ()) -> None:
+        """`faults`: maintenance specs (`--maintenance`); `injected`: `--fault` specs."""
+        from .faults import parse_spec  # faults.py builds on this module
+
+        self.t0 = time.monotonic()
+        chain = [parse_fault(f, site, self.t0) for f in faults]
+        chain += [parse_spec(f, site, self.t0) for f in injected]
         super().__init__(addr, Handler)
         self.site = site
         self.app = App(site)
-        self.t0 = time.monotonic()
-        self.faults: list[Fault] = [parse_fault(f, site, self.t0) for f in faults]
+        self.faults: list[Fault] = sorted(chain, key=lambda f: f.stage)
         self.log = RequestLog(log_path)
 
 
@@ -289,13 +306,13 @@ class Handler(BaseHTTPRequestHandler):
             replaced = fault.intercept(req, resp)
             if replaced is not None:
                 resp = replaced
-                break
-        sent = self._write(req, resp)
-        self.server.log.write({
+                if fault.terminal:
+                    break
+        self._write(req, resp, {
             "time": time.time(), "method": self.command, "url": url, "path": path,
-            "query": query, "host": host, "via_proxy": via_proxy, "status": sent[0],
-            "headers": headers, "bytes": sent[1], "offsite": False,
-            "maintenance": resp.maintenance,
+            "query": query, "host": host, "via_proxy": via_proxy, "status": None,
+            "headers": headers, "bytes": 0, "offsite": False,
+            "maintenance": resp.maintenance, "fault": "+".join(resp.faults) or None,
         })
 
     def _send_simple(self, url: str, host: str, path: str, query: str, via_proxy: bool,
@@ -311,18 +328,25 @@ class Handler(BaseHTTPRequestHandler):
             "time": time.time(), "method": self.command, "url": url, "path": path,
             "query": query, "host": host, "via_proxy": via_proxy, "status": status,
             "headers": dict(self.headers.items()), "bytes": len(body), "offsite": offsite,
-            "maintenance": False,
+            "maintenance": False, "fault": None,
         })
 
-    def _write(self, req: Request, resp: Response) -> tuple[int, int]:
-        """Apply validators, 304 and gzip; write; return (status, body bytes sent)."""
+    def _write(self, req: Request, resp: Response, record: dict) -> None:
+        """Apply validators, 304 and gzip; log `record` with status (None if reset) and body
+        bytes sent, then write. Logging before the response goes out keeps the log in the
+        order a client saw its responses."""
         if resp.delay:
             time.sleep(resp.delay)
+        if resp.reset:
+            self.server.log.write(record)
+            self._reset()
+            return
         seed = self.server.site.seed
         status, body = resp.status, resp.body
         hdrs: dict[str, str] = {}
         ctype = resp.content_type
-        if ctype == "text/html" and stable_hash(seed, "charset", req.path) % 2:
+        if (ctype == "text/html" and not resp.exact_type
+                and stable_hash(seed, "charset", req.path) % 2):
             ctype = "text/html; charset=gb2312"
         if status == 200:
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
@@ -331,33 +355,37 @@ class Handler(BaseHTTPRequestHandler):
             if self._not_modified(req.headers, etag, resp.mtime):
                 status, body = 304, b""
         gz_ok = (ctype.startswith("text/html") and resp.status == 200 and status == 200
-                 and stable_hash(seed, "gzip", req.path) % 2 == 0)
+                 and resp.compress and stable_hash(seed, "gzip", req.path) % 2 == 0)
         if gz_ok:
             hdrs["Vary"] = "Accept-Encoding"
             if _accepts_gzip(req.headers.get("Accept-Encoding", "")):
                 body = gzip.compress(body, mtime=0)
                 hdrs["Content-Encoding"] = "gzip"
         hdrs.update(resp.headers)
+        length = len(body)
+        if req.method == "HEAD":
+            body = b""
+        cut = resp.truncate_to
+        if resp.truncate_ratio is not None and body:
+            cut = int(len(body) * resp.truncate_ratio)
+        if cut is not None and cut < len(body):
+            body = body[:cut]
+            self.close_connection = True
+        record.update(status=status, bytes=len(body))
+        self.server.log.write(record)
         self.send_response(status)
         if status != 304:
             self.send_header("Content-Type", ctype)
         for k, v in hdrs.items():
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(length))
         self.end_headers()
-        if req.method == "HEAD":
-            return status, 0
-        if resp.reset:
-            self._reset()
-            return status, 0
-        if resp.truncate_to is not None:
-            body = body[: resp.truncate_to]
-            self.close_connection = True
+        if not body:
+            return
         try:
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        return status, len(body)
 
     @staticmethod
     def _not_modified(h: dict[str, str], etag: str, mtime: dt.datetime) -> bool:
@@ -377,7 +405,7 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def _reset(self) -> None:
-        """Abort the connection with RST (SO_LINGER 0): for a future `reset` fault."""
+        """Abort the connection with RST (SO_LINGER 0): the `reset` fault."""
         self.close_connection = True
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()

@@ -11,14 +11,19 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from .faults import gzipbomb_urls, large_urls
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Replica:
-    """A running replica: `url` (== `proxy_url`), `port`, `log_path`, `requests()`, `stop()`."""
+    """A running replica: `url` (== `proxy_url`), `port`, `log_path`, `requests()`, `stop()`;
+    `large_urls()` / `gzipbomb_urls()` list the extra pages of its `large=` / `gzipbomb=` faults."""
 
-    def __init__(self, proc: subprocess.Popen, url: str, log_path: str, own_log: bool) -> None:
+    def __init__(self, proc: subprocess.Popen, url: str, log_path: str, own_log: bool,
+                 seed: int = 1, articles: int = 60, faults: tuple[str, ...] = ()) -> None:
         self.proc = proc
+        self.seed, self.articles, self.faults = seed, articles, tuple(faults)
         self.url = url
         self.proxy_url = url
         self.port = int(url.rsplit(":", 1)[1])
@@ -32,6 +37,16 @@ class Replica:
         except FileNotFoundError:
             return []
         return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def large_urls(self, root: str | None = None) -> list[str]:
+        """URLs of the `large=` pages (on `root`, default this origin; HOST_ROOT via the proxy)."""
+        return large_urls(self.faults, seed=self.seed, articles=self.articles,
+                          root=root or self.url)
+
+    def gzipbomb_urls(self, root: str | None = None) -> list[str]:
+        """URLs of the `gzipbomb=` pages (on `root`, default this origin)."""
+        return gzipbomb_urls(self.faults, seed=self.seed, articles=self.articles,
+                             root=root or self.url)
 
     def stop(self) -> None:
         """Terminate the server; a log file we created ourselves is removed."""
@@ -55,8 +70,12 @@ class Replica:
 
 
 def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[str] = (),
-                  log_path: str | os.PathLike | None = None, timeout: float = 20.0) -> Replica:
-    """Run `python -m tests.replica` on a free port and wait for its READY line."""
+                  log_path: str | os.PathLike | None = None, timeout: float = 20.0,
+                  faults: Iterable[str] = ()) -> Replica:
+    """Run `python -m tests.replica` on a free port and wait for its READY line.
+
+    `faults`: `--fault` specs (see tests/replica/faults.py), e.g. `("status5xx=0.1:2",)`."""
+    faults = tuple(faults)
     own = log_path is None
     if own:
         fd, name = tempfile.mkstemp(prefix="replica-", suffix=".jsonl")
@@ -66,6 +85,8 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
            "--articles", str(articles), "--log", str(log_path)]
     for m in maintenance:
         cmd += ["--maintenance", m]
+    for f in faults:
+        cmd += ["--fault", f]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
@@ -75,4 +96,4 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         proc.kill()
         proc.wait()
         raise RuntimeError(f"replica did not start: {line!r}")
-    return Replica(proc, line[0].split()[1], str(log_path), own)
+    return Replica(proc, line[0].split()[1], str(log_path), own, seed, articles, faults)
