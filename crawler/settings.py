@@ -47,9 +47,6 @@ DOWNLOADER_MIDDLEWARES = {
     # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
 }
-SPIDER_MIDDLEWARES = {
-    "crawler.dedup.links.LinkDedupMiddleware": 800,
-}
 
 ITEM_PIPELINES = {
     "pipelines.warc_pointer.WarcPointerPipeline": 100,

@@ -16,7 +16,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.dedup.links import META_BLOCK
+from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import MaintenanceDeferred, load_pending
 from crawler.extract import (
     ArticlePage,
@@ -66,6 +66,15 @@ class SznewsSpider(scrapy.Spider):
         self.start_url = start_url or self.profile.start_url
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
+        self._links: LinkFilter | None = None
+
+    @property
+    def links(self) -> LinkFilter | None:
+        """The crawl's link filter, built on first use (stats exist only once crawling)."""
+        settings = self.crawler.settings
+        if self._links is None and settings.getbool("DEDUP_ENABLED", True):
+            self._links = LinkFilter.from_settings(settings, self.crawler.stats)
+        return self._links
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # URLs an earlier run left in maintenance come first.
@@ -232,16 +241,19 @@ class SznewsSpider(scrapy.Spider):
                 stats.inc_value("dedup/in_page/skipped")
                 return
             seen.add(canonical)
-        meta = {META_BLOCK: block} if block else {}
         if kind is PageKind.CALENDAR:
             stats.inc_value("dedup/calendar/skipped")
-        elif kind is PageKind.ARTICLE:
-            yield scrapy.Request(canonical, callback=self.parse_article, priority=5, meta=meta)
-        elif kind is PageKind.SECTION:
-            yield scrapy.Request(canonical, callback=self.parse_section, meta=meta)
-        elif kind is PageKind.HOME:
-            yield scrapy.Request(canonical, callback=self.parse, meta=meta)
-        elif kind is PageKind.REQUISITE or requisite:
-            yield scrapy.Request(canonical, callback=self.parse_requisite, priority=-5, meta=meta)
-        else:
+            return
+        if kind is PageKind.OTHER and not requisite:
             stats.inc_value("sznews/links/unknown_skipped")
+            return
+        if self.links is not None and not self.links.admit(canonical, response.url, block):
+            return
+        if kind is PageKind.ARTICLE:
+            yield scrapy.Request(canonical, callback=self.parse_article, priority=5)
+        elif kind is PageKind.SECTION:
+            yield scrapy.Request(canonical, callback=self.parse_section)
+        elif kind is PageKind.HOME:
+            yield scrapy.Request(canonical, callback=self.parse)
+        else:
+            yield scrapy.Request(canonical, callback=self.parse_requisite, priority=-5)

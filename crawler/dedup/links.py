@@ -1,11 +1,10 @@
 """Links that every page repeats, and links that lead nowhere but deeper into a trap.
 
-The spider tags each request with the block of the page its link sat in (``dedup/block``:
-a structural key and a fingerprint of the block's link set). A block is template when the
-site profile names it (header, nav, sidebars, footer) or when the same link set has been
-seen on ``DEDUP_TEMPLATE_MIN_PAGES`` pages. Template links are scheduled once per crawl:
-after that they are dropped before they become requests, so the sidebar's 20 links do not
-come back from every one of 20,000 pages.
+Every link comes with the block of the page it sat in (a structural key and a fingerprint
+of the block's link set). A block is template when the site profile names it (header, nav,
+sidebars, footer) or when the same link set has been seen on ``DEDUP_TEMPLATE_MIN_PAGES``
+pages. Template links are scheduled once per crawl: after that they are dropped before they
+become requests, so the sidebar's 20 links do not come back from every one of 20,000 pages.
 """
 
 from __future__ import annotations
@@ -13,20 +12,11 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
-
-from scrapy.exceptions import NotConfigured
-from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
-
-if TYPE_CHECKING:
-    from scrapy import Request
-    from scrapy.crawler import Crawler
-    from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
 
-META_BLOCK = "dedup/block"
 PROFILE_PREFIX = "profile:"
 
 
@@ -103,42 +93,43 @@ class TemplateLinks:
         return True
 
 
-class LinkDedupMiddleware(BaseSpiderMiddleware):
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        if not crawler.settings.getbool("DEDUP_ENABLED", True):
-            raise NotConfigured("DEDUP_ENABLED is off")
-        try:
-            config = LinkDedupConfig.from_settings(crawler.settings)
-        except ValueError as exc:
-            raise NotConfigured(str(exc)) from exc
-        self.stats = crawler.stats
+class LinkFilter:
+    """Decides, before a Request is even built, whether a link is worth requesting.
+
+    Built per crawl (``from_crawler``) and asked by the spider for every link: a Request,
+    its fingerprint and the spider-middleware chain cost more than the page's parsing, and
+    each page repeats ~100 links. Drops are counted by reason; the first of each is logged.
+    """
+
+    def __init__(self, config: LinkDedupConfig, stats: Any) -> None:
+        self.stats = stats
         self.templates = TemplateLinks(config.template_min_pages)
         self.traps = TrapGuard(config.max_query_variants, config.max_path_segments)
+        self._requested: set[str] = set()
         self._logged: set[str] = set()
 
-    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
-        if response is None:  # start requests
-            return request
-        trap = self.traps.verdict(request.url)
+    @classmethod
+    def from_settings(cls, settings: Any, stats: Any) -> LinkFilter:
+        return cls(LinkDedupConfig.from_settings(settings), stats)
+
+    def admit(self, url: str, page_url: str, block: tuple[str, str] | None) -> bool:
+        """True when ``url`` (canonical) should become a request now."""
+        if block is not None:
+            self.templates.observe(page_url, *block)
+        if url in self._requested:
+            if block is not None and self.templates.is_template(*block):
+                self.stats.inc_value("dedup/template_links/skipped")
+            else:
+                self.stats.inc_value("dedup/links/already_requested")
+            return False
+        trap = self.traps.verdict(url)
         if trap is not None:
             self.stats.inc_value(f"dedup/traps/{trap}")
-            self._log_once(trap, "Dropping %s (%s); further drops only counted", request.url, trap)
-            return None
-        block = request.meta.pop(META_BLOCK, None)
-        if block is None:
-            return request
-        key, fingerprint = block
-        self.templates.observe(response.url, key, fingerprint)
-        if not self.templates.is_template(key, fingerprint):
-            return request
-        if self.templates.first_time(request.url):
+            if trap not in self._logged:
+                self._logged.add(trap)
+                logger.info("Dropping %s (%s); further drops are only counted", url, trap)
+            return False
+        self._requested.add(url)
+        if block is not None and self.templates.is_template(*block):
             self.stats.inc_value("dedup/template_links/scheduled")
-            return request
-        self.stats.inc_value("dedup/template_links/skipped")
-        return None
-
-    def _log_once(self, kind: str, msg: str, *args: Any) -> None:
-        if kind not in self._logged:
-            self._logged.add(kind)
-            logger.info(msg, *args)
+        return True

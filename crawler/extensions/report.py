@@ -11,6 +11,7 @@ from time import monotonic
 from typing import Any
 
 from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.index import write_cdxj_index
@@ -105,8 +106,9 @@ class RunReport:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_closed(self, reason: str) -> Any:
-        return deferToThread(self.finish, reason)
+    async def spider_closed(self, reason: str) -> None:
+        # Closing files, indexing and writing are blocking I/O: off the event loop.
+        await maybe_deferred_to_future(deferToThread(self.finish, reason))
 
     def finish(self, reason: str) -> Path:
         for name, finalizer in self.ctx.finalizers:

@@ -25,6 +25,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.reader import read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     Exchange,
@@ -135,16 +136,35 @@ def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Original:
-    """Where a payload was first archived: what a revisit record refers to."""
+    """Where a payload was first archived: what a revisit record refers to.
+
+    Originals from earlier runs come from the index, whose timestamps have whole seconds
+    and no record id; the exact WARC-Date and id are read from the record itself the first
+    time a revisit needs them (``location``: path, offset, length).
+    """
 
     uri: str
     date: str
     record_id: str | None
+    location: tuple[Path, int, int] | None = None
+
+    def resolve(self) -> Original:
+        if self.location is not None:
+            path, offset, length = self.location
+            self.location = None
+            try:
+                headers = read_record(path, offset, length).rec_headers
+            except (OSError, ValueError) as exc:
+                logger.warning("Cannot read original record in %s: %s", path, exc)
+            else:
+                self.date = headers.get_header("WARC-Date") or self.date
+                self.record_id = headers.get_header("WARC-Record-ID")
+        return self
 
 
-def originals_from_index(index_path: Path) -> dict[str, Original]:
+def originals_from_index(index_path: Path, warc_dir: Path) -> dict[str, Original]:
     """Payload digests archived by earlier runs, from the CDXJ index (200 responses only)."""
     originals: dict[str, Original] = {}
     try:
@@ -166,7 +186,10 @@ def originals_from_index(index_path: Path) -> dict[str, Original]:
             if not digest.startswith("sha1:"):
                 digest = "sha1:" + digest
             date = f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
-            originals[digest] = Original(data.get("url", ""), date, None)
+            location = None
+            if data.get("filename") and data.get("offset") and data.get("length"):
+                location = (warc_dir / data["filename"], int(data["offset"]), int(data["length"]))
+            originals[digest] = Original(data.get("url", ""), date, None, location)
     return originals
 
 
@@ -235,7 +258,7 @@ class WarcCapture:
     def open(self, warc_dir: Path, index_path: Path | None = None) -> None:
         warc_dir.mkdir(parents=True, exist_ok=True)
         if self.revisits and index_path is not None:
-            self.originals = originals_from_index(index_path)
+            self.originals = originals_from_index(index_path, warc_dir)
         for path in recover_open_files(warc_dir):
             logger.warning("Recovered an unfinished WARC from an earlier run: %s", path)
             self.stats.inc_value("warc/files/recovered")
@@ -280,6 +303,7 @@ class WarcCapture:
             digest = payload_digest(body)
             original = self.originals.get(digest)
             if original is not None:
+                original.resolve()
                 self.stats.inc_value("dedup/revisits")
                 return list(
                     revisit_records(
