@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archive import verify as verify_cmd
+from archive import wacz as wacz_cmd
 from archive.replay import (
     DEFAULT_COLLECTION,
     INDEX_NAME,
@@ -152,6 +154,9 @@ COMMANDS: dict[str, Command] = {
         add_arguments=_replay_arguments,
         run=cmd_replay,
     ),
+    "verify": Command(help=verify_cmd.HELP, add_arguments=verify_cmd.add_arguments,
+                      run=verify_cmd.run),
+    "wacz": Command(help=wacz_cmd.HELP, add_arguments=wacz_cmd.add_arguments, run=wacz_cmd.run),
 }
 
 
