@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crawler.extract import ArticlePage, SectionPage
 
 
 @dataclass
@@ -37,3 +40,28 @@ class SectionItem:
     fetched: str | None = None
     warc: dict[str, Any] | Future | None = None
     problems: list[str] = field(default_factory=list)
+
+
+def article_item(
+    pages: list[ArticlePage], first_url: str, fetched: str | None, warc: Any = None
+) -> ArticleItem:
+    """The item of an article from its pages in order; the live crawl and re-extraction share it."""
+    from crawler.extract import assemble_article
+
+    data = assemble_article(pages)
+    data["url"] = first_url
+    return ArticleItem(**data, fetched=fetched, warc=warc)
+
+
+def section_item(section: SectionPage, fetched: str | None, warc: Any = None) -> SectionItem:
+    return SectionItem(
+        url=section.url,
+        name=section.name,
+        breadcrumb=section.breadcrumb,
+        kind=section.kind,
+        parent=section.parent,
+        list_pages=section.list_pages,
+        fetched=fetched,
+        warc=warc,
+        problems=section.problems,
+    )

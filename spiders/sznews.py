@@ -21,7 +21,6 @@ from crawler.dedup.maintenance import MaintenanceDeferred, load_pending
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
-    assemble_article,
     css_links,
     extract_article_page,
     extract_section_page,
@@ -29,7 +28,7 @@ from crawler.extract import (
     parse_html,
     requisite_links,
 )
-from crawler.items import ArticleItem, SectionItem
+from crawler.items import ArticleItem, article_item, section_item
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
 
@@ -116,17 +115,7 @@ class SznewsSpider(scrapy.Spider):
         section = extract_section_page(page, self.profile)
         if self.profile.list_page_number(response.url) == 1:
             self.crawler.stats.inc_value(f"sznews/sections/{section.kind}")
-            yield SectionItem(
-                url=section.url,
-                name=section.name,
-                breadcrumb=section.breadcrumb,
-                kind=section.kind,
-                parent=section.parent,
-                list_pages=section.list_pages,
-                fetched=utc_now(),
-                warc=response.meta.get(WARC_LOCATION),
-                problems=section.problems,
-            )
+            yield section_item(section, utc_now(), response.meta.get(WARC_LOCATION))
             # Every list page, even where the pager shows only a window of them.
             base = section.url.rsplit("/", 1)[0]
             for n in range(1, section.list_pages):
@@ -192,12 +181,10 @@ class SznewsSpider(scrapy.Spider):
 
     def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
         pages = [assembly.pages[n] for n in sorted(assembly.pages)]
-        data = assemble_article(pages)
-        data["url"] = assembly.first_url
         self.crawler.stats.inc_value("sznews/articles")
         if len(pages) > 1:
             self.crawler.stats.inc_value("sznews/articles/multipage")
-        return ArticleItem(**data, fetched=assembly.fetched, warc=assembly.warc)
+        return article_item(pages, assembly.first_url, assembly.fetched, assembly.warc)
 
     def _parse(self, response: Response) -> ParsedPage:
         content_type = response.headers.get(b"Content-Type")
