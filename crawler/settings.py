@@ -1,5 +1,7 @@
 """Scrapy settings of the archive crawler; component settings are prefixed (WARC_, DEDUP_, ...)."""
 
+import sys
+
 from crawler import offline  # noqa: F401  (keeps tldextract off the network)
 
 BOT_NAME = "sznews"
@@ -70,6 +72,18 @@ DEDUP_MAX_QUERY_VARIANTS = 20
 DEDUP_MAX_PATH_SEGMENTS = 12
 DEDUP_REVISITS = True
 
+SPIDER_CONTRACTS = {"crawler.contracts.FirstArticleContract": 10}
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+
+# Debugging commands look at pages one at a time: they must not add runs to the archive.
+_COMMAND = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+ARCHIVE_READ_ONLY = False
+if _COMMAND in {"parse", "check", "shell", "fetch", "view"}:
+    ARCHIVE_READ_ONLY = True
+    WARC_ENABLED = False
+    ITEM_PIPELINES = {}
+    EXTENSIONS = {**EXTENSIONS, "crawler.extensions.report.RunReport": None}

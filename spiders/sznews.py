@@ -92,6 +92,7 @@ class SznewsSpider(scrapy.Spider):
         """Any page: dispatch on what the profile says the URL is.
 
         @url http://sznews.zjol.com.cn/sznews/index.shtml
+        @returns items 0 0
         @returns requests 10
         """
         kind = self.profile.kind_of(response.url)
@@ -110,6 +111,7 @@ class SznewsSpider(scrapy.Spider):
         @url http://sznews.zjol.com.cn/sznews/szzt/index.shtml
         @returns items 1 1
         @returns requests 5
+        @scrapes url name breadcrumb kind parent list_pages
         """
         page = self._parse(response)
         section = extract_section_page(page, self.profile)
@@ -127,9 +129,10 @@ class SznewsSpider(scrapy.Spider):
     ) -> Iterator[Any]:
         """One page of an article; the item is yielded once its last page is in.
 
-        @url http://sznews.zjol.com.cn/sznews/system/2016/02/27/030017792.shtml
+        @url http://sznews.zjol.com.cn/sznews/xwpd/index.shtml
+        @first_article
         @returns items 1 1
-        @scrapes url title published breadcrumb body pages
+        @scrapes url title published breadcrumb body pages fetched
         """
         page_doc = self._parse(response)
         page = extract_article_page(page_doc, self.profile)

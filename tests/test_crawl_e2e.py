@@ -15,6 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.reader import read_record
 from tests.conftest import ARTICLES, SEED
+from tests.crawling import crawl_env
 from tests.replica.expected import (
     article_page_urls,
     expected_articles,
@@ -194,3 +195,38 @@ def test_crawl_output_has_no_network_warnings_and_shows_progress(crawled):
     assert "tldextract" not in crawled.output.lower()
     assert "Telnet" not in crawled.output
     assert "RemoteControl" not in crawled.output
+
+
+def test_scrapy_check_passes_against_the_replica(replica, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "check", "sznews", "-s", f"ARCHIVE_DIR={tmp_path}"],
+        cwd=Path(__file__).resolve().parent.parent, env=crawl_env(replica.proxy_url),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK" in proc.stderr + proc.stdout
+    assert list(tmp_path.iterdir()) == [], "debugging commands leave the archive alone"
+
+
+@pytest.mark.parametrize("callback", ["parse", "parse_section", "parse_article"])
+def test_scrapy_parse_prints_what_each_callback_yields(replica, site, callback, tmp_path):
+    first = next(a for a in reversed(expected_articles(site)) if len(a["pages"]) == 1)
+    url = {
+        "parse": "http://sznews.zjol.com.cn/sznews/index.shtml",
+        "parse_section": "http://sznews.zjol.com.cn/sznews/szzt/index.shtml",
+        "parse_article": first["url"],
+    }[callback]
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "parse", "--spider", "sznews", "-c", callback, url,
+         "-s", f"ARCHIVE_DIR={tmp_path}", "-s", "LOG_LEVEL=WARNING"],
+        cwd=Path(__file__).resolve().parent.parent, env=crawl_env(replica.proxy_url),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "# Scraped Items" in out and "# Requests" in out
+    if callback == "parse_article":
+        assert first["title"] in out
+    if callback == "parse_section":
+        assert "'kind': 'channel'" in out
+    assert list(tmp_path.iterdir()) == []

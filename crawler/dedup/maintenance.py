@@ -191,7 +191,8 @@ class MaintenanceMiddleware:
         except ValueError as exc:
             raise NotConfigured(str(exc)) from exc
         ctx = run_context(crawler)
-        mw = cls(config, crawler.stats, ctx.layout.state_dir)
+        read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
+        mw = cls(config, crawler.stats, None if read_only else ctx.layout.state_dir)
         mw.crawler = crawler
         crawler.signals.connect(mw.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)

@@ -1,0 +1,52 @@
+"""Contracts that hold on any copy of the site, whatever articles it has today.
+
+Article URLs change with the site's content, so a contract cannot name one. ``@first_article``
+turns the ``@url`` page (a channel that always exists) into the first single-page article it
+links to, fetched through the same ``http_proxy`` the check runs with.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from typing import Any
+from urllib.parse import urljoin
+
+from scrapy.contracts import Contract
+
+from crawler.extract import page_links, parse_html
+from crawler.profile import SZNEWS, PageKind
+
+_MAX_CANDIDATES = 20
+
+
+def _get(url: str, timeout: float = 20) -> tuple[bytes, str | None]:
+    request = urllib.request.Request(url, headers={"User-Agent": "sznews-archive contracts"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # env proxies apply
+        return response.read(), response.headers.get("Content-Type")
+
+
+def first_single_page_article(listing_url: str) -> str:
+    body, content_type = _get(listing_url)
+    page = parse_html(body, listing_url, content_type)
+    seen = []
+    for link in page_links(page):
+        url = SZNEWS.article_first_page(urljoin(listing_url, link.url))
+        if SZNEWS.kind_of(url) is not PageKind.ARTICLE or url in seen:
+            continue
+        seen.append(url)
+        article_body, _ = _get(url)
+        if b'class="pages"' not in article_body:
+            return url
+        if len(seen) >= _MAX_CANDIDATES:
+            break
+    raise ValueError(f"no single-page article linked from {listing_url}")
+
+
+class FirstArticleContract(Contract):
+    """@first_article: check the callback on the first single-page article of the @url page."""
+
+    name = "first_article"
+
+    def adjust_request_args(self, args: dict[str, Any]) -> dict[str, Any]:
+        args["url"] = first_single_page_article(args["url"])
+        return args
