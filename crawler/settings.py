@@ -87,3 +87,4 @@ if _COMMAND in {"parse", "check", "shell", "fetch", "view"}:
     WARC_ENABLED = False
     ITEM_PIPELINES = {}
     EXTENSIONS = {**EXTENSIONS, "crawler.extensions.report.RunReport": None}
+COMMANDS_MODULE = "crawler.commands"
