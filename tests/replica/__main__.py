@@ -1,5 +1,6 @@
-"""CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--log F] [--maintenance M]
-[--fault SPEC]...` (fault modes: see tests/replica/faults.py)."""
+"""CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--grow K] [--correct PATH[,PATH]]
+[--log F] [--maintenance M] [--fault SPEC]...` (fault modes: see tests/replica/faults.py;
+growth and corrections: see tests/replica/model.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--articles", type=int, default=300)
+    p.add_argument("--grow", type=int, default=0, metavar="K",
+                   help="add K articles newer than all others to the --articles site; existing "
+                        "article pages stay byte-identical, hub and list pages list the new ones")
+    p.add_argument("--correct", action="append", default=[], metavar="PATH[,PATH]",
+                   help="serve these article paths (page 1) corrected: a paragraph appended to "
+                        "the last page, new ETag, Last-Modified one day after publication "
+                        "(repeatable)")
     p.add_argument("--log", help="append one JSON line per request to this file")
     p.add_argument("--maintenance", action="append", default=[],
                    help="flap=K | stuck=PATH[,PATH] | window=START:DURATION (repeatable)")
@@ -33,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="write articles.jsonl and sections.jsonl for http://sznews.zjol.com.cn "
                         "and exit")
     args = p.parse_args(argv)
-    site = Site(args.seed, args.articles)
+    correct = [c for arg in args.correct for c in arg.split(",") if c]
+    try:
+        site = Site(args.seed, args.articles, args.grow, correct)
+    except ValueError as exc:
+        p.error(str(exc))
     if args.dump_expected:
         out = Path(args.dump_expected)
         out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,10 @@ Faults (tests/replica/faults.py) never change these expectations: a page under `
 replacement, recovering HTML parser). The extra pages of `large=` and `gzipbomb=` look like
 articles but are not: a correct crawl drops them (DOWNLOAD_MAXSIZE), so they are in no list here;
 `large_urls()` and `gzipbomb_urls()` name them.
+
+Growth and corrections (`Site(seed, n, grow=K, correct=(PATH,))`) do change them: the K new
+articles are items too (`new_article_urls()`), and a corrected article's body ends with its
+correction paragraph (`corrected_page_urls()` names the pages whose bytes changed).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .faults import gzipbomb_urls, large_urls
-from .model import HOST_ROOT, SITE_NAME, Article, Site
+from .model import HOST_ROOT, SITE_NAME, Article, Site, correctable_path
 
 __all__ = [
-    "article_item", "article_page_urls", "expected_articles", "expected_sections",
-    "gzipbomb_urls", "image_urls", "iter_articles", "large_urls", "list_page_urls",
+    "article_item", "article_page_urls", "correctable_path", "corrected_page_urls",
+    "expected_articles", "expected_sections", "gzipbomb_urls", "image_urls", "iter_articles",
+    "large_urls", "list_page_urls", "new_article_urls",
 ]
 
 
@@ -88,3 +93,13 @@ def list_page_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
 def image_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
     """Every /pic/ image referenced by an article body."""
     return [site_root + p for i in range(site.n) for p, _ in site._article(i).images()]
+
+
+def new_article_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+    """Page-1 URLs of the articles `grow=K` added (oldest first; empty without growth)."""
+    return [site_root + site.path(i) for i in site.new_articles()]
+
+
+def corrected_page_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+    """The pages `correct=` changed: the last page of each corrected article (by index)."""
+    return [site_root + site.path(i, site.npages[i]) for i in sorted(site.corrected)]

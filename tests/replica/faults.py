@@ -259,12 +259,14 @@ class ExtraPage:
 def _extra_pages(site: Site, mode: str, base: int, count: int,
                  paths: list[str] | None = None) -> list[ExtraPage]:
     """Article-like pages outside the site: 9-digit ids from `base` that no article uses, dated
-    the day of the newest article of the seeded column whose first list page links them."""
+    the day of the newest base article (growth does not move them) of the seeded column whose
+    first list page links them."""
     out: list[ExtraPage] = []
     for k in range(len(paths) if paths else count):
         h = stable_hash(site.seed, "fault", mode, k)
         col = site.columns[h % len(site.columns)]
-        when = site.date(col.articles[-1]) if col.articles else dt.datetime(2024, 12, 30)
+        arts = [i for i in col.articles if i < site.base_n]
+        when = site.date(arts[-1]) if arts else dt.datetime(2024, 12, 30)
         if paths:
             path = paths[k]
         else:
@@ -443,10 +445,10 @@ def parse_spec(spec: str, site: Site, t0: float) -> Fault:
 
 
 def _extra_urls(mode: str, specs: list[str] | tuple[str, ...] | str, seed: int, articles: int,
-                root: str) -> list[str]:
+                root: str, grow: int = 0) -> list[str]:
     if isinstance(specs, str):
         specs = [specs]
-    site = Site(seed, articles)
+    site = Site(seed, articles, grow)
     out: list[str] = []
     for spec in specs:
         if spec.partition("=")[0] == mode:
@@ -457,15 +459,15 @@ def _extra_urls(mode: str, specs: list[str] | tuple[str, ...] | str, seed: int, 
 
 
 def large_urls(faults: list[str] | tuple[str, ...] | str, *, seed: int = 1, articles: int = 60,
-               root: str = HOST_ROOT) -> list[str]:
+               root: str = HOST_ROOT, grow: int = 0) -> list[str]:
     """URLs of the `large=` pages among these fault specs (not articles: a crawl drops them)."""
-    return _extra_urls("large", faults, seed, articles, root)
+    return _extra_urls("large", faults, seed, articles, root, grow)
 
 
 def gzipbomb_urls(faults: list[str] | tuple[str, ...] | str, *, seed: int = 1,
-                  articles: int = 60, root: str = HOST_ROOT) -> list[str]:
+                  articles: int = 60, root: str = HOST_ROOT, grow: int = 0) -> list[str]:
     """URLs of the `gzipbomb=` pages among these fault specs (not articles: a crawl drops them)."""
-    return _extra_urls("gzipbomb", faults, seed, articles, root)
+    return _extra_urls("gzipbomb", faults, seed, articles, root, grow)
 
 
 def selected_paths(spec: str, *, seed: int = 1, articles: int = 60) -> list[str]:

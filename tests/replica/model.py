@@ -4,6 +4,20 @@ Everything is derived from (seed, articles) with `random.Random` seeded by ints 
 (string seeds are hashed with SHA-512 by `random`, so PYTHONHASHSEED does not matter). Only a
 few ints are stored per article; titles, bodies, images and related links are generated on
 demand, so a 50,000-article site starts fast and stays small in memory.
+
+Growth and corrections (for scheduled incremental crawls: run 1 on `Site(seed, n)`, run 2 on
+`Site(seed, n, grow=K, correct=(PATH,))`):
+- `grow=K` appends K new articles to the site of `Site(seed, n)`: indices n..n+K-1, dated after
+  the newest base article and after the base site's Last-Modified (so from 2025 on), in existing
+  columns, from their own random stream (so the base draws are untouched, and `grow=K1` is a
+  prefix of `grow=K2` for K1 < K2). Everything an existing article page shows is computed from
+  the base articles only (`base_n`): its related list, the sidebar's 图片新闻 and 生活资讯
+  (`subtree_latest(..., limit=base_n)`), so every base article page stays byte-identical. Hub
+  pages (home, channel/topic boxes, column lists, calendars) list all articles.
+- `correct=(PATH, ...)` (page-1 paths, `_01` alias or any page of the article accepted): the
+  article's last page gets `correction_text()` appended as a final body paragraph and is served
+  with Last-Modified = publish time + 1 day (`Article.page_mtime`). Its other pages are unchanged
+  (a crawler that only revalidates page 1 of a multi-page article misses the correction).
 """
 
 from __future__ import annotations
@@ -12,8 +26,10 @@ import bisect
 import datetime as dt
 import random
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 HOST_ROOT = "http://sznews.zjol.com.cn"
 SITE_NAME = "嵊州新闻网"
@@ -106,6 +122,16 @@ AUTHORS = [
     "通讯员 李堃 钱晓峰", "记者 吴燕钧",
 ]
 EDITORS = ["", "赵波英", "钱晓峰", "钱晓峰", "吴燕钧"]
+CORRECTION_DELAY = dt.timedelta(days=1)
+# Gap between consecutive new articles of `grow=K` (seconds, drawn uniformly).
+_GROW_GAP = (1800, 2 * 86400)
+
+
+def correction_text(title: str, when: dt.datetime) -> str:
+    """The paragraph a correction appends to the end of an article's body (its last page)."""
+    day = when + CORRECTION_DELAY
+    return (f"（更正：本网{when:%Y年%m月%d日}刊发的《{title}》一文中部分表述有误，"
+            f"已于{day:%Y年%m月%d日}更正。特此说明。）")
 
 
 def stable_hash(*parts: object) -> int:
@@ -184,6 +210,19 @@ class Article:
     pages: list[list[Block]]
     related: list[tuple[int, bool]]  # (article index, link uses the _01 form)
     banner: bool
+    corrected: bool = False  # the last page carries a correction paragraph
+
+    @property
+    def corrected_at(self) -> dt.datetime | None:
+        """When the correction was made (publish time + 1 day), or None."""
+        return self.when + CORRECTION_DELAY if self.corrected else None
+
+    def page_mtime(self, n: int) -> dt.datetime:
+        """Last-Modified of page n: the publish time, or the correction time for the page that
+        changed (the last page of a corrected article)."""
+        if self.corrected and n == len(self.pages):
+            return self.when + CORRECTION_DELAY
+        return self.when
 
     @property
     def when(self) -> dt.datetime:
@@ -213,9 +252,16 @@ class Article:
 class Site:
     """The generated site. Cheap to build: only ids, times and columns are precomputed."""
 
-    def __init__(self, seed: int = 1, articles: int = 300) -> None:
+    def __init__(self, seed: int = 1, articles: int = 300, grow: int = 0,
+                 correct: Iterable[str] = ()) -> None:
+        """`articles` base articles, plus `grow` newer ones; `correct`: article paths (page 1,
+        or full URLs) served corrected. `n` is the total (articles + grow), `base_n` the base."""
+        if grow < 0 or articles < 0:
+            raise ValueError("articles and grow must be >= 0")
         self.seed = seed
-        self.n = articles
+        self.base_n = articles
+        self.grow = grow
+        self.n = articles + grow
         rng = random.Random(seed)
         self.sections: dict[str, Section] = {}
         for path, name in _TREE:
@@ -244,13 +290,48 @@ class Site:
             c = order[i] if i < len(order) else rng.choices(range(len(weights)), weights)[0]
             self.col.append(c)
             self.columns[c].articles.append(i)
+        # New articles (grow=K): their own stream, after every base article, appended in order
+        # (so column lists stay oldest first, and indices stay in time order).
+        # They start after the base site's own Last-Modified (the end of 2024, SITE_MTIME in
+        # server.py), so grown hub pages get a newer Last-Modified than the base served.
+        g = random.Random(f"{seed}:grow")
+        t = max(self.ts[-1] if self.ts else 0, _END + 1)
+        for i in range(articles, self.n):
+            t += g.randrange(*_GROW_GAP)
+            if t < _DIV_TEMPLATE_FROM:
+                next_old += g.randrange(1, 150)
+                self.ids.append(f"{next_old:09d}")
+            else:
+                next_new += g.randrange(1, 150)
+                self.ids.append(f"{next_new:09d}")
+            self.ts.append(t)
+            c = g.choices(range(len(weights)), weights)[0]
+            self.col.append(c)
+            self.columns[c].articles.append(i)
         self.by_id = {aid: i for i, aid in enumerate(self.ids)}
-        self.npages = [1] * articles
-        for i in range(articles):
+        self.npages = [1] * self.n
+        for i in range(self.n):
             r = random.Random(f"{seed}:pages:{self.ids[i]}")
             if r.random() < 0.10:
                 self.npages[i] = r.randint(2, 4)
+        self.corrected: frozenset[int] = frozenset(self._resolve(p) for p in correct)
         self.article = lru_cache(maxsize=4096)(self._article)
+
+    def _resolve(self, path: str) -> int:
+        """Index of the article at `path` (any page, `_01` alias, or a full URL)."""
+        found = self.find_article(urlsplit(path).path if "://" in path else path)
+        if found is None:
+            raise ValueError(f"correct: no article at {path!r}")
+        return found[0]
+
+    @property
+    def newest_ts(self) -> int:
+        """Publish time of the newest article (0 if none)."""
+        return self.ts[-1] if self.ts else 0
+
+    def new_articles(self) -> range:
+        """Indices of the articles added by `grow` (empty without growth)."""
+        return range(self.base_n, self.n)
 
     # ---- articles -------------------------------------------------------------------------
     def title(self, i: int) -> str:
@@ -285,16 +366,20 @@ class Site:
                 img_k += 1
             pages.append(page)
         related: list[tuple[int, bool]] = []
-        if self.n > 1:
+        if self.base_n > 1:  # base articles only: growth must not change existing pages
             for _ in range(r.choice([0, 1, 2, 2, 3, 4, 4])):
-                j = r.randrange(self.n)
+                j = r.randrange(self.base_n)
                 if j != i and j not in [x for x, _ in related]:
                     related.append((j, r.random() < 0.25))
+        title = self.title(i)
+        corrected = i in self.corrected
+        if corrected:
+            pages[-1].append(Block("p", correction_text(title, self.date(i))))
         return Article(
             index=i, aid=aid, ts=self.ts[i], column=self.columns[self.col[i]],
-            title=self.title(i), source=r.choice(SOURCES), author=r.choice(AUTHORS),
+            title=title, source=r.choice(SOURCES), author=r.choice(AUTHORS),
             editor=r.choice(EDITORS), pages=pages, related=related,
-            banner=self.has_banner(self.path(i)),
+            banner=self.has_banner(self.path(i)), corrected=corrected,
         )
 
     def has_banner(self, path: str) -> bool:
@@ -325,24 +410,32 @@ class Site:
 
     def find_image(self, path: str) -> bool:
         """Whether `path` is an image referenced by some article."""
+        return self.image_article(path) is not None
+
+    def image_article(self, path: str) -> int | None:
+        """Index of the article whose body shows the image at `path`, or None."""
         name = path.rsplit("/", 1)[-1]
         try:
             num = int(name.split("_", 1)[0])
         except ValueError:
-            return False
+            return None
         i, _k = divmod(num - 10_100_000, 4)
         if not 0 <= i < self.n:
-            return False
-        return any(p == path for p, _ in self.article(i).images())
+            return None
+        return i if any(p == path for p, _ in self.article(i).images()) else None
 
     # ---- sections -------------------------------------------------------------------------
-    def subtree_latest(self, sec: Section, k: int) -> list[int]:
-        """The k newest article indices in a section's subtree, newest first."""
+    def subtree_latest(self, sec: Section, k: int, limit: int | None = None) -> list[int]:
+        """The k newest article indices in a section's subtree, newest first; with `limit`,
+        only indices below it (`limit=base_n`: as the base site, ignoring growth)."""
         if sec.kind == "column":
-            return sec.articles[::-1][:k]
+            arts = sec.articles
+            if limit is not None:
+                arts = arts[: bisect.bisect_left(arts, limit)]
+            return arts[::-1][:k]
         pool: list[int] = []
         for child in sec.children:
-            pool.extend(self.subtree_latest(child, k))
+            pool.extend(self.subtree_latest(child, k, limit))
         return sorted(pool, reverse=True)[:k]
 
     def column_page(self, sec: Section, k: int) -> list[int]:
@@ -379,3 +472,16 @@ class Site:
     def flap_selected(self, path: str) -> bool:
         """The seeded ~10% of article/section URLs that flap under `--maintenance flap=K`."""
         return stable_hash(self.seed, "flap", path) % 10 == 0
+
+
+def correctable_path(site: Site, multipage: bool = False) -> str:
+    """A deterministic base article (page-1 path) to pass to `correct=`: single-page, or with
+    `multipage=True` one of 2+ pages. Prefers articles that are neither in the sidebar nor among
+    the newest (so a correction shows nowhere but on the article). ValueError if none fits."""
+    side = set(range(max(0, site.base_n - 8), site.base_n))
+    side |= set(site.subtree_latest(site.sections["shpd"], 3, limit=site.base_n))
+    fits = [i for i in range(site.base_n)
+            if (site.npages[i] > 1) == multipage and i not in side]
+    if not fits:
+        raise ValueError(f"no {'multi' if multipage else 'single'}-page article to correct")
+    return site.path(fits[stable_hash(site.seed, "correctable", multipage) % len(fits)])

@@ -80,12 +80,14 @@ class Renderer:
         return _HEAD.format(title=_e(title)) + top + _NAV.format(root=root)
 
     def picnews(self) -> list[tuple[int, bool]]:
-        """Sidebar picture news: (article index, use `_01` link) for the 8 newest articles."""
+        """Sidebar picture news: (article index, use `_01` link) for the 8 newest base articles
+        (growth leaves the sidebar alone, so existing pages stay byte-identical)."""
         s = self.site
-        latest = list(range(s.n - 1, max(-1, s.n - 9), -1))
+        latest = list(range(s.base_n - 1, max(-1, s.base_n - 9), -1))
         return [(i, k % 3 == 2) for k, i in enumerate(latest)]
 
     def sidebar(self, root: str) -> str:
+        """The site-wide sidebar, from the base articles only (see `picnews`)."""
         if root in self._side:
             return self._side[root]
         s = self.site
@@ -107,7 +109,7 @@ class Renderer:
                 f'<dd><a href="{d}">{_e(t.name)}</a></dd>'
             )
         out.append('</dl></div><div class="sidebox shzx"><div class="hd">生活资讯</div><ul>')
-        for i in s.subtree_latest(s.sections["shpd"], 3):
+        for i in s.subtree_latest(s.sections["shpd"], 3, limit=s.base_n):
             out.append(f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a></li>')
         out.append("</ul></div>")
         self._side[root] = "".join(out)

@@ -154,6 +154,10 @@ class App:
     def __init__(self, site: Site) -> None:
         self.site = site
         self.render = Renderer(site)
+        # Hub pages (home, sections, calendars) change when the site grows: their Last-Modified
+        # is never older than the newest article (SITE_MTIME for an ungrown site).
+        newest = dt.datetime.fromtimestamp(site.newest_ts, dt.UTC)
+        self.hub_mtime = max(SITE_MTIME, newest)
 
     def route(self, path: str, query: str, root: str) -> Response:
         s, r = self.site, self.render
@@ -162,14 +166,17 @@ class App:
         if path == "/robots.txt":
             return Response(200, ROBOTS, "text/plain", kind="robots", mtime=SITE_MTIME)
         if path in ("/sznews/", "/sznews/index.shtml"):
-            return Response(200, r.home(root), kind="home", mtime=SITE_MTIME)
+            return Response(200, r.home(root), kind="home", mtime=self.hub_mtime)
         if path.startswith("/sznews/system/"):
             found = s.find_article(path)
             if found:
                 a = s.article(found[0])
-                return Response(200, r.article(root, a, found[1]), kind="article", mtime=a.when)
-        if path.startswith("/pic/") and s.find_image(path):
-            return Response(200, jpeg_bytes(path), "image/jpeg", kind="static", mtime=SITE_MTIME)
+                return Response(200, r.article(root, a, found[1]), kind="article",
+                                mtime=a.page_mtime(found[1]))
+        img = s.image_article(path) if path.startswith("/pic/") else None
+        if img is not None:  # a new article's image is no older than the article
+            mtime = max(SITE_MTIME, dt.datetime.fromtimestamp(s.ts[img], dt.UTC))
+            return Response(200, jpeg_bytes(path), "image/jpeg", kind="static", mtime=mtime)
         static = self._static(path)
         if static is not None:
             return static
@@ -178,7 +185,8 @@ class App:
         found_sec = s.find_section(path)
         if found_sec:
             sec, k = found_sec
-            return Response(200, r.section(root, sec, k), kind="section", mtime=SITE_MTIME)
+            return Response(200, r.section(root, sec, k), kind="section",
+                            mtime=self.hub_mtime)
         if path.endswith("/calendar.shtml"):
             sec = s.sections.get(path[len("/sznews/"): -len("/calendar.shtml")])
             date = parse_qs(query).get("date", [""])[0]
@@ -189,7 +197,7 @@ class App:
                     day = None
                 if day is not None:
                     return Response(200, r.calendar(root, sec, day), kind="calendar",
-                                    mtime=SITE_MTIME)
+                                    mtime=self.hub_mtime)
         if path.startswith("/sznews/") and path[len("/sznews/"):] in s.sections:
             return Response(301, b"", headers={"Location": root + path + "/"})
         if path == "/sznews":

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .faults import gzipbomb_urls, large_urls
+from .model import Site
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,9 +22,11 @@ class Replica:
     `large_urls()` / `gzipbomb_urls()` list the extra pages of its `large=` / `gzipbomb=` faults."""
 
     def __init__(self, proc: subprocess.Popen, url: str, log_path: str, own_log: bool,
-                 seed: int = 1, articles: int = 60, faults: tuple[str, ...] = ()) -> None:
+                 seed: int = 1, articles: int = 60, faults: tuple[str, ...] = (),
+                 grow: int = 0, correct: tuple[str, ...] = ()) -> None:
         self.proc = proc
         self.seed, self.articles, self.faults = seed, articles, tuple(faults)
+        self.grow, self.correct = grow, tuple(correct)
         self.url = url
         self.proxy_url = url
         self.port = int(url.rsplit(":", 1)[1])
@@ -41,12 +44,16 @@ class Replica:
     def large_urls(self, root: str | None = None) -> list[str]:
         """URLs of the `large=` pages (on `root`, default this origin; HOST_ROOT via the proxy)."""
         return large_urls(self.faults, seed=self.seed, articles=self.articles,
-                          root=root or self.url)
+                          root=root or self.url, grow=self.grow)
 
     def gzipbomb_urls(self, root: str | None = None) -> list[str]:
         """URLs of the `gzipbomb=` pages (on `root`, default this origin)."""
         return gzipbomb_urls(self.faults, seed=self.seed, articles=self.articles,
-                             root=root or self.url)
+                             root=root or self.url, grow=self.grow)
+
+    def site(self) -> Site:
+        """The Site this replica serves (same seed, articles, grow, correct)."""
+        return Site(self.seed, self.articles, self.grow, self.correct)
 
     def stop(self) -> None:
         """Terminate the server; a log file we created ourselves is removed."""
@@ -71,11 +78,15 @@ class Replica:
 
 def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[str] = (),
                   log_path: str | os.PathLike | None = None, timeout: float = 20.0,
-                  faults: Iterable[str] = ()) -> Replica:
+                  faults: Iterable[str] = (), grow: int = 0,
+                  correct: Iterable[str] = ()) -> Replica:
     """Run `python -m tests.replica` on a free port and wait for its READY line.
 
-    `faults`: `--fault` specs (see tests/replica/faults.py), e.g. `("status5xx=0.1:2",)`."""
+    `faults`: `--fault` specs (see tests/replica/faults.py), e.g. `("status5xx=0.1:2",)`.
+    `grow`: K new articles on top of the `articles` base site (`--grow`); `correct`: article
+    paths served corrected (`--correct`), e.g. `(correctable_path(Site(seed, articles)),)`."""
     faults = tuple(faults)
+    correct = tuple(correct)
     own = log_path is None
     if own:
         fd, name = tempfile.mkstemp(prefix="replica-", suffix=".jsonl")
@@ -87,6 +98,10 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         cmd += ["--maintenance", m]
     for f in faults:
         cmd += ["--fault", f]
+    if grow:
+        cmd += ["--grow", str(grow)]
+    if correct:
+        cmd += ["--correct", ",".join(correct)]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
@@ -96,4 +111,5 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         proc.kill()
         proc.wait()
         raise RuntimeError(f"replica did not start: {line!r}")
-    return Replica(proc, line[0].split()[1], str(log_path), own, seed, articles, faults)
+    return Replica(proc, line[0].split()[1], str(log_path), own, seed, articles, faults, grow,
+                   correct)
