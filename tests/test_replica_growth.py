@@ -23,10 +23,13 @@ from tests.replica.expected import (
     correctable_path,
     corrected_page_urls,
     expected_articles,
+    gzipbomb_urls,
     image_urls,
+    large_urls,
     list_page_urls,
     new_article_urls,
 )
+from tests.replica.faults import selected_paths
 from tests.replica.model import HOST_ROOT, PER_PAGE, Site, correction_text
 from tests.replica.render import Renderer
 from tests.replica.server import SITE_MTIME, App, Response
@@ -120,7 +123,18 @@ def test_hub_pages_list_new_articles_newest_first(base: Site, grown: Site) -> No
     for p in ["/sznews/index.shtml", "/sznews/xwpd/index.shtml", *(
             u[len(HOST_ROOT):] for u in list_page_urls(grown))]:
         assert _route(app, p).mtime >= when > SITE_MTIME
-        assert _route(App(base), "/sznews/xwpd/index.shtml").mtime == SITE_MTIME
+    assert _route(App(base), "/sznews/xwpd/index.shtml").mtime == SITE_MTIME
+
+
+def test_extra_fault_pages_unmoved_by_growth(base: Site, grown: Site) -> None:
+    specs = ["large=2:0.1", "gzipbomb=1"]
+    assert large_urls(specs, seed=SEED, articles=N, grow=K) == large_urls(
+        specs, seed=SEED, articles=N)
+    assert gzipbomb_urls(specs, seed=SEED, articles=N, grow=K) == gzipbomb_urls(
+        specs, seed=SEED, articles=N)
+    sel = selected_paths("status5xx=0.3", seed=SEED, articles=N, grow=K)
+    assert set(selected_paths("status5xx=0.3", seed=SEED, articles=N)) - set(sel) <= {
+        "/sznews/index.shtml"} | {u[len(HOST_ROOT):] for u in list_page_urls(base)}
 
 
 def test_list_pagination_consistent(grown: Site) -> None:

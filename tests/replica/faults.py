@@ -470,9 +470,10 @@ def gzipbomb_urls(faults: list[str] | tuple[str, ...] | str, *, seed: int = 1,
     return _extra_urls("gzipbomb", faults, seed, articles, root, grow)
 
 
-def selected_paths(spec: str, *, seed: int = 1, articles: int = 60) -> list[str]:
+def selected_paths(spec: str, *, seed: int = 1, articles: int = 60,
+                   grow: int = 0) -> list[str]:
     """Canonical paths a seeded mode hits (article pages, section and list pages, home)."""
-    fault = parse_spec(spec, Site(seed, articles), 0.0)
+    fault = parse_spec(spec, Site(seed, articles, grow), 0.0)
     if not isinstance(fault, SeededFault):
         raise ValueError(f"{spec!r} is not a seeded mode")
     return fault.selected_paths()
