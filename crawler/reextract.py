@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -45,6 +45,8 @@ from crawler.run import ArchiveLayout
 logger = logging.getLogger(__name__)
 
 WARC_LOCATION = "warc_location"  # the request.meta key the spider reads its pointer from
+# Article items that carry a cross-run version number (set by a pipeline in the crawl).
+_HAS_VERSION = "version" in {f.name for f in fields(ArticleItem)}
 _MAX_REVISIT_CHAIN = 5
 
 
@@ -107,10 +109,19 @@ class Capture:
     record_id: str | None = None
     refers_to: str | None = None
     content_encoding: str | None = None
+    run: str | None = None  # the crawl run (warcinfo isPartOf) that wrote the record
 
     @property
     def sort_key(self) -> tuple[str, str, tuple[int, int]]:
         return (self.timestamp, self.date or "", self.order)
+
+
+def _warcinfo_field(block: bytes, name: str) -> str | None:
+    for line in block.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == name:
+            return value.strip() or None
+    return None
 
 
 def _content_type_is_html(content_type: str | None) -> bool:
@@ -207,7 +218,10 @@ class Archive:
         self.by_url.clear()
         self.by_id.clear()
         for position, path in enumerate(self.warc_paths()):
+            run = path.name
             for record in iter_records(path):
+                if record.rec_type == "warcinfo":
+                    run = _warcinfo_field(record.payload, "isPartOf") or run
                 if record.rec_type not in ("response", "revisit"):
                     continue
                 http = record.http_headers
@@ -231,6 +245,7 @@ class Archive:
                         content_encoding=(
                             http.get_header("Content-Encoding") if http is not None else None
                         ),
+                        run=run,
                     )
                 )
         self.source = "scan"
@@ -398,15 +413,27 @@ class Loaded:
         http = self.record.http_headers
         return http.protocol if http is not None and http.protocol else None
 
+    @property
+    def not_modified(self) -> bool:
+        """A ``server-not-modified`` revisit: a 304 whose headers do not describe the payload."""
+        profile = self.record.rec_headers.get_header("WARC-Profile") or ""
+        return self.original is not None and profile.endswith("/server-not-modified")
+
+    def _headers(self) -> list[tuple[str, str]]:
+        own = list(self.record.http_headers.headers) if self.record.http_headers else []
+        if not self.not_modified or self.original is None or not self.original.http_headers:
+            return own
+        # As a cache applies a 304: the stored response's headers, updated by the 304's.
+        updated = {name.lower() for name, _ in own}
+        kept = [(n, v) for n, v in self.original.http_headers.headers if n.lower() not in updated]
+        return kept + own
+
     def header_list(self) -> list[tuple[bytes, bytes]]:
-        http = self.record.http_headers
-        if http is None:
-            return []
-        return [(_header_bytes(k), _header_bytes(v)) for k, v in http.headers]
+        return [(_header_bytes(k), _header_bytes(v)) for k, v in self._headers()]
 
     def header(self, name: str) -> str | None:
-        http = self.record.http_headers
-        return http.get_header(name) if http is not None else None
+        wanted = name.lower()
+        return next((v for n, v in self._headers() if n.lower() == wanted), None)
 
     @property
     def pointer(self) -> dict[str, Any]:
@@ -545,10 +572,12 @@ class Reextractor:
         self.stats = ReextractStats(warc_files=len(archive.warc_paths()))
         self._latest_ok: dict[str, Capture] = {}
         self._latest_any: dict[str, Capture] = {}
+        self._ok: dict[str, list[Capture]] = {}  # every 200 capture of a URL, oldest first
         for capture in sorted(archive.captures, key=lambda c: c.sort_key):
             self._latest_any[capture.url] = capture
             if capture.status == 200:
                 self._latest_ok[capture.url] = capture
+                self._ok.setdefault(capture.url, []).append(capture)
         self.stats.captures = len(archive.captures)
 
     def _own(self, url: str) -> bool:
@@ -652,6 +681,8 @@ class Reextractor:
                 break
         ordered = [pages[n] for n in sorted(pages)]
         item = article_item(ordered, first_url, fetched_from(loaded.date), loaded.pointer)
+        if _HAS_VERSION:
+            item.version = self.version([p.url for p in ordered], loaded.capture)
         if problem is not None:
             item.problems.append(problem)
             self.stats.incomplete += 1
@@ -659,6 +690,29 @@ class Reextractor:
         if len(ordered) > 1:
             self.stats.multipage += 1
         return item
+
+    def version(self, page_urls: list[str], page_one: Capture) -> int:
+        """The article's version as the crawl numbers it (pipelines/version.py).
+
+        A run counts when it captured a page of the article with a payload other than that
+        page's capture in an earlier run (the first capture counts): the runs the crawl
+        exported the article in. Counted up to the run of ``page_one``.
+        """
+        runs = list(
+            dict.fromkeys(
+                c.run for c in self._ok.get(page_one.url, []) if c.sort_key <= page_one.sort_key
+            )
+        )
+        count = sum(1 for run in runs if any(self._changed_in(url, run) for url in page_urls))
+        return max(count, 1)
+
+    def _changed_in(self, url: str, run: str | None) -> bool:
+        captures = self._ok.get(url, [])
+        in_run = [c for c in captures if c.run == run]
+        if not in_run:
+            return False
+        before = [c for c in captures if c.sort_key < in_run[0].sort_key and c.run != run]
+        return not before or before[-1].digest != in_run[-1].digest
 
     def _later_page(self, url: str) -> tuple[Response | None, str | None]:
         """A later page's response, or the problem the spider's errback would record."""

@@ -23,6 +23,13 @@ class NetworkDisabled(RuntimeError):
     pass
 
 
+def no_fetch(*args: Any, **kwargs: Any) -> None:
+    raise NetworkDisabled(
+        "warcshell never touches the network; load(url[, timestamp]) opens another "
+        "archived capture"
+    )
+
+
 class ArchiveShell(Shell):
     """Scrapy's shell without fetch(): objects come from the archive (``load``)."""
 
@@ -33,10 +40,7 @@ class ArchiveShell(Shell):
         return False
 
     def fetch(self, *args: Any, **kwargs: Any) -> None:
-        raise NetworkDisabled(
-            "warcshell never touches the network; load(url[, timestamp]) opens another "
-            "archived capture"
-        )
+        no_fetch()
 
     def get_help(self) -> str:
         return super().get_help() + self.archive_help
@@ -240,17 +244,19 @@ class Command(ScrapyCommand):
         page = rx.parse_response(response) if response is not None else None
         extracted: Any = None
         item: Any = None
-        if page is not None and response is not None and loaded.status == 200:
+        if page is not None and response is not None and page.tree is not None:
+            # Only a 200 makes an item (the crawl never hands a 304 or an error to a callback).
+            ok = loaded.status == 200
             kind = profile.kind_of(response.url)
             extractor = rx.Reextractor(archive, profile)
             extractor.decompress = decompress
             if kind is PageKind.ARTICLE:
                 extracted = extract_article_page(page, profile)
-                if profile.article_page_number(response.url) == 1:
+                if ok and profile.article_page_number(response.url) == 1:
                     item = extractor.assemble(loaded, response)
             elif kind is PageKind.SECTION:
                 extracted = extract_section_page(page, profile)
-                if profile.list_page_number(response.url) == 1:
+                if ok and profile.list_page_number(response.url) == 1:
                     item = extractor.section(loaded.capture)
         shell_vars.update(
             profile=profile,
@@ -265,7 +271,7 @@ class Command(ScrapyCommand):
             parse_html=parse_html,
             extract_article_page=extract_article_page,
             extract_section_page=extract_section_page,
-            fetch=ArchiveShell.fetch.__get__(None, ArchiveShell),
+            fetch=no_fetch,
         )
         if item is not None:
             shell_vars["item"] = item
