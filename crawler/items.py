@@ -24,6 +24,8 @@ class ArticleItem:
     pages: list[str]
     related: list[dict[str, str]] = field(default_factory=list)
     fetched: str | None = None
+    # 1 for the first capture of the article, n for its n-th changed version.
+    version: int | None = None
     # Page 1's response record; a Future until the WARC writer has placed the record.
     warc: dict[str, Any] | Future | None = None
     problems: list[str] = field(default_factory=list)

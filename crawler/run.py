@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from time import monotonic
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from crawler.state import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -72,9 +74,20 @@ class RunContext:
     started_monotonic: float = field(default_factory=monotonic)
     finalizers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
+    _state: CaptureState | None = None
+    # Set by the job tracker when the run can be resumed (JOBDIR); see crawler/job.py.
+    inflight: Any = None
+    resumed: bool = False
 
     def on_close(self, name: str, finalizer: Callable[[], None]) -> None:
         self.finalizers.append((name, finalizer))
+
+    def capture_state(self) -> CaptureState:
+        """The state database, opened on first use and closed after those who write to it."""
+        if self._state is None:
+            self._state = CaptureState(self.layout.state_dir / "captures.sqlite")
+            self.on_close("state", self._state.close)
+        return self._state
 
 
 def run_context(crawler: Crawler) -> RunContext:
@@ -85,5 +98,6 @@ def run_context(crawler: Crawler) -> RunContext:
         root = Path(crawler.settings.get("ARCHIVE_DIR") or "data")
         run_id = crawler.settings.get("ARCHIVE_RUN_ID") or new_run_id(started)
         ctx = RunContext(run_id=run_id, layout=ArchiveLayout(root), started=started)
+        ctx.resumed = crawler.settings.getbool("ARCHIVE_RESUMED")
         _RUNS[crawler] = ctx
     return ctx

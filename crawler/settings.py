@@ -37,6 +37,7 @@ EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.extensions.warc.WarcCapture": 100,
     "crawler.extensions.report.RunReport": 900,
+    "crawler.extensions.job.JobTracker": 50,
     "crawler.extensions.progress.Progress": 910,
 }
 
@@ -45,13 +46,20 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.downloader.ArchivingHTTP11DownloadHandler",
 }
 
+SPIDER_MIDDLEWARES = {
+    "crawler.extensions.job.JobDoneMiddleware": 10,
+}
+
 DOWNLOADER_MIDDLEWARES = {
     # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
+    # Conditional headers go on last, right before the download.
+    "crawler.incremental.IncrementalMiddleware": 950,
 }
 
 ITEM_PIPELINES = {
     "pipelines.warc_pointer.WarcPointerPipeline": 100,
+    "pipelines.version.ArticleVersionPipeline": 700,
     "pipelines.jsonl.JsonLinesExportPipeline": 800,
 }
 
@@ -71,6 +79,10 @@ DEDUP_TEMPLATE_MIN_PAGES = 3
 DEDUP_MAX_QUERY_VARIANTS = 20
 DEDUP_MAX_PATH_SEGMENTS = 12
 DEDUP_REVISITS = True
+
+# Scheduled runs (README: "Scheduled incremental runs").
+INCREMENTAL_ENABLED = True
+INCREMENTAL_RECHECK_DAYS = None  # None: recheck every archived article (conditionally)
 
 SPIDER_CONTRACTS = {"crawler.contracts.FirstArticleContract": 10}
 

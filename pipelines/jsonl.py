@@ -1,7 +1,9 @@
 """Items as JSON Lines under ``items/<run_id>/``, one file per item kind.
 
 Each line goes out in a single ``write`` on an ``O_APPEND`` descriptor, so a kill can cut
-the file only between lines; the files are fsynced when the spider closes.
+the file only between lines; the files are fsynced when the spider closes. A resumed run
+appends to the same files: a line cut by a kill is removed first, and an item already
+written by this run is not written again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,24 @@ from crawler.run import run_context
 FILES = {ArticleItem: "articles.jsonl", SectionItem: "sections.jsonl"}
 
 
+def repair_and_read_urls(path: Path) -> list[str]:
+    """Cut a line left half-written by a kill, and list the urls of the whole lines."""
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with path.open("r+b") as fh:
+            fh.truncate(end)
+            fh.flush()
+            os.fsync(fh.fileno())
+    urls = []
+    for line in data[:end].splitlines():
+        try:
+            urls.append(json.loads(line)["url"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return urls
+
+
 def item_line(item: Any) -> bytes:
     data = ItemAdapter(item).asdict()
     if not data.get("problems"):
@@ -27,18 +47,25 @@ def item_line(item: Any) -> bytes:
 
 
 class JsonLinesExportPipeline:
-    def __init__(self, items_dir: Path, stats: Any = None) -> None:
+    def __init__(self, items_dir: Path, stats: Any = None, inflight: Any = None) -> None:
         self.items_dir = items_dir
         self.stats = stats
+        self.inflight = inflight
         self._fds: dict[type, int] = {}
+        self._written: set[tuple[type, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
         ctx = run_context(crawler)
-        return cls(ctx.layout.items_dir(ctx.run_id), crawler.stats)
+        return cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, ctx.inflight)
 
     def open_spider(self) -> None:
         self.items_dir.mkdir(parents=True, exist_ok=True)
+        for kind, name in FILES.items():
+            path = self.items_dir / name
+            if path.exists():
+                for url in repair_and_read_urls(path):
+                    self._written.add((kind, url))
 
     def _fd(self, kind: type) -> int:
         fd = self._fds.get(kind)
@@ -52,13 +79,28 @@ class JsonLinesExportPipeline:
         kind = type(item)
         if kind not in FILES:
             return item
+        key = (kind, item.url)
+        if key in self._written:
+            if self.stats is not None:
+                self.stats.inc_value("items/already_written")
+            self._mark_done(item)
+            return item
         line = item_line(item)
         written = os.write(self._fd(kind), line)
         if written != len(line):
             raise OSError(f"short write to {self.items_dir / FILES[kind]}")
+        self._written.add(key)
         if self.stats is not None:
             self.stats.inc_value(f"items/exported/{FILES[kind].removesuffix('.jsonl')}")
+        self._mark_done(item)
         return item
+
+    def _mark_done(self, item: Any) -> None:
+        """The item is on disk: the requests that made it are finished work."""
+        if self.inflight is None:
+            return
+        for url in getattr(item, "pages", None) or [item.url]:
+            self.inflight.done(url)
 
     def close_spider(self) -> None:
         for fd in self._fds.values():

@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 
 from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import MaintenanceDeferred, load_pending
+from crawler.extensions.warc import UNCHANGED
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
@@ -28,7 +29,9 @@ from crawler.extract import (
     parse_html,
     requisite_links,
 )
+from crawler.incremental import FULL_FETCH
 from crawler.items import ArticleItem, article_item, section_item
+from crawler.job import InflightLog
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
 
@@ -48,6 +51,7 @@ class ArticleAssembly:
     warc: Any = None
     pages: dict[int, ArticlePage] = field(default_factory=dict)
     known: dict[int, str] = field(default_factory=dict)
+    unchanged: set[int] = field(default_factory=set)
 
     def next_missing(self) -> str | None:
         for number in sorted(self.known):
@@ -84,6 +88,23 @@ class SznewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dedup/maintenance/carried_over")
             kwargs = {"errback": self.article_page_failed} if callback == self.parse_article else {}
             yield scrapy.Request(entry["url"], callback=callback, priority=100, **kwargs)
+        # Work a killed run had started and not finished: put it back.
+        ctx = run_context(self.crawler)
+        if ctx.inflight is not None:
+            for url, callback_name in InflightLog.unfinished(ctx.inflight.path):
+                if urlsplit(url).hostname != self.site_host:
+                    continue
+                if callback_name == "parse_article":
+                    url = self.profile.article_first_page(url)
+                callback = getattr(self, callback_name, self.parse)
+                self.crawler.stats.inc_value("job/resumed_requests")
+                yield scrapy.Request(
+                    url,
+                    callback=callback,
+                    errback=self.article_page_failed if callback == self.parse_article else None,
+                    dont_filter=True,
+                    priority=50,
+                )
         yield scrapy.Request(self.start_url, callback=self.parse)
 
     # -- callbacks ------------------------------------------------------------------------
@@ -96,6 +117,8 @@ class SznewsSpider(scrapy.Spider):
         @returns requests 10
         """
         kind = self.profile.kind_of(response.url)
+        if kind is PageKind.HOME:
+            self.crawler.stats.inc_value("sznews/hub_pages")
         if kind is PageKind.ARTICLE:
             yield from self.parse_article(response)
         elif kind is PageKind.SECTION:
@@ -114,6 +137,7 @@ class SznewsSpider(scrapy.Spider):
         @scrapes url name breadcrumb kind parent list_pages
         """
         page = self._parse(response)
+        self.crawler.stats.inc_value("sznews/hub_pages")
         section = extract_section_page(page, self.profile)
         if self.profile.list_page_number(response.url) == 1:
             self.crawler.stats.inc_value(f"sznews/sections/{section.kind}")
@@ -142,6 +166,8 @@ class SznewsSpider(scrapy.Spider):
             assembly = ArticleAssembly(first_url=first, fetched=utc_now())
         if number == 1:
             assembly.warc = response.meta.get(WARC_LOCATION)
+        if response.meta.get(UNCHANGED):
+            assembly.unchanged.add(number)
         assembly.pages[number] = page
         for url in page.page_urls:
             assembly.known.setdefault(self.profile.article_page_number(url) or 1, url)
@@ -154,7 +180,12 @@ class SznewsSpider(scrapy.Spider):
                 errback=self.article_page_failed,
                 cb_kwargs={"assembly": assembly},
                 priority=10,
+                meta={FULL_FETCH: True},
             )
+            return
+        if assembly.unchanged == set(assembly.pages):
+            # Every page is what an earlier run archived: nothing new to say.
+            self.crawler.stats.inc_value("incremental/articles/unchanged")
             return
         yield self._article_item(assembly)
 

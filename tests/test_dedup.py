@@ -199,9 +199,12 @@ def test_next_run_tries_the_stuck_url_first(flapping, site, stuck, tmp_path):
 
 
 def test_whole_site_maintenance_backs_off_and_resumes(site, tmp_path):
-    with start_replica(articles=ARTICLES, seed=SEED, maintenance=("window=0:2",)) as replica:
+    # The window opens with the server and outlasts the crawler's start-up even on a busy
+    # machine; the back-off (0.5 s doubling, 6 tries) outlasts the window.
+    with start_replica(articles=ARTICLES, seed=SEED, maintenance=("window=0:6",)) as replica:
         result = run_crawl(tmp_path / "archive", proxy_url=replica.proxy_url,
-                           settings={**QUICK_RETRY, "DEDUP_MAINTENANCE_RETRY_TIMES": "6"})
+                           settings={"DEDUP_MAINTENANCE_RETRY_DELAY": "0.5",
+                                     "DEDUP_MAINTENANCE_RETRY_TIMES": "6"})
     assert result.returncode == 0, result.output[-3000:]
     assert len(result.items("articles")) == len(expected_articles(site))
     assert result.report()["dedup"]["maintenance/deferred"] >= 1

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import IgnoreRequest, UsageError
-from scrapy.http import Headers, Request, Response
+from scrapy.http import Headers, Request, Response, TextResponse
 from scrapy.shell import Shell
 
 from archive.reader import ArchiveReadError
@@ -241,7 +241,7 @@ class Command(ScrapyCommand):
         profile = spider.profile
         loaded: rx.Loaded = state["loaded"]
         response: Response | None = shell_vars.get("response")
-        page = rx.parse_response(response) if response is not None else None
+        page = rx.parse_response(response) if isinstance(response, TextResponse) else None
         extracted: Any = None
         item: Any = None
         if page is not None and response is not None and page.tree is not None:

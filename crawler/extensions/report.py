@@ -16,6 +16,7 @@ from twisted.internet.threads import deferToThread
 
 from archive.index import write_cdxj_index
 from crawler.run import RunContext, run_context
+from crawler.run_outcome import run_failure
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
         "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_seconds": round(monotonic() - ctx.started_monotonic, 3),
         "finish_reason": reason,
+        "failed": run_failure({**stats, "finish_reason": reason}),
+        "resumed": ctx.resumed,
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "responses_by_status": by_status,

@@ -28,6 +28,7 @@ from scrapy.exceptions import NotConfigured
 from archive.reader import read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
+    PROFILE_SERVER_NOT_MODIFIED,
     Exchange,
     HttpRequestData,
     HttpResponseData,
@@ -41,6 +42,7 @@ from crawler.dedup.maintenance import is_maintenance_response
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
 from crawler.run import run_context
+from crawler.state import Capture, CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WARC_LOCATION = "warc_location"
+# Set on a request whose 200 payload is the one archived for its URL by an earlier run.
+UNCHANGED = "archive/unchanged"
 # Request headers that are credentials, not part of what the site saw of the crawler.
 _PRIVATE_REQUEST_HEADERS = {b"proxy-authorization"}
 
@@ -215,6 +219,7 @@ class WarcCapture:
         self.filters: list[CaptureFilter] = []
         self.revisits = False
         self.originals: dict[str, Original] = {}
+        self.state: CaptureState | None = None
         self.writer: BackgroundWarcWriter | None = None
         self._file_writer: WarcFileWriter | None = None
         self._failed: BaseException | None = None
@@ -233,6 +238,7 @@ class WarcCapture:
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter)
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
+        ext.state = run_context(crawler).capture_state()
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         run_context(crawler).on_close("warc", ext.close)
@@ -288,19 +294,66 @@ class WarcCapture:
             self.stats.inc_value("warc/skipped/incomplete")
             return
         exchange = exchange_from(request, response)
-        records = self._records(exchange)
+        previous = self.state.captures.get(exchange.url) if self.state is not None else None
+        digest = payload_digest(exchange.response.body)
+        records = self._records(exchange, digest, previous)
+        if (
+            previous is not None
+            and response.status == 200
+            and previous.digest == digest
+            and previous.run_id != self.run_id  # a resumed run re-fetches its own work
+        ):
+            request.meta[UNCHANGED] = True
         future = self.writer.submit(records)
         future.add_done_callback(self._check_write)
+        if self.state is not None and response.status == 200 and records[0].warc_type == "response":
+            future.add_done_callback(
+                lambda f: self._remember(f, exchange, digest, records[0].record_id)
+            )
         request.meta[WARC_LOCATION] = future
         self.stats.inc_value(f"warc/records/{records[0].warc_type}")
         self.stats.inc_value("warc/records/request")
 
-    def _records(self, exchange: Exchange) -> list[Any]:
-        """A response pair, or a revisit pair when the payload is already archived."""
+    def _remember(self, future: Any, exchange: Exchange, digest: str, record_id: str) -> None:
+        """Runs on the writer thread once the records are on disk: state follows the WARC."""
+        if future.exception() is not None or self.state is None:
+            return
+        headers = {name.lower(): value for name, value in exchange.response.headers}
+        etag = headers.get(b"etag")
+        last_modified = headers.get(b"last-modified")
+        self.state.record_capture(
+            Capture(
+                url=exchange.url,
+                status=exchange.response.status,
+                digest=digest,
+                etag=etag.decode("latin-1") if etag else None,
+                last_modified=last_modified.decode("latin-1") if last_modified else None,
+                warc_date=format_warc_date(exchange.date),
+                record_id=record_id,
+                run_id=self.run_id,
+            )
+        )
+
+    def _records(self, exchange: Exchange, digest: str, previous: Capture | None) -> list[Any]:
+        """A response pair; or a revisit pair when the server said 304 or the payload is
+        already archived."""
         response_id, request_id = self.record_id(), self.record_id()
         body = exchange.response.body
+        if exchange.response.status == 304 and previous is not None and previous.digest:
+            self.stats.inc_value("incremental/not_modified")
+            return list(
+                revisit_records(
+                    exchange,
+                    revisit_id=response_id,
+                    request_id=request_id,
+                    profile=PROFILE_SERVER_NOT_MODIFIED,
+                    refers_to_uri=previous.url,
+                    refers_to_date=previous.warc_date,
+                    refers_to_record_id=previous.record_id,
+                    payload_digest=previous.digest,
+                )
+            )
         if self.revisits and exchange.response.status == 200 and body:
-            digest = payload_digest(body)
             original = self.originals.get(digest)
             if original is not None:
                 original.resolve()

@@ -1,0 +1,151 @@
+"""One run at a time per ARCHIVE_DIR, and a run that survives being killed.
+
+``ARCHIVE_DIR/job/`` exists while a run is unfinished. It holds the run id (a restarted
+crawl continues the same run: same item files, same report), Scrapy's JOBDIR (the seen-set
+and spider state), and the work log. Scrapy's JOBDIR alone does not survive SIGKILL: its
+disk queue can be left unreadable, and the requests being downloaded or parsed when the
+process died are in the seen-set although their work never finished. The work log records
+each request when it is scheduled and again when its work is done (its item written, or its
+callback finished), one line each, so a restart puts back exactly the unfinished ones and
+Scrapy's queue is not needed. The directory is removed when a run ends normally.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from crawler.run import new_run_id
+
+logger = logging.getLogger(__name__)
+
+LOCK_FILE = ".lock"
+
+
+class ArchiveBusy(RuntimeError):
+    """Another run holds this ARCHIVE_DIR."""
+
+
+class ArchiveLock:
+    """An exclusive ``flock`` on ``ARCHIVE_DIR/.lock`` for the life of the process.
+
+    The kernel drops the lock when the process dies however it dies, so a killed run never
+    leaves a stale lock behind.
+    """
+
+    def __init__(self, archive_dir: Path) -> None:
+        self.path = archive_dir / LOCK_FILE
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise ArchiveBusy(
+                f"{self.path.parent} is in use by {holder}; only one run at a time"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n")
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+@dataclass
+class ArchiveJob:
+    archive_dir: Path
+
+    @property
+    def dir(self) -> Path:
+        return self.archive_dir / "job"
+
+    @property
+    def scrapy_dir(self) -> Path:
+        return self.dir / "scrapy"
+
+    @property
+    def run_file(self) -> Path:
+        return self.dir / "run.json"
+
+    @property
+    def inflight_path(self) -> Path:
+        return self.dir / "inflight.log"
+
+    def begin(self) -> tuple[str, bool]:
+        """The run id to use, and whether it continues an unfinished run."""
+        try:
+            data = json.loads(self.run_file.read_text("utf-8"))
+            return str(data["run_id"]), True
+        except (FileNotFoundError, ValueError, KeyError):
+            pass
+        run_id = new_run_id()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.run_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"run_id": run_id}), "utf-8")
+        os.replace(tmp, self.run_file)
+        return run_id, False
+
+    def finish(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def drop_scrapy_queue(self) -> None:
+        """The work log holds the pending requests; a queue a kill may have torn is not read."""
+        shutil.rmtree(self.scrapy_dir / "requests.queue", ignore_errors=True)
+
+
+class InflightLog:
+    """``+ url callback`` when a request is scheduled, ``- url`` when its work is done.
+
+    One line per event, written unbuffered in one ``write``: a kill cuts at most the last
+    line, which the reader ignores.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def started(self, url: str, callback: str) -> None:
+        os.write(self._fd, f"+ {url} {callback}\n".encode())
+
+    def done(self, url: str) -> None:
+        os.write(self._fd, f"- {url}\n".encode())
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    @staticmethod
+    def unfinished(path: Path) -> list[tuple[str, str]]:
+        """Requests that started and never finished, oldest first."""
+        pending: dict[str, str] = {}
+        try:
+            text = path.read_text("utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        for line in text.splitlines(keepends=True):
+            if not line.endswith("\n"):
+                break  # cut by a kill
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "+":
+                pending[parts[1]] = parts[2]
+            elif len(parts) == 2 and parts[0] == "-":
+                pending.pop(parts[1], None)
+        return list(pending.items())

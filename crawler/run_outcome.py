@@ -1,0 +1,21 @@
+"""Whether a run failed, from its stats: shared by the report and the crawl's exit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_failure(stats: dict[str, Any]) -> str | None:
+    """Why the run counts as failed, or None.
+
+    A run that fetched none of the site's hub pages (home, channels, columns) archived
+    nothing a reader could use: the site was unreachable or in maintenance throughout.
+    """
+    reason = stats.get("finish_reason")
+    if reason not in (None, "finished"):
+        return f"it ended early ({reason})"
+    if not stats.get("sznews/hub_pages"):
+        if stats.get("dedup/maintenance/seen"):
+            return "every page answered with the maintenance notice"
+        return "no page of the site could be fetched"
+    return None
