@@ -90,7 +90,7 @@ class IncrementalMiddleware:
         return cls(config, ctx.capture_state(), crawler.stats, ctx.run_id)
 
     def process_response(self, request: Request, response: Any) -> Any:
-        if response.status == 304 and self.profile.kind_of(request.url) is PageKind.ARTICLE:
+        if response.status == 304 and self.profile.article_page_number(request.url) == 1:
             self.stats.inc_value("incremental/articles/unchanged")
         return response
 

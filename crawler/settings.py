@@ -89,6 +89,7 @@ SPIDER_CONTRACTS = {"crawler.contracts.FirstArticleContract": 10}
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+SCHEDULER = "crawler.scheduler.MemoryQueueScheduler"
 
 
 # Debugging commands look at pages one at a time: they must not add runs to the archive.

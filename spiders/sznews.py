@@ -70,6 +70,7 @@ class SznewsSpider(scrapy.Spider):
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
         self._links: LinkFilter | None = None
+        self._refetched: set[str] = set()
 
     @property
     def links(self) -> LinkFilter | None:
@@ -158,6 +159,9 @@ class SznewsSpider(scrapy.Spider):
         @returns items 1 1
         @scrapes url title published breadcrumb body pages fetched
         """
+        if response.status == 304:
+            yield from self._revalidate_later_pages(response.url)
+            return
         page_doc = self._parse(response)
         page = extract_article_page(page_doc, self.profile)
         number = self.profile.article_page_number(response.url) or 1
@@ -181,6 +185,7 @@ class SznewsSpider(scrapy.Spider):
                 cb_kwargs={"assembly": assembly},
                 priority=10,
                 meta={FULL_FETCH: True},
+                dont_filter=True,  # a continuation: the page may have been checked already
             )
             return
         if assembly.unchanged == set(assembly.pages):
@@ -188,6 +193,47 @@ class SznewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("incremental/articles/unchanged")
             return
         yield self._article_item(assembly)
+
+    def _revalidate_later_pages(self, url: str) -> Iterator[scrapy.Request]:
+        """Page 1 is not modified; a correction may still sit on a later page."""
+        captures = self._captures()
+        first = self.profile.article_first_page(url)
+        base = first.removesuffix(".shtml")
+        number = 2
+        while (later := f"{base}_{number:02d}.shtml") in captures:
+            yield scrapy.Request(
+                later,
+                callback=self.check_later_page,
+                cb_kwargs={"first_url": first},
+                meta={"handle_httpstatus_list": [304]},
+                priority=5,
+            )
+            number += 1
+
+    def check_later_page(self, response: Response, first_url: str) -> Iterator[Any]:
+        """A later page of an unmodified page 1: if it changed, the whole article is new again."""
+        if response.status == 304 or response.meta.get(UNCHANGED):
+            return
+        if first_url in self._refetched:
+            return
+        self._refetched.add(first_url)
+        self.crawler.stats.inc_value("incremental/articles/changed_later_page")
+        yield scrapy.Request(
+            first_url,
+            callback=self.parse_article,
+            errback=self.article_page_failed,
+            dont_filter=True,
+            priority=10,
+            meta={FULL_FETCH: True},
+        )
+
+    def _captures(self) -> dict[str, Any]:
+        settings = self.crawler.settings
+        if not settings.getbool("INCREMENTAL_ENABLED", True) or settings.getbool(
+            "ARCHIVE_READ_ONLY"
+        ):
+            return {}
+        return run_context(self.crawler).capture_state().captures
 
     def article_page_failed(self, failure: Failure) -> Iterator[Any]:
         """A later page could not be fetched: the article is still exported, with a problem."""
@@ -271,7 +317,13 @@ class SznewsSpider(scrapy.Spider):
         if self.links is not None and not self.links.admit(canonical, response.url, block):
             return
         if kind is PageKind.ARTICLE:
-            yield scrapy.Request(canonical, callback=self.parse_article, priority=5)
+            yield scrapy.Request(
+                canonical,
+                callback=self.parse_article,
+                errback=self.article_page_failed,
+                priority=5,
+                meta={"handle_httpstatus_list": [304]},  # not modified: check later pages
+            )
         elif kind is PageKind.SECTION:
             yield scrapy.Request(canonical, callback=self.parse_section)
         elif kind is PageKind.HOME:
