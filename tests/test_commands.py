@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -281,3 +282,31 @@ def test_commands_are_listed() -> None:
         proc = scrapy(command, "-h")
         assert proc.returncode == 0 and "ARCHIVE_DIR" in proc.stdout
 
+
+
+def test_reextract_follows_a_grown_and_corrected_site(tmp_path_factory) -> None:
+    """Run 2 sees new articles and corrected ones: reextract gives each URL's newest item."""
+    archive_dir = tmp_path_factory.mktemp("corrected")
+    with start_replica(articles=30, seed=3) as replica:
+        first = run_crawl(archive_dir, proxy_url=replica.proxy_url)
+        assert first.returncode == 0, first.output[-5000:]
+    items = first.items("articles")
+    single = next(i["url"] for i in items if len(i["pages"]) == 1)
+    multi = next(i["url"] for i in items if len(i["pages"]) > 1)
+    corrected = tuple(urlsplit(u).path for u in (single, multi))
+    with start_replica(articles=30, seed=3, grow=3, correct=corrected) as replica:
+        second = run_crawl(archive_dir, proxy_url=replica.proxy_url)
+        assert second.returncode == 0, second.output[-5000:]
+    articles, sections, _log = reextract(archive_dir, tmp_path_factory.mktemp("out"))
+    live = latest_items(second, "articles")
+    assert len(live) == 33
+    assert_same_items(live, articles)
+    assert_same_items(latest_items(second, "sections"), sections)
+    by_url = {i["url"]: i for i in articles}
+    assert "\n" in by_url[single]["body"] and by_url[single]["body"] != next(
+        i["body"] for i in items if i["url"] == single
+    ), "the correction did not reach the rebuilt item"
+    if "version" in by_url[single]:  # the crawl numbers versions across runs
+        assert by_url[single]["version"] == 2
+        changed = {i["url"] for i in articles if i["version"] != 1}
+        assert single in changed and changed <= {single, multi}
