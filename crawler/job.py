@@ -121,16 +121,29 @@ class InflightLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def started(self, url: str, callback: str) -> None:
-        os.write(self._fd, f"+ {url} {callback}\n".encode())
+        self._write(f"+ {url} {callback}\n")
 
     def done(self, url: str) -> None:
-        os.write(self._fd, f"- {url}\n".encode())
+        self._write(f"- {url}\n")
+
+    def _write(self, line: str) -> None:
+        if self._fd is None:
+            return
+        try:
+            os.write(self._fd, line.encode())
+        except OSError as exc:
+            # A full disk: the run is being stopped by whoever hit it first. A resume then
+            # re-does a little more work than it strictly needs to; it loses none.
+            logger.warning("Work log %s no longer written: %s", self.path, exc)
+            self.close()
 
     def close(self) -> None:
-        os.close(self._fd)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     @staticmethod
     def unfinished(path: Path) -> list[tuple[str, str]]:

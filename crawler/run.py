@@ -8,6 +8,7 @@ before the report is written).
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,13 @@ class RunContext:
     # Set by the job tracker when the run can be resumed (JOBDIR); see crawler/job.py.
     inflight: Any = None
     resumed: bool = False
+    # Set when a write to ARCHIVE_DIR failed (a full disk): the run is ending, and what fails
+    # after that is reported as a consequence, not as another error.
+    write_failed: BaseException | None = None
+
+    def log_write_failure(self, logger: Any, what: str, exc: BaseException) -> None:
+        level = logging.WARNING if self.write_failed is not None else logging.ERROR
+        logger.log(level, "%s: %s", what, exc)
 
     def on_close(self, name: str, finalizer: Callable[[], None]) -> None:
         self.finalizers.append((name, finalizer))

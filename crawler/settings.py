@@ -23,7 +23,12 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 DOWNLOAD_TIMEOUT = 30
-RETRY_TIMES = 3
+RETRY_TIMES = 4
+RETRY_BACKOFF_BASE = 2.0  # seconds, doubled on every try
+RETRY_BACKOFF_MAX = 120.0
+# A news page is tens of KB; 16 MB stops giant pages and gzip bombs (also after decompression).
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
 # An archive keeps whatever the server said: errors are captured at response_downloaded
 # whatever happens to them afterwards.
@@ -38,6 +43,8 @@ EXTENSIONS = {
     "crawler.extensions.warc.WarcCapture": 100,
     "crawler.extensions.report.RunReport": 900,
     "crawler.extensions.job.JobTracker": 50,
+    # Spider state is not used; its pickle in JOBDIR is one more write that can fail.
+    "scrapy.extensions.spiderstate.SpiderState": None,
     "crawler.extensions.progress.Progress": 910,
 }
 
@@ -51,6 +58,9 @@ SPIDER_MIDDLEWARES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's retry rules, with back-off and Retry-After (crawler/retry.py).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
     # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
     # Conditional headers go on last, right before the download.

@@ -8,17 +8,22 @@ written by this run is not written again.
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
 
+from crawler.extensions.warc import stop_crawl
 from crawler.items import ArticleItem, SectionItem
 from crawler.run import run_context
 
 FILES = {ArticleItem: "articles.jsonl", SectionItem: "sections.jsonl"}
+logger = logging.getLogger(__name__)
 
 
 def repair_and_read_urls(path: Path) -> list[str]:
@@ -51,13 +56,17 @@ class JsonLinesExportPipeline:
         self.items_dir = items_dir
         self.stats = stats
         self.inflight = inflight
+        self.crawler: Any = None
+        self._write_error: OSError | None = None
         self._fds: dict[type, int] = {}
         self._written: set[tuple[type, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
         ctx = run_context(crawler)
-        return cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, ctx.inflight)
+        pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, ctx.inflight)
+        pipeline.crawler = crawler
+        return pipeline
 
     def open_spider(self) -> None:
         self.items_dir.mkdir(parents=True, exist_ok=True)
@@ -86,14 +95,34 @@ class JsonLinesExportPipeline:
             self._mark_done(item)
             return item
         line = item_line(item)
-        written = os.write(self._fd(kind), line)
-        if written != len(line):
-            raise OSError(f"short write to {self.items_dir / FILES[kind]}")
+        fd = self._fd(kind)
+        before = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            written = os.write(fd, line)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, "short write")
+        except OSError as exc:
+            os.ftruncate(fd, before)  # never leave half a line
+            self._failed(kind, exc)
+            raise DropItem(f"not written: {exc}") from exc
         self._written.add(key)
         if self.stats is not None:
             self.stats.inc_value(f"items/exported/{FILES[kind].removesuffix('.jsonl')}")
         self._mark_done(item)
         return item
+
+    def _failed(self, kind: type, exc: OSError) -> None:
+        """A full disk or a read-only directory ends the run, with one clear error."""
+        if self._write_error is None:
+            self._write_error = exc
+            ctx = run_context(self.crawler) if self.crawler is not None else None
+            what = f"Cannot write items to {self.items_dir / FILES[kind]}; stopping the crawl"
+            if ctx is not None:
+                ctx.log_write_failure(logger, what, exc)
+                ctx.write_failed = ctx.write_failed or exc
+                stop_crawl(self.crawler, "items_write_error")
+            else:
+                logger.error("%s: %s", what, exc)
 
     def _mark_done(self, item: Any) -> None:
         """The item is on disk: the requests that made it are finished work."""

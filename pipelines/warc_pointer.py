@@ -57,8 +57,8 @@ class WarcPointerPipeline:
         if isinstance(pending, Future):
             try:
                 locations = await maybe_deferred_to_future(_as_deferred(pending))
-            except Exception as exc:  # the write failed; the item still goes out
-                logger.error("No WARC record for %s: %s", adapter.get("url"), exc)
+            except Exception as exc:  # the write failed (and stopped the crawl); item goes out
+                logger.debug("No WARC record for %s: %s", adapter.get("url"), exc)
                 adapter["warc"] = None
                 adapter["problems"] = [*adapter.get("problems", []), f"warc write failed: {exc}"]
                 return item

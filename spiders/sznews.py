@@ -13,11 +13,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.dedup.links import LinkFilter
-from crawler.dedup.maintenance import MaintenanceDeferred, load_pending
+from crawler.dedup.maintenance import load_pending
+from crawler.deferral import RequestDeferred
 from crawler.extensions.warc import UNCHANGED
 from crawler.extract import (
     ArticlePage,
@@ -36,6 +39,18 @@ from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
 
 WARC_LOCATION = "warc_location"
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short, stable name for why a request failed (a stat and report key)."""
+    message = failure.getErrorMessage()
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(IgnoreRequest) and "during decompression" in message:
+        return "decompressed_too_large"
+    if failure.check(DownloadCancelledError) or "download max size" in message.lower():
+        return "too_large"
+    return failure.type.__name__ if failure.type else "unknown"
 
 
 def utc_now() -> str:
@@ -87,7 +102,7 @@ class SznewsSpider(scrapy.Spider):
             if not callable(callback) or urlsplit(entry["url"]).hostname != self.site_host:
                 continue
             self.crawler.stats.inc_value("dedup/maintenance/carried_over")
-            kwargs = {"errback": self.article_page_failed} if callback == self.parse_article else {}
+            kwargs = {"errback": self.request_failed}
             yield scrapy.Request(entry["url"], callback=callback, priority=100, **kwargs)
         # Work a killed run had started and not finished: put it back.
         ctx = run_context(self.crawler)
@@ -102,11 +117,11 @@ class SznewsSpider(scrapy.Spider):
                 yield scrapy.Request(
                     url,
                     callback=callback,
-                    errback=self.article_page_failed if callback == self.parse_article else None,
+                    errback=self.request_failed,
                     dont_filter=True,
                     priority=50,
                 )
-        yield scrapy.Request(self.start_url, callback=self.parse)
+        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.request_failed)
 
     # -- callbacks ------------------------------------------------------------------------
 
@@ -181,7 +196,7 @@ class SznewsSpider(scrapy.Spider):
             yield scrapy.Request(
                 next_url,
                 callback=self.parse_article,
-                errback=self.article_page_failed,
+                errback=self.request_failed,
                 cb_kwargs={"assembly": assembly},
                 priority=10,
                 meta={FULL_FETCH: True},
@@ -221,7 +236,7 @@ class SznewsSpider(scrapy.Spider):
         yield scrapy.Request(
             first_url,
             callback=self.parse_article,
-            errback=self.article_page_failed,
+            errback=self.request_failed,
             dont_filter=True,
             priority=10,
             meta={FULL_FETCH: True},
@@ -235,9 +250,22 @@ class SznewsSpider(scrapy.Spider):
             return {}
         return run_context(self.crawler).capture_state().captures
 
+    def request_failed(self, failure: Failure) -> Iterator[Any]:
+        """Every request's errback: count why it failed, and name what was dropped."""
+        if failure.check(RequestDeferred):
+            return  # the same request comes back later
+        reason = failure_reason(failure)
+        self.crawler.stats.inc_value(f"sznews/failed/{reason}")
+        if reason in ("too_large", "decompressed_too_large"):
+            dropped = run_context(self.crawler).summary.setdefault("dropped", [])
+            if len(dropped) < 1000:
+                dropped.append({"url": failure.request.url, "reason": reason,
+                                "detail": failure.getErrorMessage()[:300]})
+        yield from self.article_page_failed(failure)
+
     def article_page_failed(self, failure: Failure) -> Iterator[Any]:
         """A later page could not be fetched: the article is still exported, with a problem."""
-        if failure.check(MaintenanceDeferred):
+        if failure.check(RequestDeferred):
             return  # the same request comes back later
         assembly: ArticleAssembly | None = failure.request.cb_kwargs.get("assembly")
         if assembly is None:
@@ -262,6 +290,8 @@ class SznewsSpider(scrapy.Spider):
     def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
         pages = [assembly.pages[n] for n in sorted(assembly.pages)]
         self.crawler.stats.inc_value("sznews/articles")
+        if any(page.problems for page in pages):
+            self.crawler.stats.inc_value("sznews/articles/with_problems")
         if len(pages) > 1:
             self.crawler.stats.inc_value("sznews/articles/multipage")
         return article_item(pages, assembly.first_url, assembly.fetched, assembly.warc)
@@ -320,13 +350,15 @@ class SznewsSpider(scrapy.Spider):
             yield scrapy.Request(
                 canonical,
                 callback=self.parse_article,
-                errback=self.article_page_failed,
+                errback=self.request_failed,
                 priority=5,
                 meta={"handle_httpstatus_list": [304]},  # not modified: check later pages
             )
         elif kind is PageKind.SECTION:
-            yield scrapy.Request(canonical, callback=self.parse_section)
+            yield scrapy.Request(canonical, callback=self.parse_section,
+                                 errback=self.request_failed)
         elif kind is PageKind.HOME:
-            yield scrapy.Request(canonical, callback=self.parse)
+            yield scrapy.Request(canonical, callback=self.parse, errback=self.request_failed)
         else:
-            yield scrapy.Request(canonical, callback=self.parse_requisite, priority=-5)
+            yield scrapy.Request(canonical, callback=self.parse_requisite,
+                                 errback=self.request_failed, priority=-5)

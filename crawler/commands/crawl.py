@@ -40,8 +40,16 @@ class Command(crawl.Command):
         except ArchiveBusy as exc:
             print(f"scrapy crawl: {exc}", file=sys.stderr)
             sys.exit(EXIT_BUSY)
+        except OSError as exc:
+            print(f"scrapy crawl: ARCHIVE_DIR {archive_dir} is not writable: {exc}",
+                  file=sys.stderr)
+            sys.exit(EXIT_FAILED)
         self.job = ArchiveJob(archive_dir)
-        run_id, resumed = self.job.begin()
+        try:
+            run_id, resumed = self.job.begin()
+        except OSError as exc:
+            print(f"scrapy crawl: cannot start a run in {archive_dir}: {exc}", file=sys.stderr)
+            sys.exit(EXIT_FAILED)
         self.resumed = resumed
         self.settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
         self.settings.set("ARCHIVE_RESUMED", resumed, priority="cmdline")

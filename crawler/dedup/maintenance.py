@@ -9,20 +9,25 @@ named in the report and handed to the next run, which tries them first.
 
 from __future__ import annotations
 
-import email.utils
 import gzip
 import json
 import logging
 import os
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.deferral import (
+    Deferrals,
+    RequestDeferred,
+    backoff,
+    is_robots,
+    retry_after_seconds,
+)
 from crawler.extract import is_maintenance_page, parse_html
 from crawler.profile import SZNEWS, SiteProfile
 from crawler.run import run_context
@@ -41,7 +46,7 @@ STATE_FILE = "maintenance.json"
 _MAX_MAINTENANCE_SIZE = 64 * 1024
 
 
-class MaintenanceDeferred(IgnoreRequest):
+class MaintenanceDeferred(RequestDeferred):
     """The page was in maintenance; the same request comes back later."""
 
 
@@ -102,22 +107,6 @@ def is_maintenance_response(request: Request, response: Response, profile: SiteP
     return verdict
 
 
-def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 @dataclass(frozen=True)
 class MaintenanceConfig:
     retry_times: int
@@ -136,11 +125,7 @@ class MaintenanceConfig:
         return config
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential back-off from the base delay; a server's Retry-After wins if longer."""
-        backoff = self.retry_delay * (2 ** (attempt - 1))
-        if retry_after is not None:
-            backoff = max(backoff, retry_after)
-        return min(backoff, self.max_delay)
+        return backoff(self.retry_delay, attempt, self.max_delay, retry_after)
 
 
 def load_pending(state_dir: Path) -> list[dict[str, str]]:
@@ -170,16 +155,18 @@ class MaintenanceMiddleware:
         self,
         config: MaintenanceConfig,
         stats: Any,
+        deferrals: Deferrals,
         state_dir: Path | None = None,
         profile: SiteProfile = SZNEWS,
     ) -> None:
         self.config = config
         self.stats = stats
+        self.deferrals = deferrals
         self.state_dir = state_dir
         self.profile = profile
         self.crawler: Crawler | None = None
-        self._pending: dict[str, tuple[Any, Request]] = {}  # url -> (IDelayedCall, request)
         self.unresolved: dict[str, str] = {}  # url -> callback name
+        self._waiting: set[str] = set()
         self._logged = False
 
     @classmethod
@@ -192,9 +179,9 @@ class MaintenanceMiddleware:
             raise NotConfigured(str(exc)) from exc
         ctx = run_context(crawler)
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
-        mw = cls(config, crawler.stats, None if read_only else ctx.layout.state_dir)
+        mw = cls(config, crawler.stats, Deferrals.of(crawler),
+                 None if read_only else ctx.layout.state_dir)
         mw.crawler = crawler
-        crawler.signals.connect(mw.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
@@ -202,6 +189,7 @@ class MaintenanceMiddleware:
         if not is_maintenance_response(request, response, self.profile):
             if request.meta.get(META_ATTEMPT):
                 self.stats.inc_value("dedup/maintenance/recovered")
+                self._waiting.discard(request.url)
             return response
         self.stats.inc_value("dedup/maintenance/seen")
         attempt = request.meta.get(META_ATTEMPT, 0) + 1
@@ -210,8 +198,8 @@ class MaintenanceMiddleware:
             self._logged = True
         if attempt > self.config.retry_times:
             self.stats.inc_value("dedup/maintenance/unresolved")
-            callback = getattr(request.callback, "__name__", None) or "parse"
-            self.unresolved[request.url] = callback
+            self._waiting.discard(request.url)
+            self.unresolved[request.url] = callback_name(request)
             logger.warning("Still in maintenance after %d tries: %s", attempt - 1, request.url)
             raise MaintenanceUnresolved(f"still in maintenance: {request.url}")
         retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
@@ -220,45 +208,31 @@ class MaintenanceMiddleware:
         retry.meta[META_ATTEMPT] = attempt
         retry.meta.pop(META_IS_MAINTENANCE, None)
         self.stats.inc_value("dedup/maintenance/deferred")
-        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
-            # robots.txt gates the whole crawl: wait for it in place.
-            from scrapy.utils.defer import maybe_deferred_to_future
-            from twisted.internet import reactor
-            from twisted.internet.task import deferLater
-
-            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+        if is_robots(request):
+            await self.deferrals.wait(delay)
             return retry
-        self._schedule(retry, delay)
+        self._waiting.add(request.url)
+        self.deferrals.schedule(retry, delay)
         raise MaintenanceDeferred(f"in maintenance, retry in {delay:.0f}s: {request.url}")
 
-    def _schedule(self, request: Request, delay: float) -> None:
-        from twisted.internet import reactor
-
-        def fire() -> None:
-            self._pending.pop(request.url, None)
-            if self.crawler is not None and self.crawler.engine is not None:
-                self.crawler.engine.crawl(request)
-
-        previous = self._pending.pop(request.url, None)
-        if previous is not None and previous[0].active():
-            previous[0].cancel()
-        self._pending[request.url] = (reactor.callLater(delay, fire), request)
-
-    def spider_idle(self) -> None:
-        if self._pending:
-            raise DontCloseSpider("maintenance retries pending")
-
     def spider_closed(self) -> None:
-        for url, (call, request) in self._pending.items():
+        for request in self.deferrals.cancel_all():
             # The run ends before the retry came due: the next run tries it first.
-            if call.active():
-                call.cancel()
-            self.unresolved[url] = getattr(request.callback, "__name__", None) or "parse"
-            self.stats.inc_value("dedup/maintenance/unresolved")
-        self._pending.clear()
+            if request.url in self._waiting:
+                self.unresolved[request.url] = callback_name(request)
+                self.stats.inc_value("dedup/maintenance/unresolved")
+        run = run_context(self.crawler) if self.crawler is not None else None
         if self.state_dir is not None:
             entries = [{"url": u, "callback": cb} for u, cb in sorted(self.unresolved.items())]
-            save_pending(self.state_dir, entries)
-        run = run_context(self.crawler) if self.crawler is not None else None
+            try:
+                save_pending(self.state_dir, entries)
+            except OSError as exc:
+                if run is None:
+                    raise
+                run.log_write_failure(logger, "Could not save the URLs left in maintenance", exc)
         if run is not None:
             run.summary["maintenance_unresolved"] = sorted(self.unresolved)
+
+
+def callback_name(request: Request) -> str:
+    return getattr(request.callback, "__name__", None) or "parse"

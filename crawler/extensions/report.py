@@ -74,6 +74,18 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
             if key.startswith("dedup/")
         },
         "maintenance_unresolved": ctx.summary.get("maintenance_unresolved", []),
+        "failures": {
+            key.removeprefix("sznews/failed/"): value
+            for key, value in sorted(stats.items())
+            if key.startswith("sznews/failed/")
+        },
+        "dropped": ctx.summary.get("dropped", []),
+        "articles_with_problems": stats.get("sznews/articles/with_problems", 0),
+        "incremental": {
+            key.removeprefix("incremental/articles/"): value
+            for key, value in sorted(stats.items())
+            if key.startswith("incremental/articles/")
+        },
         "index_lines": ctx.summary.get("index_lines"),
         "stats": {k: _plain(v) for k, v in sorted(stats.items())},
     }
@@ -113,19 +125,31 @@ class RunReport:
         # Closing files, indexing and writing are blocking I/O: off the event loop.
         await maybe_deferred_to_future(deferToThread(self.finish, reason))
 
-    def finish(self, reason: str) -> Path:
+    def finish(self, reason: str) -> Path | None:
         for name, finalizer in self.ctx.finalizers:
             try:
                 finalizer()
-            except Exception:
-                logger.exception("Closing %s failed", name)
+            except Exception as exc:
+                self.ctx.log_write_failure(logger, f"Closing {name} failed", exc)
                 self.stats.inc_value("run/finalizer_errors")
         warc_dir = self.ctx.layout.warc_dir
         if warc_dir.is_dir():
             warcs = sorted(warc_dir.glob("*.warc.gz"))
-            self.ctx.summary["index_lines"] = write_cdxj_index(warcs, self.ctx.layout.index_path)
+            try:
+                self.ctx.summary["index_lines"] = write_cdxj_index(
+                    warcs, self.ctx.layout.index_path
+                )
+            except OSError as exc:  # the old index stays in place, whole
+                self.ctx.log_write_failure(
+                    logger, f"Could not rebuild {self.ctx.layout.index_path}", exc
+                )
         report = build_report(self.ctx, self.stats.get_stats(), reason)
         path = self.ctx.layout.report_path(self.ctx.run_id)
-        write_json_atomic(path, report)
+        try:
+            write_json_atomic(path, report)
+        except OSError as exc:
+            path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
+            self.ctx.log_write_failure(logger, f"Could not write the report {path}", exc)
+            return None
         logger.info("Run %s finished (%s); report: %s", self.ctx.run_id, reason, path)
         return path

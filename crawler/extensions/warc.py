@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from archive.reader import read_record
 from archive.records import (
@@ -136,6 +138,17 @@ def exchange_from(request: Request, response: Response) -> Exchange:
     )
 
 
+def safe_host_name(name: str) -> str:
+    """The machine's name as a file-name part: nothing but letters, digits, dot and dash."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip(".-") or "host"
+
+
+def stop_crawl(crawler: Crawler, reason: str) -> None:
+    """Close the spider from the reactor thread (a disk that fills up ends the run)."""
+    if crawler.engine is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+
+
 def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
@@ -233,7 +246,7 @@ class WarcCapture:
             config = WarcConfig.from_settings(crawler.settings)
         except ValueError as exc:
             raise NotConfigured(f"WARC capture misconfigured: {exc}") from exc
-        ext = cls(config, crawler.stats, socket.gethostname())
+        ext = cls(config, crawler.stats, safe_host_name(socket.gethostname()))
         ext._crawler = crawler
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter)
@@ -284,6 +297,9 @@ class WarcCapture:
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         if self.writer is None:
+            return
+        if self._failed is not None:
+            self.stats.inc_value("warc/skipped/after_write_error")
             return
         for capture_filter in self.filters:
             reason = capture_filter(request, response)
@@ -382,10 +398,11 @@ class WarcCapture:
             return
         self._failed = exc
         logger.error("WARC writing failed, stopping the crawl: %s", exc)
-        if self._crawler is not None and self._crawler.engine is not None:
+        if self._crawler is not None:
+            run_context(self._crawler).write_failed = exc
             from twisted.internet import reactor
 
-            reactor.callFromThread(self._crawler.engine.close_spider_async, reason="warc_error")
+            reactor.callFromThread(stop_crawl, self._crawler, "warc_write_error")
 
     def close(self) -> None:
         """Finalizer: drain the queue, close and rename the open file."""
