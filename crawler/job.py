@@ -112,7 +112,8 @@ class ArchiveJob:
 
 
 class InflightLog:
-    """``+ url callback`` when a request is scheduled, ``- url`` when its work is done.
+    """``+ url callback`` when a request is scheduled, ``x url`` when the scheduler refuses a
+    copy (a duplicate), ``- url`` when its work is done.
 
     One line per event, written unbuffered in one ``write``: a kill cuts at most the last
     line, which the reader ignores.
@@ -145,10 +146,14 @@ class InflightLog:
             os.close(self._fd)
             self._fd = None
 
+    def refused(self, url: str) -> None:
+        """The scheduler refused a copy (a duplicate): cancels that copy's ``+``, not others."""
+        self._write(f"x {url}\n")
+
     @staticmethod
     def unfinished(path: Path) -> list[tuple[str, str]]:
-        """Requests that started and never finished, oldest first."""
-        pending: dict[str, str] = {}
+        """Requests that were scheduled and never finished, oldest first."""
+        pending: dict[str, tuple[int, str]] = {}  # url -> (copies scheduled, callback)
         try:
             text = path.read_text("utf-8", errors="replace")
         except FileNotFoundError:
@@ -158,7 +163,14 @@ class InflightLog:
                 break  # cut by a kill
             parts = line.split()
             if len(parts) == 3 and parts[0] == "+":
-                pending[parts[1]] = parts[2]
+                count, _ = pending.get(parts[1], (0, parts[2]))
+                pending[parts[1]] = (count + 1, parts[2])
+            elif len(parts) == 2 and parts[0] == "x" and parts[1] in pending:
+                count, callback = pending[parts[1]]
+                if count <= 1:
+                    del pending[parts[1]]
+                else:
+                    pending[parts[1]] = (count - 1, callback)
             elif len(parts) == 2 and parts[0] == "-":
                 pending.pop(parts[1], None)
-        return list(pending.items())
+        return [(url, callback) for url, (_count, callback) in pending.items()]

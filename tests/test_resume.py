@@ -117,3 +117,22 @@ def test_a_site_in_maintenance_throughout_fails_the_run(tmp_path):
     assert not list((tmp_path / "archive" / "warc").glob("*.warc.gz")) or all(
         os.path.getsize(p) > 0 for p in (tmp_path / "archive" / "warc").glob("*.warc.gz")
     )
+
+
+def test_work_log_keeps_what_is_pending_through_duplicates_and_a_torn_line(tmp_path):
+    from crawler.job import InflightLog
+
+    log = InflightLog(tmp_path / "work.log")
+    log.started("http://h/a", "parse_article")
+    log.started("http://h/a", "parse_article")  # a duplicate copy ...
+    log.refused("http://h/a")  # ... refused by the scheduler: the first copy still pends
+    log.started("http://h/b", "parse_section")
+    log.done("http://h/b")
+    log.started("http://h/c", "parse")
+    log.close()
+    with (tmp_path / "work.log").open("a") as fh:
+        fh.write("- http://h/c")  # cut by a kill: not a finished line
+    assert InflightLog.unfinished(tmp_path / "work.log") == [
+        ("http://h/a", "parse_article"),
+        ("http://h/c", "parse"),
+    ]

@@ -38,9 +38,10 @@ def config(tmp: Path, **overrides) -> WarcConfig:
 
 def fixed_capture(tmp: Path, *, revisits: bool = True) -> WarcCapture:
     ids = (f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>" for n in itertools.count(1))
+    info_ids = (f"<urn:uuid:00000000-0000-0000-1111-{n:012d}>" for n in itertools.count(1))
     ext = WarcCapture(config(tmp), Stats(), "host1",
                       clock=lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-                      record_id=lambda: next(ids))
+                      record_id=lambda: next(ids), warcinfo_id=lambda: next(info_ids))
     ext.revisits = revisits
     ext.open(tmp / "warc")
     return ext

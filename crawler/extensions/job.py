@@ -49,9 +49,9 @@ class JobTracker:
         self.log.started(request.url, callback)
 
     def request_dropped(self, request: Request) -> None:
-        """The scheduler refused it (a duplicate): nothing left to do for it."""
+        """The scheduler refused this copy (a duplicate); another copy may still be pending."""
         if request.callback is not None:
-            self.log.done(request.url)
+            self.log.refused(request.url)
 
 
 class JobDoneMiddleware(BaseSpiderMiddleware):

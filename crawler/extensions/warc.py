@@ -223,12 +223,16 @@ class WarcCapture:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         record_id: Callable[[], str] = new_record_id,
+        warcinfo_id: Callable[[], str] = new_record_id,
     ) -> None:
         self.config = config
         self.stats = stats
         self.host = host
         self.clock = clock
         self.record_id = record_id
+        # The writer thread names warcinfo records when it opens a file, whenever that is:
+        # a source of its own keeps the ids of exchanges (taken on the event loop) in order.
+        self.warcinfo_id = warcinfo_id
         self.filters: list[CaptureFilter] = []
         self.revisits = False
         self.originals: dict[str, Original] = {}
@@ -288,7 +292,7 @@ class WarcCapture:
             max_size=self.config.max_size,
             warcinfo_fields=self.warcinfo_fields(),
             clock=self.clock,
-            record_id=self.record_id,
+            record_id=self.warcinfo_id,
         )
         self.writer = BackgroundWarcWriter(self._file_writer)
 
