@@ -358,42 +358,36 @@ class WarcCapture:
         """A response pair; or a revisit pair when the server said 304 or the payload is
         already archived."""
         response_id, request_id = self.record_id(), self.record_id()
-        body = exchange.response.body
-        if exchange.response.status == 304 and previous is not None and previous.digest:
+        status, body = exchange.response.status, exchange.response.body
+        revisit: tuple[str, Original, str] | None = None  # profile, original, payload digest
+        if status == 304 and previous is not None and previous.digest:
             self.stats.inc_value("incremental/not_modified")
-            return list(
-                revisit_records(
-                    exchange,
-                    revisit_id=response_id,
-                    request_id=request_id,
-                    profile=PROFILE_SERVER_NOT_MODIFIED,
-                    refers_to_uri=previous.url,
-                    refers_to_date=previous.warc_date,
-                    refers_to_record_id=previous.record_id,
-                    payload_digest=previous.digest,
-                )
-            )
-        if self.revisits and exchange.response.status == 200 and body:
+            original = Original(previous.url, previous.warc_date, previous.record_id)
+            revisit = (PROFILE_SERVER_NOT_MODIFIED, original, previous.digest)
+        elif self.revisits and status == 200 and body:
             original = self.originals.get(digest)
-            if original is not None:
-                original.resolve()
-                self.stats.inc_value("dedup/revisits")
-                return list(
-                    revisit_records(
-                        exchange,
-                        revisit_id=response_id,
-                        request_id=request_id,
-                        profile=PROFILE_IDENTICAL_PAYLOAD,
-                        refers_to_uri=original.uri,
-                        refers_to_date=original.date,
-                        refers_to_record_id=original.record_id,
-                        payload_digest=digest,
-                    )
+            if original is None:
+                self.originals[digest] = Original(
+                    exchange.url, format_warc_date(exchange.date), response_id
                 )
-            self.originals[digest] = Original(
-                exchange.url, format_warc_date(exchange.date), response_id
+            else:
+                self.stats.inc_value("dedup/revisits")
+                revisit = (PROFILE_IDENTICAL_PAYLOAD, original.resolve(), digest)
+        if revisit is None:
+            return list(exchange_records(exchange, response_id=response_id, request_id=request_id))
+        profile, original, payload = revisit
+        return list(
+            revisit_records(
+                exchange,
+                revisit_id=response_id,
+                request_id=request_id,
+                profile=profile,
+                refers_to_uri=original.uri,
+                refers_to_date=original.date,
+                refers_to_record_id=original.record_id,
+                payload_digest=payload,
             )
-        return list(exchange_records(exchange, response_id=response_id, request_id=request_id))
+        )
 
     def _check_write(self, future: Any) -> None:
         """Runs on the writer thread: a failed write (disk full) stops the crawl once."""
