@@ -59,7 +59,7 @@ def utc_now() -> str:
 
 @dataclass
 class ArticleAssembly:
-    """An article whose later pages are still being fetched (picklable for JOBDIR)."""
+    """An article whose later pages are still being fetched (rides along in ``cb_kwargs``)."""
 
     first_url: str
     fetched: str
@@ -102,8 +102,9 @@ class SznewsSpider(scrapy.Spider):
             if not callable(callback) or urlsplit(entry["url"]).hostname != self.site_host:
                 continue
             self.crawler.stats.inc_value("dedup/maintenance/carried_over")
-            kwargs = {"errback": self.request_failed}
-            yield scrapy.Request(entry["url"], callback=callback, priority=100, **kwargs)
+            yield scrapy.Request(
+                entry["url"], callback=callback, errback=self.request_failed, priority=100
+            )
         # Work a killed run had started and not finished: put it back.
         ctx = run_context(self.crawler)
         if ctx.inflight is not None:
@@ -261,22 +262,19 @@ class SznewsSpider(scrapy.Spider):
             if len(dropped) < 1000:
                 dropped.append({"url": failure.request.url, "reason": reason,
                                 "detail": failure.getErrorMessage()[:300]})
-        yield from self.article_page_failed(failure)
-
-    def article_page_failed(self, failure: Failure) -> Iterator[Any]:
-        """A later page could not be fetched: the article is still exported, with a problem."""
-        if failure.check(RequestDeferred):
-            return  # the same request comes back later
         assembly: ArticleAssembly | None = failure.request.cb_kwargs.get("assembly")
-        if assembly is None:
-            return
+        if assembly is not None:
+            yield self._incomplete_article(assembly, failure)
+
+    def _incomplete_article(self, assembly: ArticleAssembly, failure: Failure) -> ArticleItem:
+        """A later page could not be fetched: the article is still exported, with a problem."""
         missing = failure.request.url
         self.crawler.stats.inc_value("sznews/articles/incomplete")
         number = self.profile.article_page_number(missing) or 0
         assembly.known.pop(number, None)
         item = self._article_item(assembly)
         item.problems.append(f"page not fetched: {missing} ({failure.getErrorMessage()})")
-        yield item
+        return item
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
         """Images, scripts, stylesheets; stylesheets name further requisites."""
