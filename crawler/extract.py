@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.html
@@ -170,7 +171,15 @@ def _absolute(page: ParsedPage, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "#")):
         return None
-    return urljoin(page.url, href).split("#", 1)[0]
+    return _join(page.url, href)
+
+
+@lru_cache(maxsize=16384)
+def _join(base: str, href: str) -> str:
+    """``urljoin`` without the fragment; cached, since every page repeats the same links."""
+    if href.startswith(("http://", "https://")) and "/./" not in href and "/../" not in href:
+        return href.split("#", 1)[0]
+    return urljoin(base, href).split("#", 1)[0]
 
 
 _BLOCKS = {"p", "div", "table", "tr", "td", "ul", "ol", "li", "h1", "h2", "h3", "h4", "center"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -114,6 +115,10 @@ class SiteProfile:
             path += "index.shtml"
         return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
+    def classify(self, url: str) -> tuple[str, PageKind]:
+        """The URL to request for ``url`` and what it is; cached, links repeat on every page."""
+        return _classify(self, url)
+
     def canonical_url(self, url: str) -> str:
         """The one URL to request for a resource the site answers under several.
 
@@ -138,6 +143,15 @@ class SiteProfile:
         if not m or not m.group("n"):
             return 1
         return int(m.group("n")) + 1
+
+
+@lru_cache(maxsize=16384)
+def _classify(profile: SiteProfile, url: str) -> tuple[str, PageKind]:
+    canonical = profile.canonical_url(url)
+    kind = profile.kind_of(canonical)
+    if kind is PageKind.ARTICLE:
+        canonical = profile.article_first_page(canonical)
+    return canonical, kind
 
 
 _SIDE = "//td[contains(concat(' ', normalize-space(@class), ' '), ' side ')]"

@@ -17,6 +17,8 @@ ROBOTSTXT_OBEY = True
 
 # Polite by default; the demo and tests turn politeness down against the local replica.
 CONCURRENT_REQUESTS = 16
+# Scrapy starts this many tasks for every response's output; a page yields one item at most.
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True

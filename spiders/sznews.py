@@ -325,10 +325,7 @@ class SznewsSpider(scrapy.Spider):
         if (parts.hostname or "").lower() != self.site_host:
             stats.inc_value("sznews/links/offsite")
             return
-        canonical = self.profile.canonical_url(url)
-        kind = self.profile.kind_of(canonical)
-        if kind is PageKind.ARTICLE:
-            canonical = self.profile.article_first_page(canonical)
+        canonical, kind = self.profile.classify(url)
         if canonical != url:
             stats.inc_value("dedup/canonical/skipped")
         if seen is not None:
