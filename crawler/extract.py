@@ -16,6 +16,7 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.html
+from lxml import etree
 from lxml.etree import ParserError
 from w3lib.encoding import html_to_unicode
 
@@ -55,7 +56,13 @@ class ParsedPage:
     def xpath(self, query: str) -> list:
         if self.tree is None:
             return []
-        return self.tree.xpath(query)
+        return _compiled(query)(self.tree)
+
+
+@lru_cache(maxsize=256)
+def _compiled(query: str) -> etree.XPath:
+    """XPath compiled once: the profile's few queries run on every page."""
+    return etree.XPath(query)
 
 
 @dataclass
@@ -177,8 +184,12 @@ def _absolute(page: ParsedPage, href: str | None) -> str | None:
 @lru_cache(maxsize=16384)
 def _join(base: str, href: str) -> str:
     """``urljoin`` without the fragment; cached, since every page repeats the same links."""
-    if href.startswith(("http://", "https://")) and "/./" not in href and "/../" not in href:
-        return href.split("#", 1)[0]
+    if "/./" not in href and "/../" not in href:
+        if href.startswith(("http://", "https://")):
+            return href.split("#", 1)[0]
+        if href.startswith("/") and not href.startswith("//"):
+            scheme, _, rest = base.partition("://")
+            return f"{scheme}://{rest.split('/', 1)[0]}{href}".split("#", 1)[0]
     return urljoin(base, href).split("#", 1)[0]
 
 

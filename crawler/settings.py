@@ -48,6 +48,7 @@ EXTENSIONS = {
     # Spider state is not used; its pickle in JOBDIR is one more write that can fail.
     "scrapy.extensions.spiderstate.SpiderState": None,
     "crawler.extensions.progress.Progress": 910,
+    "crawler.extensions.loglevel.LoggerLevel": 0,
 }
 
 DOWNLOAD_HANDLERS = {
@@ -65,6 +66,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.BackoffRetryMiddleware": 550,
     # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
+    "crawler.middlewares.NoSniffingOfCompressedBodies": 595,
     # Conditional headers go on last, right before the download.
     "crawler.incremental.IncrementalMiddleware": 950,
 }

@@ -6,6 +6,7 @@ into plain data, and the spider only decides what to request next and what to yi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,7 +93,7 @@ class SznewsSpider(scrapy.Spider):
         """The crawl's link filter, built on first use (stats exist only once crawling)."""
         settings = self.crawler.settings
         if self._links is None and settings.getbool("DEDUP_ENABLED", True):
-            self._links = LinkFilter.from_settings(settings, self.crawler.stats)
+            self._links = LinkFilter.from_settings(settings)
         return self._links
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -161,8 +162,10 @@ class SznewsSpider(scrapy.Spider):
             yield section_item(section, utc_now(), response.meta.get(WARC_LOCATION))
             # Every list page, even where the pager shows only a window of them.
             base = section.url.rsplit("/", 1)[0]
+            counts: Counter[str] = Counter()
             for n in range(1, section.list_pages):
-                yield from self._request(f"{base}/index_{n}.shtml", response)
+                yield from self._request(f"{base}/index_{n}.shtml", response, counts)
+            self._add_stats(counts)
         yield from self._follow(response, page)
 
     def parse_article(
@@ -280,8 +283,10 @@ class SznewsSpider(scrapy.Spider):
         """Images, scripts, stylesheets; stylesheets name further requisites."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if "css" in content_type or response.url.endswith(".css"):
+            counts: Counter[str] = Counter()
             for url in css_links(response.url, response.body):
-                yield from self._request(url, response)
+                yield from self._request(url, response, counts)
+            self._add_stats(counts)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -303,43 +308,52 @@ class SznewsSpider(scrapy.Spider):
     def _follow(self, response: Response, page: ParsedPage) -> Iterator[scrapy.Request]:
         """Links of the page, each target once, tagged with the block it sits in."""
         seen: set[str] = set()
+        counts: Counter[str] = Counter()
         for link in links_by_block(page, self.profile):
             yield from self._request(
-                link.url, response, seen=seen, block=(link.block, link.fingerprint)
+                link.url, response, counts, seen=seen, block=(link.block, link.fingerprint)
             )
         for url in requisite_links(page):
-            yield from self._request(url, response, requisite=True, seen=seen)
+            yield from self._request(url, response, counts, requisite=True, seen=seen)
+        self._add_stats(counts)
+
+    def _add_stats(self, counts: Counter[str]) -> None:
+        """A page's link decisions, added to the stats at once (there are ~100 a page)."""
+        stats = self.crawler.stats
+        for key, value in counts.items():
+            stats.inc_value(key, value)
 
     def _request(
         self,
         url: str,
         response: Response,
+        counts: Counter[str],
         requisite: bool = False,
         seen: set[str] | None = None,
         block: tuple[str, str] | None = None,
     ) -> Iterator[scrapy.Request]:
-        stats = self.crawler.stats
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return
-        if (parts.hostname or "").lower() != self.site_host:
-            stats.inc_value("sznews/links/offsite")
+        if not url.startswith(("http://", "https://")):
             return
         canonical, kind = self.profile.classify(url)
+        if urlsplit(canonical).hostname != self.site_host:
+            counts["sznews/links/offsite"] += 1
+            return
         if canonical != url:
-            stats.inc_value("dedup/canonical/skipped")
+            counts["dedup/canonical/skipped"] += 1
         if seen is not None:
             if canonical in seen:
-                stats.inc_value("dedup/in_page/skipped")
+                counts["dedup/in_page/skipped"] += 1
                 return
             seen.add(canonical)
         if kind is PageKind.CALENDAR:
-            stats.inc_value("dedup/calendar/skipped")
+            counts["dedup/calendar/skipped"] += 1
             return
         if kind is PageKind.OTHER and not requisite:
-            stats.inc_value("sznews/links/unknown_skipped")
+            counts["sznews/links/unknown_skipped"] += 1
             return
-        if self.links is not None and not self.links.admit(canonical, response.url, block):
+        if self.links is not None and not self.links.admit(
+            canonical, response.url, block, counts
+        ):
             return
         if kind is PageKind.ARTICLE:
             yield scrapy.Request(

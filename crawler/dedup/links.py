@@ -101,35 +101,37 @@ class LinkFilter:
     each page repeats ~100 links. Drops are counted by reason; the first of each is logged.
     """
 
-    def __init__(self, config: LinkDedupConfig, stats: Any) -> None:
-        self.stats = stats
+    def __init__(self, config: LinkDedupConfig) -> None:
         self.templates = TemplateLinks(config.template_min_pages)
         self.traps = TrapGuard(config.max_query_variants, config.max_path_segments)
         self._requested: set[str] = set()
         self._logged: set[str] = set()
 
     @classmethod
-    def from_settings(cls, settings: Any, stats: Any) -> LinkFilter:
-        return cls(LinkDedupConfig.from_settings(settings), stats)
+    def from_settings(cls, settings: Any) -> LinkFilter:
+        return cls(LinkDedupConfig.from_settings(settings))
 
-    def admit(self, url: str, page_url: str, block: tuple[str, str] | None) -> bool:
-        """True when ``url`` (canonical) should become a request now."""
+    def admit(
+        self, url: str, page_url: str, block: tuple[str, str] | None, counts: Counter[str]
+    ) -> bool:
+        """True when ``url`` (canonical) should become a request now; ``counts`` gets the
+        stat of the decision (the caller adds them to the crawl's stats once per page)."""
         if block is not None:
             self.templates.observe(page_url, *block)
         if url in self._requested:
             if block is not None and self.templates.is_template(*block):
-                self.stats.inc_value("dedup/template_links/skipped")
+                counts["dedup/template_links/skipped"] += 1
             else:
-                self.stats.inc_value("dedup/links/already_requested")
+                counts["dedup/links/already_requested"] += 1
             return False
         trap = self.traps.verdict(url)
         if trap is not None:
-            self.stats.inc_value(f"dedup/traps/{trap}")
+            counts[f"dedup/traps/{trap}"] += 1
             if trap not in self._logged:
                 self._logged.add(trap)
                 logger.info("Dropping %s (%s); further drops are only counted", url, trap)
             return False
         self._requested.add(url)
         if block is not None and self.templates.is_template(*block):
-            self.stats.inc_value("dedup/template_links/scheduled")
+            counts["dedup/template_links/scheduled"] += 1
         return True
