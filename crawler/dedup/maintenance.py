@@ -13,6 +13,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ META_ATTEMPT = "dedup/maintenance_attempt"
 STATE_FILE = "maintenance.json"
 # A maintenance page is a few hundred bytes; anything much larger is a real page.
 _MAX_MAINTENANCE_SIZE = 64 * 1024
+_TITLE_RE = re.compile(rb"<title[^>]*>([^<]{0,300})</title>", re.IGNORECASE)
 
 
 class MaintenanceDeferred(RequestDeferred):
@@ -85,8 +87,11 @@ def classify_maintenance(
     if raw is None or len(raw) > _MAX_MAINTENANCE_SIZE:
         return False
     notice = profile.maintenance_notice
-    if notice.encode("gb18030") not in raw and notice.encode("utf-8") not in raw:
-        return False
+    title = _TITLE_RE.search(raw)
+    if title is None or not any(
+        notice.encode(encoding) in title.group(1) for encoding in ("gb18030", "utf-8")
+    ):
+        return False  # a real page: the notice, if any, is only its header banner
     return is_maintenance_page(parse_html(raw, url, content_type), profile)
 
 
