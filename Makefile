@@ -33,5 +33,12 @@ test: install replay-env
 lint: install
 	$(BIN)/ruff check .
 
+# `make bench` serves a 20,000-article replica; `make bench SCALE=5000` another size
+# (the demo's SCALE default does not apply here). Results: docs/benchmarks.json.
+BENCH_SCALE = $(if $(filter command line environment,$(origin SCALE)),$(SCALE),20000)
+
+bench: install
+	$(BIN)/python scripts/bench.py --articles $(BENCH_SCALE)
+
 clean:
 	rm -rf data build *.egg-info

@@ -1,0 +1,621 @@
+"""`make bench`: throughput, CPU and memory of the archive crawl against the local replica.
+
+Runs, interleaved and repeated, against one replica of N articles (no artificial latency):
+
+  full     this crawler, complete (WARC, items, dedup, index), politeness off
+  ceiling  the same walk with WARC writing, item export and dedup off (the Scrapy ceiling)
+  wget     `wget --mirror -p --warc-file=... -e robots=on --reject-regex 'calendar\\.shtml'`
+           through the replica as http proxy, as asked (HTTP keep-alive on, wget's default)
+  wget-nka the same with --no-http-keep-alive (see docs/benchmarks.md: the replica's
+           per-response latency on a kept-alive connection)
+
+then the complete crawl once more on a smaller replica (memory against site size) and
+offline re-extraction of the first complete run's WARCs.
+
+Every measured program runs as a child of this script and is reaped with os.wait4, so CPU
+time and peak RSS are the child's own (not the replica's). Results: docs/benchmarks.json
+and the tables in docs/benchmarks.md. Standard library plus the project only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# Every measured program runs from a snapshot of the committed tree (`git archive HEAD`), so
+# edits made to the working tree while the benchmark runs cannot change or break it.
+SRC = Path(os.environ.get("BENCH_SRC") or ROOT)
+sys.path.insert(0, str(SRC))
+
+HOST_ROOT = "http://sznews.zjol.com.cn/"
+FAST = {
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "PROGRESS_INTERVAL": "0",
+    "LOG_LEVEL": "WARNING",
+}
+CEILING = {
+    "WARC_ENABLED": "False",
+    "DEDUP_ENABLED": "False",
+    # Item export off; the WARC pointer pipeline has nothing to point at without WARCs.
+    "ITEM_PIPELINES": "{}",
+}
+WGET = "/usr/bin/wget"
+WGET_ARGS = [
+    "--mirror", "-p", "-e", "robots=on", "--reject-regex", r"calendar\.shtml",
+    # wget stays on the start host by default (no -H); --no-parent is moot from "/".
+    "--no-verbose",
+]
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+class Replica:
+    """`python -m tests.replica` without a request log (the log would cost the shared CPU)."""
+
+    def __init__(self, articles: int, seed: int) -> None:
+        self.articles = articles
+        cmd = [sys.executable, "-m", "tests.replica", "--port", "0", "--seed", str(seed),
+               "--articles", str(articles)]
+        self.proc = subprocess.Popen(cmd, cwd=SRC, env=child_env(None), stdout=subprocess.PIPE,
+                                     text=True)
+        line: list[str] = []
+        t = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()),
+                             daemon=True)
+        t.start()
+        t.join(120)
+        if not line or not line[0].startswith("READY "):
+            self.proc.kill()
+            raise RuntimeError(f"replica did not start: {line!r}")
+        self.url = line[0].split()[1]
+
+    def cpu_seconds(self) -> float:
+        """utime+stime of the replica so far, from /proc (it is not our reaped child yet)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> Replica:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def measure(cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path,
+            time_limit: float | None = None) -> dict[str, Any]:
+    """Run `cmd` as our child; wall time, and user+sys and ru_maxrss of that child only."""
+    load_before = os.getloadavg()[0]
+    with open(log, "wb") as out:
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        timer = None
+        limited = threading.Event()
+        if time_limit:
+            def stop() -> None:
+                limited.set()
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+            timer = threading.Timer(time_limit, stop)
+            timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if timer:
+            timer.cancel()
+    return {
+        "returncode": proc.returncode,
+        "time_limited": limited.is_set(),
+        "wall_seconds": round(wall, 3),
+        "user_seconds": round(usage.ru_utime, 3),
+        "sys_seconds": round(usage.ru_stime, 3),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+        # 1-minute load average before and after: other work on the machine shows up here.
+        "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def child_env(proxy: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    if proxy:
+        env["http_proxy"] = proxy
+    env["PYTHONUNBUFFERED"] = "1"
+    # `bench.PlainCompressedResponses` (below) can be named in a -s setting for experiments.
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(SRC), str(Path(__file__).resolve().parent),
+         *filter(None, [os.environ.get("PYTHONPATH")])])
+    env["BENCH_SRC"] = str(SRC)
+    return env
+
+
+class PlainCompressedResponses:
+    """Experiment only (enable with `--experiment nodetect`): a downloader middleware at 595,
+    just before HttpCompressionMiddleware (590) on the way back, that turns a
+    content-encoded TextResponse into a plain Response.
+
+    Scrapy's Response.replace() evaluates `getattr(self, x)` for every attribute even when
+    the caller passes it (`kwargs.setdefault(x, getattr(self, x))`), so
+    HttpCompressionMiddleware's `replace(cls=..., body=decoded, encoding=None)` computes the
+    *compressed* response's `encoding`: no charset in Content-Type, no meta readable in gzip
+    bytes, so charset_normalizer runs over the compressed body. A plain Response has no
+    `encoding` attribute; the decoded response is typed (HtmlResponse) afterwards as usual."""
+
+    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
+        from scrapy.http import Response, TextResponse
+
+        if isinstance(response, TextResponse) and response.headers.get(b"Content-Encoding"):
+            return Response(
+                url=response.url, status=response.status, headers=response.headers,
+                body=response.body, flags=response.flags, request=response.request,
+                certificate=response.certificate, ip_address=response.ip_address,
+                protocol=response.protocol)
+        return response
+
+
+EXPERIMENTS = {
+    "nodetect": {"DOWNLOADER_MIDDLEWARES": json.dumps({
+        "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
+        "bench.PlainCompressedResponses": 595})},
+    "lean-spidermw": {"SPIDER_MIDDLEWARES": json.dumps({
+        "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None})},
+}
+
+
+def tree_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# -- the runs ----------------------------------------------------------------------------------
+
+
+def scrapy_cmd(archive_dir: Path, settings: dict[str, str]) -> list[str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "sznews", "-s", f"ARCHIVE_DIR={archive_dir}"]
+    for key, value in settings.items():
+        cmd += ["-s", f"{key}={value}"]
+    return cmd
+
+
+def run_scrapy(kind: str, archive_dir: Path, replica: Replica, extra: dict[str, str]) -> dict:
+    settings = {**FAST, **(CEILING if kind == "ceiling" else {}), **extra}
+    cmd = scrapy_cmd(archive_dir, settings)
+    archive_dir.mkdir(parents=True)
+    cpu0 = replica.cpu_seconds()
+    result = measure(cmd, cwd=SRC, env=child_env(replica.url),
+                     log=archive_dir.parent / f"{archive_dir.name}.log")
+    result["replica_cpu_seconds"] = round(replica.cpu_seconds() - cpu0, 3)
+    reports = sorted((archive_dir / "reports").glob("*.json"))
+    report = json.loads(reports[-1].read_text("utf-8")) if reports else {}
+    stats = report.get("stats", {})
+    result.update(
+        pages=report.get("responses", 0),
+        articles=stats.get("sznews/articles", report.get("articles", 0)),
+        articles_exported=report.get("articles", 0),
+        bytes_written=tree_bytes(archive_dir),
+        warc_bytes=sum(p.stat().st_size for p in (archive_dir / "warc").glob("*.warc.gz"))
+        if (archive_dir / "warc").exists() else 0,
+        command="http_proxy=REPLICA " + " ".join(_quote(c) for c in cmd[1:]),
+    )
+    return result
+
+
+def count_wget_responses(warc: Path) -> int:
+    """Response records in wget's WARC (one gzip member per record; tolerant of a cut tail)."""
+    from archive.writer import iter_gzip_members
+
+    n = 0
+    with open(warc, "rb") as fh:
+        for member in iter_gzip_members(fh):
+            if member.data is None:
+                break
+            if b"\r\nWARC-Type: response\r\n" in member.data[:2048]:
+                n += 1
+    return n
+
+
+def run_wget(work: Path, replica: Replica, keepalive: bool, time_limit: float | None) -> dict:
+    work.mkdir(parents=True)
+    args = list(WGET_ARGS)
+    if not keepalive:
+        args.insert(2, "--no-http-keep-alive")
+    cmd = [WGET, *args, f"--warc-file={work / 'wget'}", "-e", "use_proxy=on",
+           "-e", f"http_proxy={replica.url}", "-P", str(work / "site"), HOST_ROOT]
+    cpu0 = replica.cpu_seconds()
+    result = measure(cmd, cwd=work, env=child_env(None), log=work / "wget.log",
+                     time_limit=time_limit)
+    result["replica_cpu_seconds"] = round(replica.cpu_seconds() - cpu0, 3)
+    warcs = sorted(work.glob("wget*.warc.gz"))
+    result.update(
+        pages=sum(count_wget_responses(p) for p in warcs),
+        bytes_written=tree_bytes(work),
+        warc_bytes=sum(p.stat().st_size for p in warcs),
+        # wget exits 8 when the server answered some requests with errors (404s etc).
+        command=" ".join(_quote(c) for c in cmd).replace(str(work), "OUT")
+        .replace(replica.url, "REPLICA"),
+    )
+    return result
+
+
+def reextract_command_available() -> bool:
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "-h"], cwd=SRC,
+                          capture_output=True, text=True, env=child_env(None))
+    return re.search(r"^\s+reextract\b", proc.stdout, re.M) is not None
+
+
+def run_reextract(archive_dir: Path, out: Path) -> dict:
+    """Offline re-extraction of a complete run's WARCs, one process."""
+    if reextract_command_available():
+        cmd = [sys.executable, "-m", "scrapy", "reextract", "-s", f"ARCHIVE_DIR={archive_dir}",
+               "-s", "LOG_LEVEL=WARNING", "-o", str(out)]
+        method = "scrapy reextract"
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "_reextract_loop",
+               str(archive_dir), str(out)]
+        method = ("direct loop over archive.reader.iter_records + crawler.extract.parse_html/"
+                  "extract_article_page + crawler.items.article_item (no `scrapy reextract` yet)")
+    result = measure(cmd, cwd=SRC, env=child_env(None), log=out.with_suffix(".log"))
+    articles = 0
+    if out.exists():
+        with open(out, "rb") as fh:
+            articles = sum(1 for line in fh if line.strip() and b'"body"' in line)
+    result.update(method=method, articles=articles,
+                  command=" ".join(_quote(c) for c in cmd).replace(sys.executable, "python"))
+    wall = result["wall_seconds"] or 1e-9
+    result["articles_per_second"] = round(articles / wall, 1)
+    result["articles_per_cpu_second"] = round(articles / (result["cpu_seconds"] or 1e-9), 1)
+    return result
+
+
+def _reextract_loop(archive_dir: Path, out: Path) -> int:
+    """The fallback re-extraction: every article from the WARCs, written as JSON Lines."""
+    from dataclasses import asdict
+
+    from archive.reader import iter_records
+    from crawler.extract import extract_article_page, parse_html
+    from crawler.items import article_item
+    from crawler.profile import SZNEWS, PageKind
+
+    pages: dict[str, dict[int, Any]] = {}
+    for warc in sorted((archive_dir / "warc").glob("*.warc.gz")):
+        for rec in iter_records(warc):
+            if rec.rec_type != "response" or rec.http_headers is None:
+                continue
+            url = rec.target_uri
+            if not url or SZNEWS.kind_of(url) is not PageKind.ARTICLE:
+                continue
+            if rec.http_headers.get_statuscode() != "200":
+                continue
+            body = rec.payload
+            encoding = (rec.http_headers.get_header("Content-Encoding") or "").lower()
+            if encoding == "gzip":
+                body = gzip.decompress(body)
+            elif encoding == "deflate":
+                body = zlib.decompress(body)
+            page = extract_article_page(
+                parse_html(body, url, rec.http_headers.get_header("Content-Type")), SZNEWS)
+            first = SZNEWS.article_first_page(url)
+            pages.setdefault(first, {})[SZNEWS.article_page_number(url) or 1] = page
+    with open(out, "w", encoding="utf-8") as fh:
+        for first, by_number in pages.items():
+            item = article_item([by_number[n] for n in sorted(by_number)], first, None)
+            fh.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
+    return 0
+
+
+# -- reporting ---------------------------------------------------------------------------------
+
+
+def _quote(arg: str) -> str:
+    return arg if re.fullmatch(r"[\w@%+=:,./-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
+
+
+def derive(run: dict) -> dict:
+    pages = run.get("pages") or 0
+    run["pages_per_second"] = round(pages / run["wall_seconds"], 1) if pages else 0.0
+    run["cpu_ms_per_page"] = round(1000 * run["cpu_seconds"] / pages, 3) if pages else None
+    run["cpu_seconds_per_1000_pages"] = run["cpu_ms_per_page"]
+    return run
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    import scrapy
+
+    wget = subprocess.run([WGET, "--version"], capture_output=True, text=True).stdout
+    return {
+        "cpu_model": cpu,
+        "nproc": os.cpu_count(),
+        "nproc_usable": len(os.sched_getaffinity(0)),
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "wget": wget.splitlines()[0] if wget else "missing",
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def mean(values: list[float]) -> float:
+    return round(sum(values) / len(values), 3) if values else 0.0
+
+
+def summarise(runs: list[dict]) -> dict[str, dict]:
+    by: dict[str, list[dict]] = {}
+    for run in runs:
+        by.setdefault(run["kind"], []).append(run)
+    out = {}
+    for kind, rs in by.items():
+        out[kind] = {
+            "runs": len(rs),
+            "pages_per_second": mean([r["pages_per_second"] for r in rs]),
+            "cpu_ms_per_page": mean([r["cpu_ms_per_page"] or 0 for r in rs]),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
+            "bytes_written": mean([r["bytes_written"] for r in rs]),
+            "pages": mean([r["pages"] for r in rs]),
+        }
+    return out
+
+
+def ratios(summary: dict[str, dict]) -> dict[str, Any]:
+    full = summary.get("full")
+    out: dict[str, Any] = {}
+    if not full:
+        return out
+    for other in ("ceiling", "wget", "wget-nka"):
+        s = summary.get(other)
+        if not s or not s["pages_per_second"] or not s["cpu_ms_per_page"]:
+            continue
+        out[f"full/{other}"] = {
+            "pages_per_second": round(full["pages_per_second"] / s["pages_per_second"], 3),
+            "cpu_per_page": round(full["cpu_ms_per_page"] / s["cpu_ms_per_page"], 3),
+        }
+    return out
+
+
+def targets(summary: dict, rat: dict, small: dict | None, reext: dict | None,
+            cores: int) -> list[dict]:
+    t = []
+    r = rat.get("full/ceiling")
+    if r:
+        t.append({"target": "CPU/page of full <= 1.3x ceiling", "value": r["cpu_per_page"],
+                  "met": r["cpu_per_page"] <= 1.3})
+    for other in ("wget", "wget-nka"):
+        r = rat.get(f"full/{other}")
+        if r:
+            t.append({"target": f"pages/s of full >= 3x {other}",
+                      "value": r["pages_per_second"], "met": r["pages_per_second"] >= 3})
+    full = summary.get("full")
+    if full:
+        t.append({"target": "peak RSS of full < 300 MB at the large size",
+                  "value": full["peak_rss_mb"], "met": full["peak_rss_mb"] < 300})
+        if small:
+            growth = full["peak_rss_mb"] / small["peak_rss_mb"]
+            t.append({"target": "peak RSS large within 20% of small",
+                      "value": round(growth, 3), "met": growth <= 1.2})
+    if reext:
+        per_core = reext["articles_per_second"]  # one process = one core
+        t.append({"target": "re-extraction >= 300 articles/s per core", "value": per_core,
+                  "met": per_core >= 300})
+    return t
+
+
+LABELS = {
+    "full": "(1) crawler, complete",
+    "ceiling": "(2) crawler, no WARC/export/dedup",
+    "wget": "(3) wget --mirror (keep-alive)",
+    "wget-nka": "(3b) wget --mirror --no-http-keep-alive",
+    "full-small": "(1) crawler, complete, small site",
+}
+
+
+def markdown_tables(result: dict) -> str:
+    lines = ["| run | rep | pages | wall s | pages/s | CPU s / 1000 pages | peak RSS MB | "
+             "bytes written | replica CPU s | load 1m before/after | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for run in result["runs"] + ([result["small"]] if result.get("small") else []):
+        note = "time-limited" if run.get("time_limited") else ""
+        if run.get("returncode") not in (0, None) and not run.get("time_limited"):
+            note = f"exit {run['returncode']}"
+        lines.append(
+            f"| {LABELS.get(run['kind'], run['kind'])} | {run.get('rep', '')} | {run['pages']} | "
+            f"{run['wall_seconds']:.1f} | {run['pages_per_second']:.1f} | "
+            f"{run['cpu_ms_per_page'] or 0:.2f} | {run['peak_rss_mb']:.0f} | "
+            f"{run['bytes_written']:,} | {run.get('replica_cpu_seconds', 0):.1f} | "
+            f"{'/'.join(str(x) for x in run.get('loadavg_1m', []))} | {note} |")
+    lines += ["", "| ratio | pages/s | CPU per page |", "|---|---|---|"]
+    for key, r in result["ratios"].items():
+        lines.append(f"| {key} | {r['pages_per_second']:.2f} | {r['cpu_per_page']:.2f} |")
+    reext = result.get("reextract")
+    if reext:
+        lines += ["", f"Re-extraction ({reext['method']}): {reext['articles']} articles in "
+                  f"{reext['wall_seconds']:.1f} s wall, {reext['cpu_seconds']:.1f} s CPU: "
+                  f"**{reext['articles_per_second']:.0f} articles/s** "
+                  f"({reext['articles_per_cpu_second']:.0f} per CPU second), "
+                  f"peak RSS {reext['peak_rss_mb']:.0f} MB."]
+    lines += ["", "| target | value | met |", "|---|---|---|"]
+    for t in result["targets"]:
+        lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_reextract_loop":
+        return _reextract_loop(Path(argv[1]), Path(argv[2]))
+    if argv and argv[0] == "--render":
+        # Tables for docs/benchmarks.md from a results file (also a partial one).
+        result = json.loads(Path(argv[1] if len(argv) > 1 else ROOT / "docs" /
+                                 "benchmarks.json").read_text("utf-8"))
+        result["summary"] = summarise(result["runs"])
+        result["ratios"] = ratios(result["summary"])
+        result["targets"] = targets(result["summary"], result["ratios"], result.get("small"),
+                                    result.get("reextract"), 0)
+        print(markdown_tables(result))
+        return 0
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--articles", type=int, default=20000)
+    p.add_argument("--small-articles", type=int, default=5000,
+                   help="second size for the memory comparison (0: skip)")
+    p.add_argument("--reps", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--kinds", default="full,ceiling,wget,wget-nka",
+                   help="comma list of full, ceiling, wget, wget-nka")
+    p.add_argument("--wget-time-limit", type=float, default=60.0,
+                   help="seconds after which the keep-alive wget run is stopped and its rate "
+                        "taken (0: none). It is latency-bound at ~23 pages/s on the replica "
+                        "and would take ~25 min per run at 20k articles.")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra Scrapy setting for both crawler runs (experiments)")
+    p.add_argument("--experiment", action="append", default=[], choices=sorted(EXPERIMENTS),
+                   help="settings-only experiment for both crawler runs (see EXPERIMENTS)")
+    p.add_argument("--no-reextract", action="store_true")
+    p.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
+    p.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmarks.json")
+    p.add_argument("--tables", type=Path, default=None,
+                   help="also write the markdown tables to this file")
+    args = p.parse_args(argv)
+    extra: dict[str, str] = {}
+    for name in args.experiment:
+        extra.update(EXPERIMENTS[name])
+    extra.update(dict(s.split("=", 1) for s in args.set))
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+
+    work: Path = args.work_dir.resolve()
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    global SRC
+    SRC = work / "src"
+    SRC.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(SRC)], input=archive, check=True)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    result: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": commit,
+        "machine": machine(),
+        "articles": args.articles,
+        "small_articles": args.small_articles,
+        "reps": args.reps,
+        "seed": args.seed,
+        "experiments": args.experiment,
+        "extra_settings": extra,
+        "command": "make bench" + (f" SCALE={args.articles}" if args.articles != 20000 else "")
+        + f"  (= .venv/bin/python scripts/bench.py {' '.join(_quote(a) for a in argv)})",
+        "runs": [],
+    }
+    runs = result["runs"]
+
+    def log(msg: str) -> None:
+        print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    def save() -> None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+    log(f"replica of {args.articles} articles; nproc={os.cpu_count()} (replica and crawler "
+        "share them; nothing pinned)")
+    small: dict | None = None
+    reext: dict | None = None
+
+    def side_runs() -> None:
+        """Memory at the small size and re-extraction, done after repetition 1 (so a cut-short
+        benchmark still has them); the large replica keeps running meanwhile, idle."""
+        nonlocal small, reext
+        if args.small_articles and "full" in kinds:
+            log(f"replica of {args.small_articles} articles: full ...")
+            with Replica(args.small_articles, args.seed) as replica:
+                small = run_scrapy("full", work / "full-small", replica, extra)
+            small.update(kind="full-small", rep=1, articles_site=args.small_articles)
+            result["small"] = derive(small)
+            log(f"  peak RSS {small['peak_rss_mb']} MB at {args.small_articles} articles")
+            save()
+
+        if not args.no_reextract and (work / "full-1").exists():
+            log("re-extraction of full-1 ...")
+            reext = run_reextract(work / "full-1", work / "reextract.jsonl")
+            result["reextract"] = reext
+            log(f"  {reext['articles']} articles, {reext['articles_per_second']} articles/s "
+                f"({reext['method']})")
+
+    with Replica(args.articles, args.seed) as replica:
+        result["replica_url"] = replica.url
+        for rep in range(1, args.reps + 1):
+            for kind in kinds:
+                target = work / f"{kind}-{rep}"
+                log(f"rep {rep}: {kind} ...")
+                if kind in ("full", "ceiling"):
+                    run = run_scrapy(kind, target, replica, extra)
+                elif kind == "wget":
+                    run = run_wget(target, replica, True, args.wget_time_limit or None)
+                elif kind == "wget-nka":
+                    run = run_wget(target, replica, False, None)
+                else:
+                    raise SystemExit(f"unknown kind {kind}")
+                run.update(kind=kind, rep=rep)
+                runs.append(derive(run))
+                log(f"  {run['pages']} pages in {run['wall_seconds']:.1f} s = "
+                    f"{run['pages_per_second']:.1f} pages/s, {run['cpu_ms_per_page']} ms CPU/page,"
+                    f" peak RSS {run['peak_rss_mb']} MB, exit {run['returncode']}")
+                save()
+                if kind.startswith("wget"):
+                    shutil.rmtree(target / "site", ignore_errors=True)  # the mirror copy
+            if rep == 1:
+                side_runs()
+    result["summary"] = summarise(runs)
+    result["ratios"] = ratios(result["summary"])
+
+    result["targets"] = targets(result["summary"], result["ratios"], small, reext,
+                                os.cpu_count() or 1)
+    result["machine"]["loadavg_at_end"] = os.getloadavg()
+    save()
+    tables = markdown_tables(result)
+    if args.tables:
+        args.tables.write_text(tables, "utf-8")
+    print(tables)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
