@@ -58,6 +58,10 @@ DOWNLOAD_HANDLERS = {
 
 SPIDER_MIDDLEWARES = {
     "crawler.extensions.job.JobDoneMiddleware": 10,
+    # Depth is not a limit here (related-article chains are legitimately deep) and the trap
+    # guard bounds URLs: both only cost a pass over every request.
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
 
 DOWNLOADER_MIDDLEWARES = {

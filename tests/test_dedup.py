@@ -90,7 +90,12 @@ def test_unnamed_block_repeated_on_pages_is_learned_as_template():
     templates.observe("http://h/2", "div.box#", "fp")
     assert templates.is_template("div.box#", "fp")
     assert not templates.is_template("div.box#", "other links")
-    assert templates.first_time("http://h/x") and not templates.first_time("http://h/x")
+    templates.observe("http://h/2", "div.box#", "fp")  # one vote a page
+    templates.observe("http://h/3", "div.rel#", "a")
+    for n in range(4, 40):  # a block whose links differ on every page never becomes template
+        templates.observe(f"http://h/{n}", "div.rel#", f"links of page {n}")
+    assert not templates.is_template("div.rel#", "links of page 39")
+    assert len(templates._votes) == 2, "memory bounded by block keys, not by pages"
 
 
 def test_trap_guard_caps_query_variants_and_paths():

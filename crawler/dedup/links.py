@@ -63,34 +63,42 @@ class TrapGuard:
 
 
 class TemplateLinks:
-    """Learns which link blocks are template and remembers what they already scheduled."""
+    """Learns which link blocks are template, in memory bounded by the pages' structure.
+
+    Per block key (where a block sits in a page) it keeps one candidate link set and a vote,
+    a one-slot majority count: the same set on another page adds a vote, a different set
+    takes one away and replaces the candidate when none are left. A set with ``min_pages``
+    votes is template. A block whose links differ on every page (related articles) never
+    gets there and costs one slot, however large the site.
+    """
 
     def __init__(self, min_pages: int) -> None:
         self.min_pages = min_pages
-        self._pages_per_block: Counter[tuple[str, str]] = Counter()
-        self._counted: set[tuple[str, str, str]] = set()
-        self._scheduled: set[str] = set()
-        self.learned: set[str] = set()
+        self._votes: dict[str, tuple[str, int, str]] = {}  # key -> (fingerprint, votes, page)
 
     def observe(self, page_url: str, key: str, fingerprint: str) -> None:
-        marker = (page_url, key, fingerprint)
-        if marker in self._counted:
+        if key.startswith(PROFILE_PREFIX):
             return
-        self._counted.add(marker)
-        self._pages_per_block[(key, fingerprint)] += 1
-        if self._pages_per_block[(key, fingerprint)] == self.min_pages:
-            self.learned.add(key)
+        current = self._votes.get(key)
+        if current is None:
+            self._votes[key] = (fingerprint, 1, page_url)
+            return
+        candidate, votes, last_page = current
+        if last_page == page_url:
+            return  # one vote a page
+        if candidate == fingerprint:
+            votes += 1
+        elif votes > 1:
+            votes -= 1
+        else:
+            candidate, votes = fingerprint, 1
+        self._votes[key] = (candidate, votes, page_url)
 
     def is_template(self, key: str, fingerprint: str) -> bool:
         if key.startswith(PROFILE_PREFIX):
             return True
-        return self._pages_per_block[(key, fingerprint)] >= self.min_pages
-
-    def first_time(self, url: str) -> bool:
-        if url in self._scheduled:
-            return False
-        self._scheduled.add(url)
-        return True
+        current = self._votes.get(key)
+        return current is not None and current[0] == fingerprint and current[1] >= self.min_pages
 
 
 class LinkFilter:

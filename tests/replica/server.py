@@ -269,6 +269,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ReplicaServer
     timeout = 60
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive connection
+    # waits for the client's delayed ACK (~40 ms) before each body.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return SERVER_NAME
