@@ -39,6 +39,7 @@ from archive.writer import iter_gzip_members
 from crawler.dedup.maintenance import classify_maintenance
 from crawler.extract import ParsedPage, extract_article_page, extract_section_page, parse_html
 from crawler.items import ArticleItem, SectionItem, article_item, section_item
+from crawler.middlewares import NoSniffingOfCompressedBodies
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import ArchiveLayout
 
@@ -504,6 +505,7 @@ def build_response(
         protocol=loaded.protocol,
     )
     middleware = decompress or compression_middleware()
+    raw = NoSniffingOfCompressedBodies().process_response(request, raw)
     return middleware.process_response(request, raw)
 
 
