@@ -78,10 +78,7 @@ class IncrementalMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
-        try:
-            config = IncrementalConfig.from_settings(crawler.settings)
-        except ValueError as exc:
-            raise NotConfigured(str(exc)) from exc
+        config = IncrementalConfig.from_settings(crawler.settings)  # ValueError: a bad setting
         if not config.enabled:
             raise NotConfigured("INCREMENTAL_ENABLED is off: every run fetches everything")
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):

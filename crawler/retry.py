@@ -13,7 +13,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import NotConfigured
 
 from crawler.deferral import (
     Deferrals,
@@ -41,7 +40,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
         if self.base < 0 or self.cap < 0:
-            raise NotConfigured("RETRY_BACKOFF_BASE and RETRY_BACKOFF_MAX must not be negative")
+            raise ValueError("RETRY_BACKOFF_BASE and RETRY_BACKOFF_MAX must not be negative")
         self.deferrals: Deferrals | None = None
 
     @classmethod

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import load_pending
 from crawler.deferral import RequestDeferred
-from crawler.extensions.warc import UNCHANGED
+from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
@@ -38,8 +38,6 @@ from crawler.items import ArticleItem, article_item, section_item
 from crawler.job import InflightLog
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
-
-WARC_LOCATION = "warc_location"
 
 
 def failure_reason(failure: Failure) -> str:

@@ -262,3 +262,21 @@ def _socket_inodes(pid: int) -> set[str]:
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     return inodes
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("WARC_MAX_SIZE", "10", "WARC_MAX_SIZE must be at least 64 KiB"),
+        ("DEDUP_MAINTENANCE_RETRY_DELAY", "-1", "must not be negative"),
+        ("INCREMENTAL_RECHECK_DAYS", "-3", "INCREMENTAL_RECHECK_DAYS must be >= 0"),
+    ],
+)
+def test_a_bad_setting_stops_the_crawl_instead_of_switching_archiving_off(
+    tmp_path, setting, value, message
+):
+    result = run_crawl(tmp_path / "archive", proxy_url="http://127.0.0.1:9",
+                       settings={setting: value})
+    assert result.returncode != 0
+    assert message in result.output
+    assert not list((tmp_path / "archive").glob("warc/*.warc.gz"))

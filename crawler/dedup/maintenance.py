@@ -178,10 +178,7 @@ class MaintenanceMiddleware:
     def from_crawler(cls, crawler: Crawler) -> MaintenanceMiddleware:
         if not crawler.settings.getbool("DEDUP_ENABLED", True):
             raise NotConfigured("DEDUP_ENABLED is off")
-        try:
-            config = MaintenanceConfig.from_settings(crawler.settings)
-        except ValueError as exc:
-            raise NotConfigured(str(exc)) from exc
+        config = MaintenanceConfig.from_settings(crawler.settings)  # ValueError: a bad setting
         ctx = run_context(crawler)
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
         mw = cls(config, crawler.stats, Deferrals.of(crawler),

@@ -246,10 +246,8 @@ class WarcCapture:
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
         if not crawler.settings.getbool("WARC_ENABLED", True):
             raise NotConfigured("WARC_ENABLED is off: no WARC files are written")
-        try:
-            config = WarcConfig.from_settings(crawler.settings)
-        except ValueError as exc:
-            raise NotConfigured(f"WARC capture misconfigured: {exc}") from exc
+        # A bad setting stops the crawl before it starts: archiving silently off is worse.
+        config = WarcConfig.from_settings(crawler.settings)
         ext = cls(config, crawler.stats, safe_host_name(socket.gethostname()))
         ext._crawler = crawler
         if crawler.settings.getbool("DEDUP_ENABLED", True):
