@@ -230,3 +230,15 @@ def test_scrapy_parse_prints_what_each_callback_yields(replica, site, callback, 
     if callback == "parse_section":
         assert "'kind': 'channel'" in out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_state_holds_every_archived_page_and_nothing_else(crawled, records):
+    import sqlite3
+
+    db = sqlite3.connect(crawled.archive_dir / "state" / "captures.sqlite")
+    rows = dict(db.execute("SELECT url, record_id FROM captures").fetchall())
+    db.close()
+    archived = {r["uri"]: r["id"] for r in records
+                if r["type"] == "response" and r["status"] == "200"}
+    assert rows == archived
+    assert "cannot schedule new futures" not in crawled.output

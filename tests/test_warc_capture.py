@@ -134,3 +134,16 @@ def test_capture_filter_keeps_a_response_out(tmp_path):
     assert ext.stats["warc/skipped/maintenance"] == 1
     assert "warc_location" not in request.meta
     assert not list((tmp_path / "warc").glob("*.warc.gz")), "nothing written, no empty file"
+
+
+def test_the_writer_closes_before_the_state_it_updates(tmp_path):
+    """The writer thread's callbacks record captures in the state: state must close last."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.run import run_context
+    from spiders.sznews import SznewsSpider
+
+    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path)})
+    WarcCapture.from_crawler(crawler)
+    names = [name for name, _ in run_context(crawler).finalizers]
+    assert names.index("warc") < names.index("state")

@@ -253,10 +253,11 @@ class WarcCapture:
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter)
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
-        ext.state = run_context(crawler).capture_state()
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        # Finalizers run in order: the writer (whose callbacks update the state) first.
         run_context(crawler).on_close("warc", ext.close)
+        ext.state = run_context(crawler).capture_state()
         return ext
 
     def warcinfo_fields(self) -> dict[str, str]:
