@@ -21,18 +21,19 @@ from crawler.run_outcome import run_failure
 logger = logging.getLogger(__name__)
 
 
+def under(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The stats named ``prefix…``, keyed by the rest of their name, sorted."""
+    return {
+        key.removeprefix(prefix): value
+        for key, value in sorted(stats.items())
+        if key.startswith(prefix)
+    }
+
+
 def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """What the run did, from its stats: small, stable keys a scheduler can read."""
-    by_status = {
-        key.rsplit("/", 1)[1]: value
-        for key, value in sorted(stats.items())
-        if key.startswith("downloader/response_status_count/")
-    }
-    errors = {
-        key.removeprefix("downloader/exception_type_count/"): value
-        for key, value in sorted(stats.items())
-        if key.startswith("downloader/exception_type_count/")
-    }
+    by_status = under(stats, "downloader/response_status_count/")
+    errors = under(stats, "downloader/exception_type_count/")
     return {
         "run_id": ctx.run_id,
         "archive_dir": str(ctx.layout.root),
@@ -48,44 +49,23 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
         "articles": stats.get("items/exported/articles", 0),
         "sections": stats.get("items/exported/sections", 0),
         "warc": {
-            "records": {
-                key.removeprefix("warc/records/"): value
-                for key, value in sorted(stats.items())
-                if key.startswith("warc/records/")
-            },
+            "records": under(stats, "warc/records/"),
             "bytes": stats.get("warc/bytes", 0),
             "files": stats.get("warc/files", 0),
-            "skipped": {
-                key.removeprefix("warc/skipped/"): value
-                for key, value in sorted(stats.items())
-                if key.startswith("warc/skipped/")
-            },
+            "skipped": under(stats, "warc/skipped/"),
         },
         "errors": {
             "downloader": errors,
             "log_errors": stats.get("log_count/ERROR", 0),
-            "spider_exceptions": sum(
-                v for k, v in stats.items() if k.startswith("spider_exceptions/")
-            ),
+            # Scrapy counts every exception twice: by type and in "count".
+            "spider_exceptions": stats.get("spider_exceptions/count", 0),
         },
-        "dedup": {
-            key.removeprefix("dedup/"): value
-            for key, value in sorted(stats.items())
-            if key.startswith("dedup/")
-        },
+        "dedup": under(stats, "dedup/"),
         "maintenance_unresolved": ctx.summary.get("maintenance_unresolved", []),
-        "failures": {
-            key.removeprefix("sznews/failed/"): value
-            for key, value in sorted(stats.items())
-            if key.startswith("sznews/failed/")
-        },
+        "failures": under(stats, "sznews/failed/"),
         "dropped": ctx.summary.get("dropped", []),
         "articles_with_problems": stats.get("sznews/articles/with_problems", 0),
-        "incremental": {
-            key.removeprefix("incremental/articles/"): value
-            for key, value in sorted(stats.items())
-            if key.startswith("incremental/articles/")
-        },
+        "incremental": under(stats, "incremental/articles/"),
         "index_lines": ctx.summary.get("index_lines"),
         "stats": {k: _plain(v) for k, v in sorted(stats.items())},
     }
