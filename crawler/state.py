@@ -32,7 +32,6 @@ CREATE TABLE IF NOT EXISTS captures (
 CREATE TABLE IF NOT EXISTS versions (
     url TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
-    digest TEXT,
     run_id TEXT NOT NULL
 );
 """
@@ -100,13 +99,13 @@ class CaptureState:
         )
         self._maybe_commit()
 
-    def record_version(self, url: str, version: int, digest: str | None, run_id: str) -> Future:
+    def record_version(self, url: str, version: int, run_id: str) -> Future:
         self.versions[url] = (version, run_id)
-        return self._executor.submit(self._write_version, url, version, digest, run_id)
+        return self._executor.submit(self._write_version, url, version, run_id)
 
-    def _write_version(self, url: str, version: int, digest: str | None, run_id: str) -> None:
+    def _write_version(self, url: str, version: int, run_id: str) -> None:
         self._db().execute(
-            "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?)", (url, version, digest, run_id)
+            "INSERT OR REPLACE INTO versions VALUES (?, ?, ?)", (url, version, run_id)
         )
         self._maybe_commit()
 

@@ -30,7 +30,7 @@ class ArticleVersionPipeline:
         version, run_id = self.state.versions.get(item.url, (0, ""))
         if run_id != self.run_id:  # a resumed run keeps the number it already gave
             version += 1
-            self.state.record_version(item.url, version, None, self.run_id)
+            self.state.record_version(item.url, version, self.run_id)
         item.version = version
         if self.stats is not None:
             kind = "new" if version == 1 else "changed"
