@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from crawler.run import new_run_id
 
@@ -109,6 +109,11 @@ class ArchiveJob:
     def drop_scrapy_queue(self) -> None:
         """The work log holds the pending requests; a queue a kill may have torn is not read."""
         shutil.rmtree(self.scrapy_dir / "requests.queue", ignore_errors=True)
+
+
+def callback_name(request: Any) -> str:
+    """How a request's callback is written down, to be looked up on the spider later."""
+    return getattr(request.callback, "__name__", None) or "parse"
 
 
 class InflightLog:

@@ -95,32 +95,20 @@ class SznewsSpider(scrapy.Spider):
         return self._links
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        # URLs an earlier run left in maintenance come first.
-        for entry in load_pending(run_context(self.crawler).layout.state_dir):
-            callback = getattr(self, entry.get("callback") or "parse", None)
-            if not callable(callback) or urlsplit(entry["url"]).hostname != self.site_host:
-                continue
-            self.crawler.stats.inc_value("dedup/maintenance/carried_over")
-            yield scrapy.Request(
-                entry["url"], callback=callback, errback=self.request_failed, priority=100
-            )
-        # Work a killed run had started and not finished: put it back.
         ctx = run_context(self.crawler)
+        # URLs an earlier run left in maintenance come first.
+        for entry in load_pending(ctx.layout.state_dir):
+            request = self._written_down(entry["url"], entry.get("callback") or "parse",
+                                         priority=100, stat="dedup/maintenance/carried_over")
+            if request is not None:
+                yield request
+        # Work a killed run had started and not finished: put it back.
         if ctx.inflight is not None:
-            for url, callback_name in InflightLog.unfinished(ctx.inflight.path):
-                if urlsplit(url).hostname != self.site_host:
-                    continue
-                if callback_name == "parse_article":
-                    url = self.profile.article_first_page(url)
-                callback = getattr(self, callback_name, self.parse)
-                self.crawler.stats.inc_value("job/resumed_requests")
-                yield scrapy.Request(
-                    url,
-                    callback=callback,
-                    errback=self.request_failed,
-                    dont_filter=True,
-                    priority=50,
-                )
+            for url, name in InflightLog.unfinished(ctx.inflight.path):
+                request = self._written_down(url, name, priority=50, dont_filter=True,
+                                             stat="job/resumed_requests")
+                if request is not None:
+                    yield request
         yield scrapy.Request(self.start_url, callback=self.parse, errback=self.request_failed)
 
     # -- callbacks ------------------------------------------------------------------------
@@ -287,6 +275,21 @@ class SznewsSpider(scrapy.Spider):
             self._add_stats(counts)
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _written_down(
+        self, url: str, callback_name: str, *, priority: int, stat: str, dont_filter: bool = False
+    ) -> scrapy.Request | None:
+        """A request recorded by an earlier run (by URL and callback name), made again."""
+        if callback_name == "check_later_page":  # needs its page 1: start from there
+            callback_name = "parse_article"
+        callback = getattr(self, callback_name, None)
+        if not callable(callback) or urlsplit(url).hostname != self.site_host:
+            return None
+        if callback == self.parse_article:
+            url = self.profile.article_first_page(url)  # an article is assembled from page 1
+        self.crawler.stats.inc_value(stat)
+        return scrapy.Request(url, callback=callback, errback=self.request_failed,
+                              priority=priority, dont_filter=dont_filter)
 
     def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
         pages = [assembly.pages[n] for n in sorted(assembly.pages)]

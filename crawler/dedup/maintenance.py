@@ -30,6 +30,7 @@ from crawler.deferral import (
     retry_after_seconds,
 )
 from crawler.extract import is_maintenance_page, parse_html
+from crawler.job import callback_name
 from crawler.profile import SZNEWS, SiteProfile
 from crawler.run import run_context
 
@@ -235,6 +236,3 @@ class MaintenanceMiddleware:
         if run is not None:
             run.summary["maintenance_unresolved"] = sorted(self.unresolved)
 
-
-def callback_name(request: Request) -> str:
-    return getattr(request.callback, "__name__", None) or "parse"

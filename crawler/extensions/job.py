@@ -11,7 +11,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from crawler.job import InflightLog
+from crawler.job import InflightLog, callback_name
 from crawler.run import run_context
 
 if TYPE_CHECKING:
@@ -45,8 +45,7 @@ class JobTracker:
     def request_scheduled(self, request: Request) -> None:
         if request.callback is None:
             return  # engine-internal requests
-        callback = getattr(request.callback, "__name__", "parse")
-        self.log.started(request.url, callback)
+        self.log.started(request.url, callback_name(request))
 
     def request_dropped(self, request: Request) -> None:
         """The scheduler refused this copy (a duplicate); another copy may still be pending."""
