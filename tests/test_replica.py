@@ -11,6 +11,7 @@ import gzip
 import http.client
 import json
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -221,6 +222,42 @@ def test_root_redirect_robots_404(replica: Replica) -> None:
     assert status == 404 and body == NOT_FOUND
     assert h["Server"] == "ZJOL/1.22.95"
     assert get(replica.port, "/sznews/system/2008/01/01/000000001.shtml")[0] == 404
+
+
+def test_latency_delays_every_response_per_connection(site: Site) -> None:
+    """`--latency`: each response waits before its status line, on its own connection's
+    thread, so concurrent requests overlap (16 at 0.1 s take ~0.1 s, not 1.6 s)."""
+    latency = 0.1
+    pic = urlsplit(image_urls(site)[0]).path
+    with start_replica(latency=latency) as r:
+        assert r.latency == latency
+        for target in (site.path(2), "/robots.txt", pic, "/sznews/nope/index.shtml",
+                       HOST_ROOT + "robots.txt", "http://example.com/"):
+            t = time.monotonic()
+            status = get(r.port, target)[0]
+            assert time.monotonic() - t >= latency, target
+            assert status in (200, 404, 502), target
+        paths = [site.path(i) for i in range(16)]
+        barrier = threading.Barrier(len(paths))
+        took: dict[str, float] = {}
+
+        def fetch(path: str) -> None:
+            barrier.wait()
+            t = time.monotonic()
+            assert get(r.port, path)[0] == 200
+            took[path] = time.monotonic() - t
+
+        threads = [threading.Thread(target=fetch, args=(p,)) for p in paths]
+        t = time.monotonic()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(10)
+        elapsed = time.monotonic() - t
+        assert sorted(took) == sorted(paths)
+        assert min(took.values()) >= latency
+        assert elapsed < 8 * latency  # serialised: 16 x latency = 1.6 s (typically ~0.15 s)
+        assert all(x["fault"] is None for x in r.requests())  # latency is not a fault
 
 
 def test_origin_and_proxy_links(replica: Replica, site: Site) -> None:

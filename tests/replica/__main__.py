@@ -1,6 +1,6 @@
 """CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--grow K] [--correct PATH[,PATH]]
-[--log F] [--maintenance M] [--fault SPEC]...` (fault modes: see tests/replica/faults.py;
-growth and corrections: see tests/replica/model.py)."""
+[--log F] [--maintenance M] [--fault SPEC]... [--latency SECONDS]` (fault modes: see
+tests/replica/faults.py; growth and corrections: see tests/replica/model.py)."""
 
 from __future__ import annotations
 
@@ -37,10 +37,16 @@ def main(argv: list[str] | None = None) -> int:
                         "slow=RATE[:K[:SECONDS]] | reset=RATE[:K] | burst=START:DURATION | "
                         "malformed=RATE | charset_conflict=RATE | large=COUNT[:MB] | "
                         "large=PATH[,PATH][:MB] | gzipbomb=COUNT (repeatable; off by default)")
+    p.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                   help="wait SECONDS before the status line of every response (every URL, "
+                        "faulted or not; on top of any `slow` fault), per connection: "
+                        "concurrent requests wait in parallel (default 0)")
     p.add_argument("--dump-expected", metavar="DIR",
                    help="write articles.jsonl and sections.jsonl for http://sznews.zjol.com.cn "
                         "and exit")
     args = p.parse_args(argv)
+    if not args.latency >= 0:
+        p.error(f"--latency must be >= 0 seconds: {args.latency}")
     correct = [c for arg in args.correct for c in arg.split(",") if c]
     try:
         site = Site(args.seed, args.articles, args.grow, correct)
@@ -58,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         server = ReplicaServer((args.host, args.port), site, args.maintenance, args.log,
-                               injected=args.fault)
+                               injected=args.fault, latency=args.latency)
     except ValueError as exc:
         p.error(str(exc))
 

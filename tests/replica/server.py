@@ -5,12 +5,18 @@ Request handling is a pipeline so faults can be added as switchable modes:
   2. each `Fault` in `Server.faults` may replace it, in `Fault.stage` order: the maintenance modes
      here, the injected faults of `faults.py` (`--fault`); a `terminal` fault's response is
      final, others (content changes, delays, truncation) pass theirs on to the next;
-  3. conditional requests (304) and gzip are applied, the request is logged (with the `fault`
+  3. the server's fixed `latency` (`--latency SECONDS`, default 0) is added to the response's
+     `delay`, on every response (faulted or not; robots.txt, images and off-site 502s too);
+  4. conditional requests (304) and gzip are applied, the request is logged (with the `fault`
      modes that shaped the response), the response is written.
+
+Every connection has its own handler thread (ThreadingHTTPServer), so delays overlap: N
+concurrent requests with latency L take about L, not N x L.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import gzip
@@ -238,12 +244,20 @@ class ReplicaServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # listen() backlog. socketserver's default of 5 drops the SYNs of a burst of new
+    # connections (a crawler opening 16 at once) and the client retries after 1 s.
+    request_queue_size = 128
 
     def __init__(self, addr: tuple[str, int], site: Site, faults: list[str] = (),
-                 log_path: str | None = None, injected: list[str] = ()) -> None:
-        """`faults`: maintenance specs (`--maintenance`); `injected`: `--fault` specs."""
+                 log_path: str | None = None, injected: list[str] = (),
+                 latency: float = 0.0) -> None:
+        """`faults`: maintenance specs (`--maintenance`); `injected`: `--fault` specs;
+        `latency`: seconds every response waits before its status line (`--latency`)."""
         from .faults import parse_spec  # faults.py builds on this module
 
+        if not latency >= 0:  # also refuses NaN
+            raise ValueError(f"latency must be >= 0 seconds: {latency!r}")
+        self.latency = float(latency)
         self.t0 = time.monotonic()
         chain = [parse_fault(f, site, self.t0) for f in faults]
         chain += [parse_spec(f, site, self.t0) for f in injected]
@@ -319,6 +333,8 @@ class Handler(BaseHTTPRequestHandler):
                 resp = replaced
                 if fault.terminal:
                     break
+        if self.server.latency:
+            resp = dataclasses.replace(resp, delay=resp.delay + self.server.latency)
         self._write(req, resp, {
             "time": time.time(), "method": self.command, "url": url, "path": path,
             "query": query, "host": host, "via_proxy": via_proxy, "status": None,
@@ -329,6 +345,8 @@ class Handler(BaseHTTPRequestHandler):
     def _send_simple(self, url: str, host: str, path: str, query: str, via_proxy: bool,
                      offsite: bool, status: int) -> None:
         body = b"<html><body><h1>502 Bad Gateway</h1><p>off-site host</p></body></html>"
+        if self.server.latency:
+            time.sleep(self.server.latency)
         self.send_response(status)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))

@@ -18,13 +18,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Replica:
-    """A running replica: `url` (== `proxy_url`), `port`, `log_path`, `requests()`, `stop()`;
+    """A running replica: `url` (== `proxy_url`), `port`, `log_path`, `latency` (seconds),
+    `requests()`, `stop()`;
     `large_urls()` / `gzipbomb_urls()` list the extra pages of its `large=` / `gzipbomb=` faults."""
 
     def __init__(self, proc: subprocess.Popen, url: str, log_path: str, own_log: bool,
                  seed: int = 1, articles: int = 60, faults: tuple[str, ...] = (),
-                 grow: int = 0, correct: tuple[str, ...] = ()) -> None:
+                 grow: int = 0, correct: tuple[str, ...] = (), latency: float = 0.0) -> None:
         self.proc = proc
+        self.latency = latency
         self.seed, self.articles, self.faults = seed, articles, tuple(faults)
         self.grow, self.correct = grow, tuple(correct)
         self.url = url
@@ -79,12 +81,13 @@ class Replica:
 def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[str] = (),
                   log_path: str | os.PathLike | None = None, timeout: float = 20.0,
                   faults: Iterable[str] = (), grow: int = 0,
-                  correct: Iterable[str] = ()) -> Replica:
+                  correct: Iterable[str] = (), latency: float = 0.0) -> Replica:
     """Run `python -m tests.replica` on a free port and wait for its READY line.
 
     `faults`: `--fault` specs (see tests/replica/faults.py), e.g. `("status5xx=0.1:2",)`.
     `grow`: K new articles on top of the `articles` base site (`--grow`); `correct`: article
-    paths served corrected (`--correct`), e.g. `(correctable_path(Site(seed, articles)),)`."""
+    paths served corrected (`--correct`), e.g. `(correctable_path(Site(seed, articles)),)`.
+    `latency`: seconds every response waits before its status line (`--latency`)."""
     faults = tuple(faults)
     correct = tuple(correct)
     own = log_path is None
@@ -102,6 +105,8 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         cmd += ["--grow", str(grow)]
     if correct:
         cmd += ["--correct", ",".join(correct)]
+    if latency:
+        cmd += ["--latency", repr(float(latency))]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
@@ -112,4 +117,4 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         proc.wait()
         raise RuntimeError(f"replica did not start: {line!r}")
     return Replica(proc, line[0].split()[1], str(log_path), own, seed, articles, faults, grow,
-                   correct)
+                   correct, latency)
