@@ -34,11 +34,16 @@ lint: install
 	$(BIN)/ruff check .
 
 # `make bench` serves a 20,000-article replica; `make bench SCALE=5000` another size
-# (the demo's SCALE default does not apply here). Results: docs/benchmarks.json.
+# (the demo's SCALE default does not apply here); `LATENCY=50` adds 50 ms to every replica
+# response; `SITE=http://HOST:PORT` benchmarks a replica you already run instead (used as the
+# http proxy for the site; `SITE_SMALL=` a smaller one for the memory comparison).
+# Results: docs/benchmarks.json.
 BENCH_SCALE = $(if $(filter command line environment,$(origin SCALE)),$(SCALE),20000)
+BENCH_ARGS = $(if $(SITE),--site $(SITE),--articles $(BENCH_SCALE)) \
+	$(if $(SITE_SMALL),--site-small $(SITE_SMALL)) $(if $(LATENCY),--latency $(LATENCY))
 
 bench: install
-	$(BIN)/python scripts/bench.py --articles $(BENCH_SCALE)
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf data build *.egg-info

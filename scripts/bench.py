@@ -1,6 +1,7 @@
 """`make bench`: throughput, CPU and memory of the archive crawl against the local replica.
 
-Runs, interleaved and repeated, against one replica of N articles (no artificial latency):
+Runs, interleaved and repeated, against one replica of N articles (with --latency MS, every
+response of the replica waits MS milliseconds before its status line; default none):
 
   full     this crawler, complete (WARC, items, dedup, index), politeness off
   ceiling  the same walk with WARC writing, item export and dedup off (the Scrapy ceiling)
@@ -11,6 +12,11 @@ Runs, interleaved and repeated, against one replica of N articles (no artificial
 
 then the complete crawl once more on a smaller replica (memory against site size) and
 offline re-extraction of the first complete run's WARCs.
+
+With --site URL no replica is started: URL is a replica (or copy of the site) you already run,
+used like ours as the http proxy for http://sznews.zjol.com.cn/ (it must answer absolute-form
+requests for that host, as `python -m tests.replica` does). Its CPU is then not measured (n/a),
+and the memory comparison needs a second size: give it with --site-small URL, or it is skipped.
 
 Every measured program runs as a child of this script and is reaped with os.wait4, so CPU
 time and peak RSS are the child's own (not the replica's). Results: docs/benchmarks.json
@@ -71,10 +77,12 @@ WGET_ARGS = [
 class Replica:
     """`python -m tests.replica` without a request log (the log would cost the shared CPU)."""
 
-    def __init__(self, articles: int, seed: int) -> None:
+    def __init__(self, articles: int, seed: int, latency_ms: float = 0.0) -> None:
         self.articles = articles
         cmd = [sys.executable, "-m", "tests.replica", "--port", "0", "--seed", str(seed),
                "--articles", str(articles)]
+        if latency_ms:
+            cmd += ["--latency", repr(latency_ms / 1000)]
         self.proc = subprocess.Popen(cmd, cwd=SRC, env=child_env(None), stdout=subprocess.PIPE,
                                      text=True)
         line: list[str] = []
@@ -87,7 +95,7 @@ class Replica:
             raise RuntimeError(f"replica did not start: {line!r}")
         self.url = line[0].split()[1]
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> float | None:
         """utime+stime of the replica so far, from /proc (it is not our reaped child yet)."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -106,6 +114,53 @@ class Replica:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def probe_proxy(url: str) -> str | None:
+    """None if `url` answers HOST_ROOT's robots.txt as an http proxy (any HTTP status), else
+    why not."""
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": url}))
+    probe = HOST_ROOT + "robots.txt"
+    try:
+        with opener.open(probe, timeout=30) as resp:
+            resp.read()
+    except urllib.error.HTTPError:
+        pass  # it answers; what robots.txt holds is the crawl's business
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return f"{probe} through it as http proxy failed: {exc}"
+    return None
+
+
+class ExternalSite:
+    """A replica or site copy someone else runs (`--site URL`), used as the http proxy for
+    HOST_ROOT like ours. Not our process: its CPU is not measurable, it is not stopped."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.articles = None
+        problem = probe_proxy(self.url)
+        if problem:
+            raise SystemExit(f"site {url}: {problem}")
+
+    def cpu_seconds(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        pass
+
+    def __enter__(self) -> ExternalSite:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def replica_cpu_since(replica: Replica | ExternalSite, cpu0: float | None) -> float | None:
+    cpu1 = replica.cpu_seconds()
+    return None if cpu0 is None or cpu1 is None else round(cpu1 - cpu0, 3)
 
 
 def measure(cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path,
@@ -203,14 +258,15 @@ def scrapy_cmd(archive_dir: Path, settings: dict[str, str]) -> list[str]:
     return cmd
 
 
-def run_scrapy(kind: str, archive_dir: Path, replica: Replica, extra: dict[str, str]) -> dict:
+def run_scrapy(kind: str, archive_dir: Path, replica: Replica | ExternalSite,
+               extra: dict[str, str]) -> dict:
     settings = {**FAST, **(CEILING if kind == "ceiling" else {}), **extra}
     cmd = scrapy_cmd(archive_dir, settings)
     archive_dir.mkdir(parents=True)
     cpu0 = replica.cpu_seconds()
     result = measure(cmd, cwd=SRC, env=child_env(replica.url),
                      log=archive_dir.parent / f"{archive_dir.name}.log")
-    result["replica_cpu_seconds"] = round(replica.cpu_seconds() - cpu0, 3)
+    result["replica_cpu_seconds"] = replica_cpu_since(replica, cpu0)
     reports = sorted((archive_dir / "reports").glob("*.json"))
     report = json.loads(reports[-1].read_text("utf-8")) if reports else {}
     stats = report.get("stats", {})
@@ -240,7 +296,8 @@ def count_wget_responses(warc: Path) -> int:
     return n
 
 
-def run_wget(work: Path, replica: Replica, keepalive: bool, time_limit: float | None) -> dict:
+def run_wget(work: Path, replica: Replica | ExternalSite, keepalive: bool,
+             time_limit: float | None) -> dict:
     work.mkdir(parents=True)
     args = list(WGET_ARGS)
     if not keepalive:
@@ -250,7 +307,7 @@ def run_wget(work: Path, replica: Replica, keepalive: bool, time_limit: float | 
     cpu0 = replica.cpu_seconds()
     result = measure(cmd, cwd=work, env=child_env(None), log=work / "wget.log",
                      time_limit=time_limit)
-    result["replica_cpu_seconds"] = round(replica.cpu_seconds() - cpu0, 3)
+    result["replica_cpu_seconds"] = replica_cpu_since(replica, cpu0)
     warcs = sorted(work.glob("wget*.warc.gz"))
     result.update(
         pages=sum(count_wget_responses(p) for p in warcs),
@@ -443,8 +500,48 @@ LABELS = {
 }
 
 
+def site_description(result: dict) -> str:
+    small = result.get("small_articles")
+    if result.get("site"):
+        text = f"`{result['site']}` (given with --site; not started here)"
+        if result.get("site_small"):
+            text += f"; memory comparison: `{result['site_small']}`"
+        return text
+    text = f"replica, {result['articles']:,} articles"
+    if small:
+        text += f" (memory comparison: {small:,})"
+    return text + f", seed {result.get('seed', 1)}"
+
+
+def conditions_table(result: dict) -> list[str]:
+    m = result.get("machine", {})
+    latency = result.get("latency_ms", 0)
+    if result.get("site"):
+        latency_text = "whatever the given site adds (not set by this script)"
+    else:
+        latency_text = (f"{latency:g} ms before every response's status line (replica "
+                        "`--latency`)" if latency else "none (0 ms)")
+    rows = [
+        ("date (UTC)", result.get("date", "")),
+        ("commit benchmarked", f"`{result.get('commit', '')[:12]}`"),
+        ("CPU", f"{m.get('cpu_model', '?')}, {m.get('nproc', '?')} cores"),
+        ("site", site_description(result)),
+        ("added latency", latency_text),
+        ("repetitions", result.get("reps", "")),
+        ("command", f"`{result.get('command', '')}`"),
+    ]
+    if result.get("small_note"):
+        rows.append(("memory comparison", result["small_note"]))
+    return ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
+
+
+def _cpu(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def markdown_tables(result: dict) -> str:
-    lines = ["| run | rep | pages | wall s | pages/s | CPU s / 1000 pages | peak RSS MB | "
+    lines = conditions_table(result)
+    lines += ["| run | rep | pages | wall s | pages/s | CPU s / 1000 pages | peak RSS MB | "
              "bytes written | replica CPU s | load 1m before/after | note |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in result["runs"] + ([result["small"]] if result.get("small") else []):
@@ -455,7 +552,7 @@ def markdown_tables(result: dict) -> str:
             f"| {LABELS.get(run['kind'], run['kind'])} | {run.get('rep', '')} | {run['pages']} | "
             f"{run['wall_seconds']:.1f} | {run['pages_per_second']:.1f} | "
             f"{run['cpu_ms_per_page'] or 0:.2f} | {run['peak_rss_mb']:.0f} | "
-            f"{run['bytes_written']:,} | {run.get('replica_cpu_seconds', 0):.1f} | "
+            f"{run['bytes_written']:,} | {_cpu(run.get('replica_cpu_seconds', 0))} | "
             f"{'/'.join(str(x) for x in run.get('loadavg_1m', []))} | {note} |")
     lines += ["", "| ratio | pages/s | CPU per page |", "|---|---|---|"]
     for key, r in result["ratios"].items():
@@ -470,6 +567,9 @@ def markdown_tables(result: dict) -> str:
     lines += ["", "| target | value | met |", "|---|---|---|"]
     for t in result["targets"]:
         lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+    if result.get("small_note"):
+        lines.append("| peak RSS large within 20% of small | n/a | not measured (see the memory "
+                     "comparison row above) |")
     return "\n".join(lines) + "\n"
 
 
@@ -492,17 +592,32 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--articles", type=int, default=20000)
+    p.add_argument("--articles", type=int, default=20000,
+                   help="size of the replica this script starts (ignored with --site)")
     p.add_argument("--small-articles", type=int, default=5000,
-                   help="second size for the memory comparison (0: skip)")
+                   help="second size for the memory comparison (0: skip; with --site see "
+                        "--site-small)")
+    p.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                   help="milliseconds the replica waits before the status line of every "
+                        "response (each connection on its own, so the crawler's 16 "
+                        "connections overlap their waits and wget's one does not); also for "
+                        "the small replica; default 0. Not with --site")
+    p.add_argument("--site", metavar="URL",
+                   help="benchmark against a replica or site copy already running at URL "
+                        "instead of starting one: URL is the http proxy for "
+                        f"{HOST_ROOT} (like `python -m tests.replica`); its CPU is reported "
+                        "as n/a, --articles/--seed/--latency do not apply")
+    p.add_argument("--site-small", metavar="URL",
+                   help="with --site: a smaller site for the memory comparison (without it "
+                        "that comparison is skipped)")
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--kinds", default="full,ceiling,wget,wget-nka",
                    help="comma list of full, ceiling, wget, wget-nka")
     p.add_argument("--wget-time-limit", type=float, default=60.0,
                    help="seconds after which the keep-alive wget run is stopped and its rate "
-                        "taken (0: none). It is latency-bound at ~23 pages/s on the replica "
-                        "and would take ~25 min per run at 20k articles.")
+                        "taken (0: none). One connection: with latency L per response it "
+                        "fetches at most 1/L pages/s (20 at 50 ms: ~35 min at 20k articles).")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="extra Scrapy setting for both crawler runs (experiments)")
     p.add_argument("--experiment", action="append", default=[], choices=sorted(EXPERIMENTS),
@@ -513,6 +628,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tables", type=Path, default=None,
                    help="also write the markdown tables to this file")
     args = p.parse_args(argv)
+    if not args.latency >= 0:
+        p.error("--latency must be >= 0 ms")
+    if args.site and args.latency:
+        p.error("--latency applies to the replica this script starts; with --site, the given "
+                "site's own latency is what is measured")
+    if args.site_small and not args.site:
+        p.error("--site-small needs --site")
+    for opt, url in (("--site", args.site), ("--site-small", args.site_small)):
+        if url and not re.match(r"https?://[^/]+/?$", url):
+            p.error(f"{opt} wants a proxy URL like http://HOST:PORT, not {url!r}")
+        problem = probe_proxy(url) if url else None
+        if problem:
+            p.error(f"{opt} {url}: {problem}")
     extra: dict[str, str] = {}
     for name in args.experiment:
         extra.update(EXPERIMENTS[name])
@@ -531,20 +659,36 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run(["tar", "-x", "-C", str(SRC)], input=archive, check=True)
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=True,
                             capture_output=True, text=True).stdout.strip()
+    small_note = None
+    if args.site and not args.site_small and args.small_articles and "full" in kinds:
+        small_note = ("skipped: --site gives one size only; pass --site-small URL (a smaller "
+                      "site) to compare peak RSS against site size")
+    make = "make bench"
+    if args.site:
+        make += f" SITE={args.site}" + (f" SITE_SMALL={args.site_small}" if args.site_small
+                                        else "")
+    else:
+        make += f" SCALE={args.articles}" if args.articles != 20000 else ""
+        make += f" LATENCY={args.latency:g}" if args.latency else ""
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": commit,
         "machine": machine(),
-        "articles": args.articles,
-        "small_articles": args.small_articles,
+        "site": args.site,
+        "site_small": args.site_small,
+        "articles": None if args.site else args.articles,
+        "small_articles": None if args.site else args.small_articles,
+        "latency_ms": None if args.site else args.latency,
         "reps": args.reps,
-        "seed": args.seed,
+        "seed": None if args.site else args.seed,
         "experiments": args.experiment,
         "extra_settings": extra,
-        "command": "make bench" + (f" SCALE={args.articles}" if args.articles != 20000 else "")
+        "command": make
         + f"  (= .venv/bin/python scripts/bench.py {' '.join(_quote(a) for a in argv)})",
         "runs": [],
     }
+    if small_note:
+        result["small_note"] = small_note
     runs = result["runs"]
 
     def log(msg: str) -> None:
@@ -554,8 +698,19 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
-    log(f"replica of {args.articles} articles; nproc={os.cpu_count()} (replica and crawler "
-        "share them; nothing pinned)")
+    if args.site:
+        log(f"site {args.site} (not started here: its CPU is not measured); "
+            f"nproc={os.cpu_count()}")
+    else:
+        log(f"replica of {args.articles} articles, latency {args.latency:g} ms; "
+            f"nproc={os.cpu_count()} (replica and crawler share them; nothing pinned)")
+
+    def open_site(small: bool = False) -> Replica | ExternalSite:
+        if args.site:
+            return ExternalSite(args.site_small if small else args.site)
+        return Replica(args.small_articles if small else args.articles, args.seed,
+                       args.latency)
+
     small: dict | None = None
     reext: dict | None = None
 
@@ -563,13 +718,17 @@ def main(argv: list[str] | None = None) -> int:
         """Memory at the small size and re-extraction, done after repetition 1 (so a cut-short
         benchmark still has them); the large replica keeps running meanwhile, idle."""
         nonlocal small, reext
-        if args.small_articles and "full" in kinds:
-            log(f"replica of {args.small_articles} articles: full ...")
-            with Replica(args.small_articles, args.seed) as replica:
+        if small_note:
+            log(f"memory comparison {small_note}")
+        elif (args.site_small or args.small_articles) and "full" in kinds:
+            size = args.site_small or f"{args.small_articles} articles"
+            log(f"{'site' if args.site else 'replica of'} {size}: full ...")
+            with open_site(small=True) as replica:
                 small = run_scrapy("full", work / "full-small", replica, extra)
-            small.update(kind="full-small", rep=1, articles_site=args.small_articles)
+            small.update(kind="full-small", rep=1,
+                         articles_site=None if args.site else args.small_articles)
             result["small"] = derive(small)
-            log(f"  peak RSS {small['peak_rss_mb']} MB at {args.small_articles} articles")
+            log(f"  peak RSS {small['peak_rss_mb']} MB at {size}")
             save()
 
         if not args.no_reextract and (work / "full-1").exists():
@@ -579,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  {reext['articles']} articles, {reext['articles_per_second']} articles/s "
                 f"({reext['method']})")
 
-    with Replica(args.articles, args.seed) as replica:
+    with open_site() as replica:
         result["replica_url"] = replica.url
         for rep in range(1, args.reps + 1):
             for kind in kinds:
