@@ -92,7 +92,7 @@ class IncrementalMiddleware:
         return response
 
     def process_request(self, request: Request) -> None:
-        previous = self.state.captures.get(request.url)
+        previous = self.state.capture(request.url)
         if previous is None or previous.run_id == self.run_id or request.meta.get(FULL_FETCH):
             return
         kind = self.profile.kind_of(request.url)

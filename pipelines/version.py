@@ -27,7 +27,7 @@ class ArticleVersionPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        version, run_id = self.state.versions.get(item.url, (0, ""))
+        version, run_id = self.state.version(item.url)
         if run_id != self.run_id:  # a resumed run keeps the number it already gave
             version += 1
             self.state.record_version(item.url, version, self.run_id)

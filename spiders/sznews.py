@@ -38,6 +38,7 @@ from crawler.items import ArticleItem, article_item, section_item
 from crawler.job import InflightLog
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
+from crawler.state import CaptureState
 
 
 def failure_reason(failure: Failure) -> str:
@@ -201,11 +202,13 @@ class SznewsSpider(scrapy.Spider):
 
     def _revalidate_later_pages(self, url: str) -> Iterator[scrapy.Request]:
         """Page 1 is not modified; a correction may still sit on a later page."""
-        captures = self._captures()
+        state = self._state()
+        if state is None:
+            return
         first = self.profile.article_first_page(url)
         base = first.removesuffix(".shtml")
         number = 2
-        while (later := f"{base}_{number:02d}.shtml") in captures:
+        while state.capture(later := f"{base}_{number:02d}.shtml") is not None:
             yield scrapy.Request(
                 later,
                 callback=self.check_later_page,
@@ -232,13 +235,13 @@ class SznewsSpider(scrapy.Spider):
             meta={FULL_FETCH: True},
         )
 
-    def _captures(self) -> dict[str, Any]:
+    def _state(self) -> CaptureState | None:
         settings = self.crawler.settings
         if not settings.getbool("INCREMENTAL_ENABLED", True) or settings.getbool(
             "ARCHIVE_READ_ONLY"
         ):
-            return {}
-        return run_context(self.crawler).capture_state().captures
+            return None
+        return run_context(self.crawler).capture_state()
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """Every request's errback: count why it failed, and name what was dropped."""

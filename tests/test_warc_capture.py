@@ -147,3 +147,89 @@ def test_the_writer_closes_before_the_state_it_updates(tmp_path):
     WarcCapture.from_crawler(crawler)
     names = [name for name, _ in run_context(crawler).finalizers]
     assert names.index("warc") < names.index("state")
+
+
+def stateful_capture(tmp: Path, state, ids: str, day: int) -> WarcCapture:
+    """A capture that keeps payloads in a state database, as a crawl does."""
+    numbers = (f"<urn:uuid:00000000-0000-0000-{ids}-{n:012d}>" for n in itertools.count(1))
+    infos = (f"<urn:uuid:00000000-0000-1111-{ids}-{n:012d}>" for n in itertools.count(1))
+    ext = WarcCapture(config(tmp), Stats(), "host1",
+                      clock=lambda: datetime(2026, 1, day, 3, 4, 5, tzinfo=UTC),
+                      record_id=lambda: next(numbers), warcinfo_id=lambda: next(infos))
+    ext.revisits = True
+    ext.state = state
+    ext.open(tmp / "warc", tmp / "index.cdxj")
+    return ext
+
+
+def revisit_targets(path: Path) -> list[tuple[str, str, str]]:
+    return [(r.rec_headers.get_header("WARC-Target-URI"),
+             r.rec_headers.get_header("WARC-Refers-To"),
+             r.rec_headers.get_header("WARC-Refers-To-Date"))
+            for r in iter_records(path) if r.rec_type == "revisit"]
+
+
+def test_payloads_live_in_the_state_and_revisits_reach_across_runs(tmp_path):
+    from crawler.state import CaptureState
+
+    state = CaptureState(tmp_path / "state.sqlite")
+    first = stateful_capture(tmp_path, state, "aaaa", 3)
+    first.response_downloaded(*reversed(exchange(b"<html>same</html>")))
+    # Not written yet, let alone committed: the next identical payload must still see it.
+    first.response_downloaded(*reversed(exchange(b"<html>same</html>", url=URL + "&b")))
+    first.close()
+    state.flush()
+    assert state._pending_payloads == {}, "committed payloads are not held in memory"
+    (digest,) = state._reader.execute("SELECT digest FROM payloads").fetchone()
+    assert state.payload(digest).record_id == "<urn:uuid:00000000-0000-0000-aaaa-000000000001>"
+    state.close()
+
+    state = CaptureState(tmp_path / "state.sqlite")  # the next run
+    second = stateful_capture(tmp_path, state, "bbbb", 4)
+    second.response_downloaded(*reversed(exchange(b"<html>same</html>", url=URL + "&c")))
+    second.close()
+    state.close()
+    targets = [t for path in sorted((tmp_path / "warc").glob("*.warc.gz"))
+               for t in revisit_targets(path)]
+    original = ("<urn:uuid:00000000-0000-0000-aaaa-000000000001>",
+                "2026-01-02T03:04:06.000000Z")
+    assert targets == [(URL + "&b", *original), (URL + "&c", *original)]
+
+
+def test_an_archive_from_before_the_payload_table_is_learned_from_its_index(tmp_path):
+    """Older archives have captures and an index but no payloads: the first revisit still
+    names the original's exact date and record id, read from the record."""
+    from archive.index import write_cdxj_index
+    from crawler.state import CaptureState
+
+    old = fixed_capture(tmp_path)  # no state: as if the table had not existed
+    old.response_downloaded(*reversed(exchange(b"<html>old</html>")))
+    old.close()
+    write_cdxj_index(sorted((tmp_path / "warc").glob("*.warc.gz")), tmp_path / "index.cdxj")
+
+    state = CaptureState(tmp_path / "state.sqlite")
+    ext = stateful_capture(tmp_path, state, "cccc", 3)
+    ext.response_downloaded(*reversed(exchange(b"<html>old</html>", url=URL + "&new")))
+    ext.close()
+    state.close()
+    (newest,) = [p for p in (tmp_path / "warc").glob("*.warc.gz") if revisit_targets(p)]
+    exact = ("<urn:uuid:00000000-0000-0000-0000-000000000001>", "2026-01-02T03:04:06.000000Z")
+    assert revisit_targets(newest) == [(URL + "&new", *exact)]  # the index has whole seconds
+    state = CaptureState(tmp_path / "state.sqlite")
+    (digest,) = state._reader.execute("SELECT digest FROM payloads").fetchone()
+    assert (state.payload(digest).record_id, state.payload(digest).warc_date) == exact
+    state.close()
+
+
+def test_versions_read_their_own_writes_before_the_commit(tmp_path):
+    from crawler.state import CaptureState
+
+    state = CaptureState(tmp_path / "state.sqlite")
+    assert state.version("u") == (0, "")
+    state.record_version("u", 1, "run1")
+    assert state.version("u") == (1, "run1")
+    state.flush()
+    assert state._pending_versions == {}
+    assert state.version("u") == (1, "run1")
+    state.close()
+    assert CaptureState(tmp_path / "state.sqlite").version("u") == (1, "run1")

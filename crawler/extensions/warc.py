@@ -9,13 +9,12 @@ point at its page's record.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -44,7 +43,7 @@ from crawler.dedup.maintenance import is_maintenance_response
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
 from crawler.run import run_context
-from crawler.state import Capture, CaptureState
+from crawler.state import Capture, CaptureState, Payload, payloads_from_index
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -153,61 +152,23 @@ def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
-@dataclass
-class Original:
-    """Where a payload was first archived: what a revisit record refers to.
-
-    Originals from earlier runs come from the index, whose timestamps have whole seconds
-    and no record id; the exact WARC-Date and id are read from the record itself the first
-    time a revisit needs them (``location``: path, offset, length).
-    """
-
-    uri: str
-    date: str
-    record_id: str | None
-    location: tuple[Path, int, int] | None = None
-
-    def resolve(self) -> Original:
-        if self.location is not None:
-            path, offset, length = self.location
-            self.location = None
-            try:
-                headers = read_record(path, offset, length).rec_headers
-            except (OSError, ValueError) as exc:
-                logger.warning("Cannot read original record in %s: %s", path, exc)
-            else:
-                self.date = headers.get_header("WARC-Date") or self.date
-                self.record_id = headers.get_header("WARC-Record-ID")
-        return self
-
-
-def originals_from_index(index_path: Path, warc_dir: Path) -> dict[str, Original]:
-    """Payload digests archived by earlier runs, from the CDXJ index (200 responses only)."""
-    originals: dict[str, Original] = {}
+def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
+    """The exact WARC-Date and record id of a payload known only from an index (whole-second
+    timestamps, no id), read from the record itself."""
+    if payload.location is None:
+        return payload
+    filename, offset, length = payload.location
     try:
-        fh = index_path.open("r", encoding="utf-8")
-    except FileNotFoundError:
-        return originals
-    with fh:
-        for line in fh:
-            try:
-                _key, ts, body = line.split(" ", 2)
-                data = json.loads(body)
-            except ValueError:
-                continue
-            if data.get("mime") == "warc/revisit" or data.get("status") != "200":
-                continue
-            digest = data.get("digest")
-            if not digest or digest in originals:
-                continue
-            if not digest.startswith("sha1:"):
-                digest = "sha1:" + digest
-            date = f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
-            location = None
-            if data.get("filename") and data.get("offset") and data.get("length"):
-                location = (warc_dir / data["filename"], int(data["offset"]), int(data["length"]))
-            originals[digest] = Original(data.get("url", ""), date, None, location)
-    return originals
+        headers = read_record(warc_dir / filename, offset, length).rec_headers
+    except (OSError, ValueError) as exc:
+        logger.warning("Cannot read original record in %s: %s", filename, exc)
+        return replace(payload, location=None)
+    return replace(
+        payload,
+        warc_date=headers.get_header("WARC-Date") or payload.warc_date,
+        record_id=headers.get_header("WARC-Record-ID"),
+        location=None,
+    )
 
 
 def maintenance_filter(request: Request, response: Response) -> str | None:
@@ -235,7 +196,10 @@ class WarcCapture:
         self.warcinfo_id = warcinfo_id
         self.filters: list[CaptureFilter] = []
         self.revisits = False
-        self.originals: dict[str, Original] = {}
+        # Without a state database (a WarcCapture built on its own) payloads are remembered
+        # here, for this instance only.
+        self._payloads: dict[str, Payload] = {}
+        self.warc_dir: Path | None = None
         self.state: CaptureState | None = None
         self.writer: BackgroundWarcWriter | None = None
         self._file_writer: WarcFileWriter | None = None
@@ -279,8 +243,12 @@ class WarcCapture:
 
     def open(self, warc_dir: Path, index_path: Path | None = None) -> None:
         warc_dir.mkdir(parents=True, exist_ok=True)
-        if self.revisits and index_path is not None:
-            self.originals = originals_from_index(index_path, warc_dir)
+        self.warc_dir = warc_dir
+        if self.state is not None and index_path is not None:
+            # An archive made before payloads were kept in the state: learn them once.
+            seeded = self.state.seed_payloads(lambda: payloads_from_index(index_path))
+            if seeded:
+                logger.info("Learned %d archived payloads from %s", seeded, index_path)
         for path in recover_open_files(warc_dir):
             logger.warning("Recovered an unfinished WARC from an earlier run: %s", path)
             self.stats.inc_value("warc/files/recovered")
@@ -313,9 +281,9 @@ class WarcCapture:
             self.stats.inc_value("warc/skipped/incomplete")
             return
         exchange = exchange_from(request, response)
-        previous = self.state.captures.get(exchange.url) if self.state is not None else None
+        previous = self.state.capture(exchange.url) if self.state is not None else None
         digest = payload_digest(exchange.response.body)
-        records = self._records(exchange, digest, previous)
+        records, claimed = self._records(exchange, digest, previous)
         if (
             previous is not None
             and response.status == 200
@@ -327,13 +295,20 @@ class WarcCapture:
         future.add_done_callback(self._check_write)
         if self.state is not None and response.status == 200 and records[0].warc_type == "response":
             future.add_done_callback(
-                lambda f: self._remember(f, exchange, digest, records[0].record_id)
+                lambda f: self._remember(f, exchange, digest, records[0].record_id, claimed)
             )
         request.meta[WARC_LOCATION] = future
         self.stats.inc_value(f"warc/records/{records[0].warc_type}")
         self.stats.inc_value("warc/records/request")
 
-    def _remember(self, future: Any, exchange: Exchange, digest: str, record_id: str) -> None:
+    def _remember(
+        self,
+        future: Any,
+        exchange: Exchange,
+        digest: str,
+        record_id: str,
+        payload: Payload | None,
+    ) -> None:
         """Runs on the writer thread once the records are on disk: state follows the WARC."""
         if future.exception() is not None or self.state is None:
             return
@@ -350,43 +325,59 @@ class WarcCapture:
                 warc_date=format_warc_date(exchange.date),
                 record_id=record_id,
                 run_id=self.run_id,
-            )
+            ),
+            payload,
         )
 
-    def _records(self, exchange: Exchange, digest: str, previous: Capture | None) -> list[Any]:
+    def _records(
+        self, exchange: Exchange, digest: str, previous: Capture | None
+    ) -> tuple[list[Any], Payload | None]:
         """A response pair; or a revisit pair when the server said 304 or the payload is
-        already archived."""
+        already archived. With the pair, the payload this response is the original of."""
         response_id, request_id = self.record_id(), self.record_id()
         status, body = exchange.response.status, exchange.response.body
-        revisit: tuple[str, Original, str] | None = None  # profile, original, payload digest
+        revisit: tuple[str, Payload] | None = None  # profile, original
+        claimed: Payload | None = None
         if status == 304 and previous is not None and previous.digest:
             self.stats.inc_value("incremental/not_modified")
-            original = Original(previous.url, previous.warc_date, previous.record_id)
-            revisit = (PROFILE_SERVER_NOT_MODIFIED, original, previous.digest)
+            original = Payload(previous.digest, previous.url, previous.warc_date,
+                               previous.record_id)
+            revisit = (PROFILE_SERVER_NOT_MODIFIED, original)
         elif self.revisits and status == 200 and body:
-            original = self.originals.get(digest)
-            if original is None:
-                self.originals[digest] = Original(
-                    exchange.url, format_warc_date(exchange.date), response_id
-                )
-            else:
+            claimed = Payload(digest, exchange.url, format_warc_date(exchange.date), response_id)
+            original = self._claim(claimed)
+            if original is not None:
+                claimed = None
                 self.stats.inc_value("dedup/revisits")
-                revisit = (PROFILE_IDENTICAL_PAYLOAD, original.resolve(), digest)
+                revisit = (PROFILE_IDENTICAL_PAYLOAD, original)
         if revisit is None:
-            return list(exchange_records(exchange, response_id=response_id, request_id=request_id))
-        profile, original, payload = revisit
-        return list(
-            revisit_records(
-                exchange,
-                revisit_id=response_id,
-                request_id=request_id,
-                profile=profile,
-                refers_to_uri=original.uri,
-                refers_to_date=original.date,
-                refers_to_record_id=original.record_id,
-                payload_digest=payload,
-            )
+            records = exchange_records(exchange, response_id=response_id, request_id=request_id)
+            return list(records), claimed
+        profile, original = revisit
+        records = revisit_records(
+            exchange,
+            revisit_id=response_id,
+            request_id=request_id,
+            profile=profile,
+            refers_to_uri=original.url,
+            refers_to_date=original.warc_date,
+            refers_to_record_id=original.record_id,
+            payload_digest=original.digest,
         )
+        return list(records), None
+
+    def _claim(self, payload: Payload) -> Payload | None:
+        """The original of ``payload``'s digest, if archived before; else ``payload`` is it."""
+        if self.state is None:
+            original = self._payloads.get(payload.digest)
+            if original is None:
+                self._payloads[payload.digest] = payload
+            return original
+        original = self.state.claim_payload(payload)
+        if original is not None and original.location is not None and self.warc_dir:
+            original = resolve_payload(original, self.warc_dir)
+            self.state.resolved_payload(original)
+        return original
 
     def _check_write(self, future: Any) -> None:
         """Runs on the writer thread: a failed write (disk full) stops the crawl once."""
