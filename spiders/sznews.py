@@ -374,4 +374,4 @@ class SznewsSpider(scrapy.Spider):
             yield scrapy.Request(canonical, callback=self.parse, errback=self.request_failed)
         else:
             yield scrapy.Request(canonical, callback=self.parse_requisite,
-                                 errback=self.request_failed, priority=-5)
+                                 errback=self.request_failed, priority=6)
