@@ -181,7 +181,7 @@ def _absolute(page: ParsedPage, href: str | None) -> str | None:
     return _join(page.url, href)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)
 def _join(base: str, href: str) -> str:
     """``urljoin`` without the fragment; cached, since every page repeats the same links."""
     if "/./" not in href and "/../" not in href:

@@ -145,7 +145,7 @@ class SiteProfile:
         return int(m.group("n")) + 1
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)
 def _classify(profile: SiteProfile, url: str) -> tuple[str, PageKind]:
     canonical = profile.canonical_url(url)
     kind = profile.kind_of(canonical)

@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.extensions.warc import stop_crawl
 from crawler.items import ArticleItem, SectionItem
+from crawler.keys import url_key
 from crawler.run import run_context
 
 FILES = {ArticleItem: "articles.jsonl", SectionItem: "sections.jsonl"}
@@ -59,7 +60,7 @@ class JsonLinesExportPipeline:
         self.crawler: Any = None
         self._write_error: OSError | None = None
         self._fds: dict[type, int] = {}
-        self._written: set[tuple[type, str]] = set()
+        self._written: set[bytes] = set()  # url_key(kind, url) of every item on disk
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
@@ -74,7 +75,7 @@ class JsonLinesExportPipeline:
             path = self.items_dir / name
             if path.exists():
                 for url in repair_and_read_urls(path):
-                    self._written.add((kind, url))
+                    self._written.add(url_key(kind.__name__, url))
 
     def _fd(self, kind: type) -> int:
         fd = self._fds.get(kind)
@@ -88,7 +89,7 @@ class JsonLinesExportPipeline:
         kind = type(item)
         if kind not in FILES:
             return item
-        key = (kind, item.url)
+        key = url_key(kind.__name__, item.url)
         if key in self._written:
             if self.stats is not None:
                 self.stats.inc_value("items/already_written")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.keys import url_key
+
 logger = logging.getLogger(__name__)
 
 PROFILE_PREFIX = "profile:"
@@ -112,7 +114,7 @@ class LinkFilter:
     def __init__(self, config: LinkDedupConfig) -> None:
         self.templates = TemplateLinks(config.template_min_pages)
         self.traps = TrapGuard(config.max_query_variants, config.max_path_segments)
-        self._requested: set[str] = set()
+        self._requested: set[bytes] = set()  # url_key of every admitted URL
         self._logged: set[str] = set()
 
     @classmethod
@@ -126,7 +128,8 @@ class LinkFilter:
         stat of the decision (the caller adds them to the crawl's stats once per page)."""
         if block is not None:
             self.templates.observe(page_url, *block)
-        if url in self._requested:
+        key = url_key(url)
+        if key in self._requested:
             if block is not None and self.templates.is_template(*block):
                 counts["dedup/template_links/skipped"] += 1
             else:
@@ -139,7 +142,7 @@ class LinkFilter:
                 self._logged.add(trap)
                 logger.info("Dropping %s (%s); further drops are only counted", url, trap)
             return False
-        self._requested.add(url)
+        self._requested.add(key)
         if block is not None and self.templates.is_template(*block):
             counts["dedup/template_links/scheduled"] += 1
         return True
