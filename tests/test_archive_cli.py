@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import zipfile
@@ -65,6 +66,9 @@ def test_replay_serves_the_crawl_and_prints_where(crawled, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "archive", "replay", str(copy), "--port",
                              str(port)], cwd=ROOT, env=crawl_env(None), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
     try:
         article = crawled.items("articles")[0]
         url = f"http://127.0.0.1:{port}/sznews/mp_/{article['url']}"
@@ -78,7 +82,13 @@ def test_replay_serves_the_crawl_and_prints_where(crawled, tmp_path):
                 time.sleep(0.5)
         assert body is not None, "pywb did not answer"
         assert article["title"] in body.decode("gb18030", "replace")
+        # pywb answers a moment before the command prints where it is (a loaded machine
+        # stretches that moment): Ctrl-C only once it has said so.
+        while time.monotonic() < deadline and not any("Ctrl-C" in line for line in lines):
+            time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGINT)
-        output = proc.communicate(timeout=60)[0]
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+    output = "".join(lines)
     assert f"http://127.0.0.1:{port}/" in output
