@@ -7,8 +7,8 @@ response of the replica waits MS milliseconds before its status line; default no
   ceiling  the same walk with WARC writing, item export and dedup off (the Scrapy ceiling)
   wget     `wget --mirror -p --warc-file=... -e robots=on --reject-regex 'calendar\\.shtml'`
            through the replica as http proxy, as asked (HTTP keep-alive on, wget's default)
-  wget-nka the same with --no-http-keep-alive (see docs/benchmarks.md: the replica's
-           per-response latency on a kept-alive connection)
+  wget-nka the same with --no-http-keep-alive (a new connection per page, as many
+           mirroring setups end up with)
 
 then the complete crawl once more on a smaller replica (memory against site size) and
 offline re-extraction of the first complete run's WARCs.
@@ -628,9 +628,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--kinds", default="full,ceiling,wget,wget-nka",
                    help="comma list of full, ceiling, wget, wget-nka")
-    p.add_argument("--wget-time-limit", type=float, default=60.0,
+    p.add_argument("--wget-time-limit", type=float, default=0.0,
                    help="seconds after which the keep-alive wget run is stopped and its rate "
-                        "taken (0: none). One connection: with latency L per response it "
+                        "taken (default 0: run to the end, so the time to take the whole site "
+                        "can be compared). One connection: with latency L per response it "
                         "fetches at most 1/L pages/s (20 at 50 ms: ~35 min at 20k articles).")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="extra Scrapy setting for both crawler runs (experiments)")
