@@ -6,17 +6,23 @@ network would fail (or hang) instead of passing.
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.settings import Settings
+from warcio.statusandheaders import StatusAndHeaders
 
-from archive.reader import iter_records
+from archive.reader import StoredRecord, iter_records, read_record
+from crawler import reextract as rx
 from tests.crawling import ROOT, CrawlResult, crawl_env, run_crawl
 from tests.replica.testing import start_replica
 
@@ -135,6 +141,192 @@ def test_reextract_appends_with_o_and_refuses_bad_usage(
     assert scrapy("reextract", "-s", f"ARCHIVE_DIR={crawled.archive_dir}").returncode == 2
     proc = scrapy("reextract", "-s", f"ARCHIVE_DIR={tmp_path / 'none'}", "-O", str(out))
     assert proc.returncode == 1 and "no WARC files" in proc.stderr
+
+
+def test_reextract_streams_and_leaves_no_file_behind_on_failure(tmp_path: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    out.write_bytes(b"old 1\nold 2")  # no final newline: appending adds one
+    with rx.AtomicLines(out, append=True) as lines:
+        lines.write(b"new\n")
+        assert out.read_bytes() == b"old 1\nold 2"  # nothing in place before the commit
+        assert lines.commit() == 1
+    assert out.read_bytes() == b"old 1\nold 2\nnew\n"
+    with pytest.raises(RuntimeError), rx.AtomicLines(out, append=False) as lines:
+        lines.write(b"half\n")
+        raise RuntimeError("extraction failed")
+    assert out.read_bytes() == b"old 1\nold 2\nnew\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl"]
+
+
+# --------------------------------------------------------------------------- reextract's readers
+# reextract reads records and decodes payloads without warcio's stream stack or Scrapy's
+# response objects; these hold it to giving exactly what those give.
+
+
+def record_view(record: StoredRecord, *, scan: bool = False) -> tuple:
+    """A record's parsed contents; for a scan only what the scan reads of it."""
+
+    def headers(h: StatusAndHeaders | None) -> tuple | None:
+        return None if h is None else (h.protocol, h.statusline, h.headers, h.total_len)
+
+    http_read = not scan or record.rec_type in ("response", "revisit")
+    payload_read = not scan or record.rec_type == "warcinfo"
+    return (
+        record.offset,
+        record.length,
+        record.rec_type,
+        headers(record.rec_headers),
+        headers(record.http_headers) if http_read else "-",
+        record.payload if payload_read else "-",
+    )
+
+
+def outcome(read: Any, *args: Any, scan: bool = False) -> Any:
+    try:
+        got = read(*args)
+        if scan:
+            return [record_view(r, scan=True) for r in got]
+        return record_view(got)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+def test_reextract_reads_the_crawls_records_as_warcio_does(
+    crawled: CrawlResult, recrawled: CrawlResult
+) -> None:
+    for path in crawled.warcs + recrawled.warcs:
+        records = list(iter_records(path))
+        assert [record_view(r, scan=True) for r in rx.scan_records(path)] == [
+            record_view(r, scan=True) for r in records
+        ]
+        for r in records:
+            assert record_view(rx.read_record_at(path, r.offset, r.length)) == record_view(
+                read_record(path, r.offset, r.length)
+            ), (path, r.offset)
+
+
+HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>x</html>"
+
+
+def warc(block: bytes, *, head: bytes = b"WARC/1.0\r\nWARC-Type: response\r\n",
+         uri: bytes = b"http://a.example/", length: bytes | None = None) -> bytes:
+    length = str(len(block)).encode() if length is None else length
+    return (head + b"WARC-Target-URI: " + uri + b"\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+            b"Content-Length: " + length + b"\r\n\r\n" + block + b"\r\n\r\n")
+
+
+ODD_RECORDS = {
+    "plain": warc(HTTP_OK),
+    "utf-8 and latin-1 headers": warc(
+        "HTTP/1.1 200 OK\r\nX-A: caf\u00e9\r\n".encode() + b"X-B: \xe9t\xe9\r\n\r\nbody"
+    ),
+    "continued header": warc(b"HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\n\tthree\r\n\r\nbody"),
+    "bare LF lines": warc(b"HTTP/1.1 200 OK\nContent-Type: text/html\n\nbody"),
+    "blank line of spaces": warc(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n   \r\nX-B: 2\r\n\r\nbody"),
+    "odd header lines": warc(
+        b"HTTP/1.1 200 OK\r\nNoColon\r\nName : v \r\nEmpty:\r\n:anon\r\nA:b:c\r\n\r\nbody"
+    ),
+    "status without reason": warc(b"HTTP/1.1 200\r\n\r\nbody"),
+    "lower-case warc version": warc(HTTP_OK, head=b"warc/1.0\r\nWARC-Type: response\r\n"),
+    "unknown warc version": warc(HTTP_OK, head=b"WARC/9.9\r\nWARC-Type: response\r\n"),
+    "not a warc record": HTTP_OK,
+    "uri in angle brackets": warc(HTTP_OK, uri=b"<http://a.example/>"),
+    "uri with a space": warc(HTTP_OK, uri=b"http://a.example/a b"),
+    "dns uri": warc(b"1.2.3.4", uri=b"dns:a.example"),
+    "no content-length": warc(HTTP_OK).replace(b"Content-Length", b"X-Length"),
+    "content-length too long": warc(HTTP_OK, length=str(len(HTTP_OK) + 50).encode()),
+    "content-length negative": warc(HTTP_OK, length=b"-5"),
+    "content-length junk": warc(HTTP_OK, length=b"12a"),
+    "empty revisit": warc(b"", head=b"WARC/1.0\r\nWARC-Type: revisit\r\n"),
+    "request": warc(b"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n",
+                    head=b"WARC/1.0\r\nWARC-Type: request\r\n"),
+    "long header": warc(b"HTTP/1.1 200 OK\r\nX-Long: " + b"x" * 20000 + b"\r\n\r\nbody"),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_RECORDS))
+def test_reextract_reads_odd_records_as_warcio_does(name: str, tmp_path: Path) -> None:
+    """Whatever its fast path does not parse exactly, warcio reads (or fails on) as before."""
+    record = ODD_RECORDS[name]
+    member = gzip.compress(record, mtime=0)
+    path = tmp_path / "odd.warc.gz"
+    for data in (member, member[:-3], member + gzip.compress(b"WARC/1.0\r\n\r\n"), record):
+        path.write_bytes(data)
+        assert outcome(rx.read_record_at, path, 0, len(data)) == outcome(
+            read_record, path, 0, len(data)
+        )
+    path.write_bytes(gzip.compress(ODD_RECORDS["plain"], mtime=0) + member + member[:-3])
+    assert outcome(rx.scan_records, path, scan=True) == outcome(iter_records, path, scan=True)
+
+
+def parse_inputs(response: Any) -> tuple[str, bytes, str | None]:
+    """What the callback's parse reads of a response."""
+    if isinstance(response, rx.PageSource):
+        return tuple(response)
+    content_type = response.headers.get(b"Content-Type")
+    return response.url, response.body, content_type.decode("latin-1") if content_type else None
+
+
+def page_outcomes(
+    extractor: rx.Reextractor, loaded: rx.Loaded, caplog: pytest.LogCaptureFixture
+) -> list[Any]:
+    """What reextract's page decoding gives and logs, and what build_response does."""
+    got = []
+    for build in (extractor._page_source,
+                  lambda lo: rx.build_response(lo, decompress=extractor.decompress)):
+        caplog.clear()
+        try:
+            result = parse_inputs(build(loaded))
+        except Exception as exc:
+            result = (type(exc).__name__, str(exc))
+        got.append((result, [r.getMessage() for r in caplog.records]))
+    return got
+
+
+def test_reextract_decodes_the_crawls_pages_as_the_middleware_does(
+    crawled: CrawlResult, recrawled: CrawlResult, caplog: pytest.LogCaptureFixture
+) -> None:
+    for result in (crawled, recrawled):
+        archive = rx.Archive(result.archive_dir).scan()
+        extractor = rx.Reextractor(archive)
+        for capture in archive.captures:
+            lean, full = page_outcomes(extractor, archive.load(capture), caplog)
+            assert lean == full, capture.url
+
+
+HTML = b"<html><head><title>t</title></head><body>x</body></html>"
+
+
+@pytest.mark.parametrize("encodings", [
+    [], ["gzip"], ["GZIP"], [" x-gzip "], ["gzip", "gzip"], ["gzip, identity"], ["deflate"],
+    ["identity"], [""], ["zstd"],
+])
+@pytest.mark.parametrize("body", ["gzip", "plain", "cut gzip", "junk", "huge", "deflate"])
+def test_reextract_decodes_odd_pages_as_the_middleware_does(
+    crawled: CrawlResult, encodings: list[str], body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    archive = rx.Archive(crawled.archive_dir).scan()
+    page = archive.load(next(c for c in archive.captures if c.status == 200))
+    payload = {
+        "gzip": gzip.compress(HTML),
+        "plain": HTML,
+        "cut gzip": gzip.compress(HTML)[:-12],
+        "junk": b"\x1f\x8b\x08junk",
+        "huge": gzip.compress(b"a" * 300_000),  # over the warning size, then the maximum
+        "deflate": zlib.compress(HTML),
+    }[body]
+    headers = [("Content-Type", "text/html"), ("content-type", "text/html; charset=gbk")]
+    headers += [("Content-Encoding", e) for e in encodings]
+    record = dataclasses.replace(page.record, http_headers=StatusAndHeaders("200 OK", headers,
+                                                                            "HTTP/1.1"))
+    loaded = rx.Loaded(page.capture, record, payload, None)
+    for settings in (
+        None,
+        Settings({"DOWNLOAD_WARNSIZE": 100_000}),  # "huge" warns
+        Settings({"DOWNLOAD_WARNSIZE": 100_000, "DOWNLOAD_MAXSIZE": 200_000}),  # and is dropped
+    ):
+        lean, full = page_outcomes(rx.Reextractor(archive, settings=settings), loaded, caplog)
+        assert lean == full
 
 
 # --------------------------------------------------------------------------- revisits

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from argparse import ArgumentParser, Namespace
+from contextlib import ExitStack
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from archive.reader import ArchiveReadError
-from crawler.reextract import reextract, write_lines_atomic
+from crawler.items import ArticleItem
+from crawler.reextract import AtomicLines, Reextractor
 from pipelines.jsonl import item_line
 
 
@@ -76,13 +78,38 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         try:
-            articles, sections, stats = reextract(archive_dir, settings=self.settings)
+            extractor = Reextractor.scan(archive_dir, settings=self.settings)
         except (OSError, ArchiveReadError) as exc:
-            print(f"reextract: cannot read the archive {archive_dir}: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self._cannot_read(archive_dir, exc)
             return
-        write_lines_atomic(out, (item_line(i) for i in articles), append=append)
-        if sections_out is not None:
-            write_lines_atomic(sections_out, (item_line(i) for i in sections), append=append)
+        # Items are written as they come (nothing piles up in memory); the files are put in
+        # place only once every item is out, articles first, as before.
+        with ExitStack() as files:
+            articles_file = files.enter_context(AtomicLines(out, append=append))
+            sections_file = (
+                files.enter_context(AtomicLines(sections_out, append=append))
+                if sections_out is not None
+                else None
+            )
+            items = extractor.items()
+            while True:
+                try:
+                    item = next(items, None)
+                except (OSError, ArchiveReadError) as exc:  # a read, not our writes, failed
+                    self._cannot_read(archive_dir, exc)
+                    return
+                if item is None:
+                    break
+                if isinstance(item, ArticleItem):
+                    articles_file.write(item_line(item))
+                elif sections_file is not None:
+                    sections_file.write(item_line(item))
+            articles_file.commit()
+            if sections_file is not None:
+                sections_file.commit()
         written = f"articles -> {out}" + (f", sections -> {sections_out}" if sections_out else "")
-        print(f"reextract: {stats.summary()}; {written}", file=sys.stderr)
+        print(f"reextract: {extractor.stats.summary()}; {written}", file=sys.stderr)
+
+    def _cannot_read(self, archive_dir: Path, exc: Exception) -> None:
+        print(f"reextract: cannot read the archive {archive_dir}: {exc}", file=sys.stderr)
+        self.exitcode = 1
