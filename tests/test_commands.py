@@ -21,6 +21,7 @@ import pytest
 from scrapy.settings import Settings
 from warcio.statusandheaders import StatusAndHeaders
 
+from archive import fastread
 from archive.reader import StoredRecord, iter_records, read_record
 from crawler import reextract as rx
 from tests.crawling import ROOT, CrawlResult, crawl_env, run_crawl
@@ -196,11 +197,11 @@ def test_reextract_reads_the_crawls_records_as_warcio_does(
 ) -> None:
     for path in crawled.warcs + recrawled.warcs:
         records = list(iter_records(path))
-        assert [record_view(r, scan=True) for r in rx.scan_records(path)] == [
+        assert [record_view(r, scan=True) for r in fastread.scan_records(path)] == [
             record_view(r, scan=True) for r in records
         ]
         for r in records:
-            assert record_view(rx.read_record_at(path, r.offset, r.length)) == record_view(
+            assert record_view(fastread.read_record_at(path, r.offset, r.length)) == record_view(
                 read_record(path, r.offset, r.length)
             ), (path, r.offset)
 
@@ -252,11 +253,11 @@ def test_reextract_reads_odd_records_as_warcio_does(name: str, tmp_path: Path) -
     path = tmp_path / "odd.warc.gz"
     for data in (member, member[:-3], member + gzip.compress(b"WARC/1.0\r\n\r\n"), record):
         path.write_bytes(data)
-        assert outcome(rx.read_record_at, path, 0, len(data)) == outcome(
+        assert outcome(fastread.read_record_at, path, 0, len(data)) == outcome(
             read_record, path, 0, len(data)
         )
     path.write_bytes(gzip.compress(ODD_RECORDS["plain"], mtime=0) + member + member[:-3])
-    assert outcome(rx.scan_records, path, scan=True) == outcome(iter_records, path, scan=True)
+    assert outcome(fastread.scan_records, path, scan=True) == outcome(iter_records, path, scan=True)
 
 
 def parse_inputs(response: Any) -> tuple[str, bytes, str | None]:
