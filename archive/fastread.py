@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from warcio.statusandheaders import StatusAndHeaders
 
-from archive.reader import ArchiveReadError, StoredRecord, _parse_one
+from archive.reader import ArchiveReadError, StoredRecord, _parse_one, read_member
 
 # A re-extraction reads every record of the archive once to index it and most response
 # records a second time to extract them; through warcio's layered stream readers that was
@@ -100,42 +100,32 @@ def _header_block(
 
 def _header_lines(data: bytes, pos: int, end: int) -> tuple[str, list[tuple[str, str]], int, int]:
     """warcio's parse loop, line by line: (status line, headers, characters read, end)."""
-    find = data.find
-    nl = find(b"\n", pos, end)
-    stop = end if nl < 0 else nl + 1
-    full = _header_line(data[pos:stop])
-    pos = stop
-    statusline = full.rstrip()
-    total = len(full)
+    total = 0
+
+    def read_line() -> str:
+        nonlocal pos, total
+        nl = data.find(b"\n", pos, end)
+        stop = end if nl < 0 else nl + 1
+        raw = _header_line(data[pos:stop])
+        pos = stop
+        total += len(raw)
+        return raw.rstrip()
+
+    statusline = read_line()
     if not statusline:
         raise _NotPlain
     headers: list[tuple[str, str]] = []
-    nl = find(b"\n", pos, end)
-    stop = end if nl < 0 else nl + 1
-    raw = _header_line(data[pos:stop])
-    pos = stop
-    line = raw.rstrip()
-    total += len(raw)
+    line = read_line()
     while line:
         name, sep, value = line.partition(":")
         if sep:
             name = name.rstrip(" \t")
             value = value.lstrip()
-        nl = find(b"\n", pos, end)
-        stop = end if nl < 0 else nl + 1
-        raw = _header_line(data[pos:stop])
-        pos = stop
-        next_line = raw.rstrip()
-        total += len(raw)
+        next_line = read_line()
         while next_line and next_line.startswith((" ", "\t")):
             if sep:
                 value += next_line
-            nl = find(b"\n", pos, end)
-            stop = end if nl < 0 else nl + 1
-            raw = _header_line(data[pos:stop])
-            pos = stop
-            next_line = raw.rstrip()
-            total += len(raw)
+            next_line = read_line()
         if sep:
             headers.append((name, value))
         line = next_line
@@ -183,11 +173,7 @@ def _plain_record(
 
 def read_record_at(path: Path, offset: int, length: int) -> StoredRecord:
     """``archive.reader.read_record``, reading plain records without warcio's stream stack."""
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        data = fh.read(length)
-    if len(data) != length:
-        raise ArchiveReadError(f"{path}: short read at {offset} (+{length})")
+    data = read_member(path, offset, length)
     if data[:2] == _GZIP_MAGIC:
         decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:

@@ -54,13 +54,19 @@ def _parse_one(data: bytes, offset: int, length: int, where: str) -> StoredRecor
     )
 
 
-def read_record(path: Path, offset: int, length: int) -> StoredRecord:
-    """Read exactly one gzip member, as pywb does with a CDXJ offset/length."""
+def read_member(path: Path, offset: int, length: int) -> bytes:
+    """The bytes of one gzip member, as pywb reads them with a CDXJ offset/length."""
     with open(path, "rb") as fh:
         fh.seek(offset)
         data = fh.read(length)
     if len(data) != length:
         raise ArchiveReadError(f"{path}: short read at {offset} (+{length})")
+    return data
+
+
+def read_record(path: Path, offset: int, length: int) -> StoredRecord:
+    """Read exactly one gzip member, as pywb does with a CDXJ offset/length."""
+    data = read_member(path, offset, length)
     return _parse_one(data, offset, length, f"{path}:{offset}")
 
 

@@ -223,6 +223,9 @@ ODD_RECORDS = {
     ),
     "continued header": warc(b"HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\n\tthree\r\n\r\nbody"),
     "bare LF lines": warc(b"HTTP/1.1 200 OK\nContent-Type: text/html\n\nbody"),
+    "continued headers": warc(
+        b"HTTP/1.1 200 OK\r\nX-A: 1\r\n  cont\r\n\tmore\r\nNoColon\r\n x\r\nX-B: 2\r\n\r\nbody"
+    ),
     "blank line of spaces": warc(b"HTTP/1.1 200 OK\r\nX-A: 1\r\n   \r\nX-B: 2\r\n\r\nbody"),
     "odd header lines": warc(
         b"HTTP/1.1 200 OK\r\nNoColon\r\nName : v \r\nEmpty:\r\n:anon\r\nA:b:c\r\n\r\nbody"
