@@ -106,6 +106,10 @@ def test_trap_guard_caps_query_variants_and_paths():
     assert guard.verdict("http://h/1/2/3/4/5/6.html") is None
     assert guard.verdict("http://h/1/2/3/4/5/6/7.html") == "path_depth"
     assert guard.verdict("http://h/x/y/x/y/x/z.html") == "path_repeats"
+    # Numbers repeat in real paths: images split by id, dates. Found by comparing the
+    # crawler's WARC with wget's: 9 of 2,000 articles' images were dropped as traps.
+    assert guard.verdict("http://h/pic/0/10/10/10/10101008_758032.jpg") is None
+    assert guard.verdict("http://h/sznews/system/2010/10/10/010032672.shtml") is None
 
 
 # -- a crawl through maintenance flapping --------------------------------------------------------

@@ -53,7 +53,10 @@ class TrapGuard:
         segments = [s for s in parts.path.split("/") if s]
         if len(segments) > self.max_path_segments:
             return "path_depth"
-        if segments and max(Counter(segments).values()) >= 3:
+        # Numbers repeat legitimately (dates such as 2010/10/10, image ids split into
+        # /0/10/10/10/): only a word that comes back three times is a loop of links.
+        words = [s for s in segments if not s.isdigit()]
+        if words and max(Counter(words).values()) >= 3:
             return "path_repeats"
         if parts.query:
             seen = self._queries[parts.path]
