@@ -93,7 +93,8 @@ class CaptureState:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state")
         self._local = threading.local()
-        self._uncommitted: list[tuple[dict[Any, Any], Any, Any]] = []
+        self._uncommitted: list[tuple[dict[Any, Any], Any, Any]] = []  # pending-map entries
+        self._rows_since_commit = 0
         self._last_commit = time.monotonic()
         self._pending_versions: dict[str, tuple[int, str]] = {}
         self._pending_payloads: dict[str, Payload] = {}
@@ -229,8 +230,9 @@ class CaptureState:
 
     def _maybe_commit(self) -> None:
         """Batched commits: a kill loses at most a couple of seconds of state, never WARC."""
+        self._rows_since_commit += 1
         if (
-            len(self._uncommitted) >= COMMIT_EVERY_ROWS
+            self._rows_since_commit >= COMMIT_EVERY_ROWS
             or time.monotonic() - self._last_commit > COMMIT_EVERY_SECONDS
         ):
             self._commit()
@@ -238,6 +240,7 @@ class CaptureState:
     def _commit(self) -> None:
         self._db().commit()
         self._last_commit = time.monotonic()
+        self._rows_since_commit = 0
         # Committed rows are visible to look-ups now: drop them from the pending maps, unless
         # the event loop has put a newer value there meanwhile.
         with self._pending_lock:
