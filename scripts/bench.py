@@ -202,46 +202,9 @@ def child_env(proxy: str | None) -> dict[str, str]:
     if proxy:
         env["http_proxy"] = proxy
     env["PYTHONUNBUFFERED"] = "1"
-    # `bench.PlainCompressedResponses` (below) can be named in a -s setting for experiments.
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(SRC), str(Path(__file__).resolve().parent),
-         *filter(None, [os.environ.get("PYTHONPATH")])])
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
     env["BENCH_SRC"] = str(SRC)
     return env
-
-
-class PlainCompressedResponses:
-    """Experiment only (enable with `--experiment nodetect`): a downloader middleware at 595,
-    just before HttpCompressionMiddleware (590) on the way back, that turns a
-    content-encoded TextResponse into a plain Response.
-
-    Scrapy's Response.replace() evaluates `getattr(self, x)` for every attribute even when
-    the caller passes it (`kwargs.setdefault(x, getattr(self, x))`), so
-    HttpCompressionMiddleware's `replace(cls=..., body=decoded, encoding=None)` computes the
-    *compressed* response's `encoding`: no charset in Content-Type, no meta readable in gzip
-    bytes, so charset_normalizer runs over the compressed body. A plain Response has no
-    `encoding` attribute; the decoded response is typed (HtmlResponse) afterwards as usual."""
-
-    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
-        from scrapy.http import Response, TextResponse
-
-        if isinstance(response, TextResponse) and response.headers.get(b"Content-Encoding"):
-            return Response(
-                url=response.url, status=response.status, headers=response.headers,
-                body=response.body, flags=response.flags, request=response.request,
-                certificate=response.certificate, ip_address=response.ip_address,
-                protocol=response.protocol)
-        return response
-
-
-EXPERIMENTS = {
-    "nodetect": {"DOWNLOADER_MIDDLEWARES": json.dumps({
-        "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
-        "bench.PlainCompressedResponses": 595})},
-    "lean-spidermw": {"SPIDER_MIDDLEWARES": json.dumps({
-        "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None})},
-}
 
 
 def tree_bytes(path: Path) -> int:
@@ -635,8 +598,6 @@ def main(argv: list[str] | None = None) -> int:
                         "fetches at most 1/L pages/s (20 at 50 ms: ~35 min at 20k articles).")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="extra Scrapy setting for both crawler runs (experiments)")
-    p.add_argument("--experiment", action="append", default=[], choices=sorted(EXPERIMENTS),
-                   help="settings-only experiment for both crawler runs (see EXPERIMENTS)")
     p.add_argument("--no-reextract", action="store_true")
     p.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
     p.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmarks.json")
@@ -656,10 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = probe_proxy(url) if url else None
         if problem:
             p.error(f"{opt} {url}: {problem}")
-    extra: dict[str, str] = {}
-    for name in args.experiment:
-        extra.update(EXPERIMENTS[name])
-    extra.update(dict(s.split("=", 1) for s in args.set))
+    extra: dict[str, str] = dict(s.split("=", 1) for s in args.set)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
 
     work: Path = args.work_dir.resolve()
@@ -696,7 +654,6 @@ def main(argv: list[str] | None = None) -> int:
         "latency_ms": None if args.site else args.latency,
         "reps": args.reps,
         "seed": None if args.site else args.seed,
-        "experiments": args.experiment,
         "extra_settings": extra,
         "command": make
         + f"  (= .venv/bin/python scripts/bench.py {' '.join(_quote(a) for a in argv)})",
