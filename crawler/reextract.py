@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -880,33 +880,3 @@ class AtomicLines:
 
     def __exit__(self, *exc_info: object) -> None:
         self.discard()
-
-
-def write_lines_atomic(path: Path, lines: Iterable[bytes], *, append: bool) -> int:
-    """Write (or append to) ``path`` through a temporary file renamed into place."""
-    with AtomicLines(path, append=append) as out:
-        for line in lines:
-            out.write(line)
-        return out.commit()
-
-
-def reextract(
-    archive_dir: Path | str,
-    *,
-    settings: Settings | None = None,
-    profile: SiteProfile = SZNEWS,
-    host: str | None = None,
-    on_item: Callable[[Any], None] | None = None,
-) -> tuple[list[ArticleItem], list[SectionItem], ReextractStats]:
-    """All items of an archive, from a scan of its WARCs (no index, no network).
-
-    Holds every item; ``Reextractor.scan(...).items()`` gives them one at a time.
-    """
-    extractor = Reextractor.scan(archive_dir, settings=settings, profile=profile, host=host)
-    articles: list[ArticleItem] = []
-    sections: list[SectionItem] = []
-    for item in extractor.items():
-        (articles if isinstance(item, ArticleItem) else sections).append(item)
-        if on_item is not None:
-            on_item(item)
-    return articles, sections, extractor.stats
