@@ -183,7 +183,8 @@ def _absolute(page: ParsedPage, href: str | None) -> str | None:
 
 @lru_cache(maxsize=2048)
 def _join(base: str, href: str) -> str:
-    """``urljoin`` without the fragment; cached, since every page repeats the same links."""
+    """``urljoin`` without the fragment. Absolute and root-relative links (nearly all) skip
+    urljoin; the cache, keyed by page too, catches the links a page repeats."""
     if "/./" not in href and "/../" not in href:
         if href.startswith(("http://", "https://")):
             return href.split("#", 1)[0]
