@@ -188,16 +188,17 @@ def read_record_at(path: Path, offset: int, length: int) -> StoredRecord:
     return _parse_one(data, offset, length, f"{path}:{offset}")
 
 
-def _gzip_members(fh: BinaryIO) -> Iterator[tuple[int, int, bytes | None]]:
+def _gzip_members(fh: BinaryIO, start: int = 0) -> Iterator[tuple[int, int, bytes | None]]:
     """``archive.writer.iter_gzip_members`` as (offset, length, data), without its copying.
 
     Same members, same stop at the first broken or truncated one (data None); the input goes
     to the decompressor in small slices of a memoryview so that no member's end copies the
-    rest of a 1 MiB read.
+    rest of a 1 MiB read. ``start`` is the file offset of a member to begin with.
     """
+    fh.seek(start)
     buf = memoryview(b"")
     pos = 0  # in buf
-    base = 0  # file offset of buf[0]
+    base = start  # file offset of buf[0]
     while True:
         if pos >= len(buf):
             base += len(buf)
@@ -227,11 +228,12 @@ def _gzip_members(fh: BinaryIO) -> Iterator[tuple[int, int, bytes | None]]:
         yield start, base + pos - start, b"".join(out)
 
 
-def scan_records(path: Path) -> Iterator[StoredRecord]:
+def scan_records(path: Path, start: int = 0) -> Iterator[StoredRecord]:
     """``archive.reader.iter_records`` for a scan: warcinfo payloads, response/revisit HTTP
-    headers, nothing else parsed (a request record comes without its HTTP headers)."""
+    headers, nothing else parsed (a request record comes without its HTTP headers).
+    ``start``: the offset of the record to begin with (0: the whole file)."""
     with open(path, "rb") as fh:
-        for offset, length, data in _gzip_members(fh):
+        for offset, length, data in _gzip_members(fh, start):
             if data is None:
                 raise ArchiveReadError(f"{path}: broken gzip member at offset {offset}")
             try:

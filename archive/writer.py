@@ -271,6 +271,12 @@ class WarcFileWriter:
         )
         return self.write([response, request])
 
+    def sync(self) -> None:
+        """Make what was written so far durable (callable from another thread)."""
+        with self._lock:
+            if self._fh is not None:
+                os.fsync(self._fh.fileno())
+
     def rotate(self) -> None:
         """Finish the current file now; the next write opens a new one."""
         with self._lock:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
 
 if TYPE_CHECKING:
     from crawler.extract import ArticlePage, SectionPage
+
+
+class ItemNotWritten(DropItem):
+    """The item's line could not be written (a full disk): its work is not done."""
 
 
 @dataclass
@@ -67,3 +76,17 @@ def section_item(section: SectionPage, fetched: str | None, warc: Any = None) ->
         warc=warc,
         problems=section.problems,
     )
+
+
+# What an article is, as opposed to what its page also shows (related links, sidebars,
+# counters, the time it was fetched): a new version is made only when one of these changes.
+CONTENT_FIELDS = (
+    "title", "source", "author", "editor", "published", "breadcrumb", "body", "images", "pages",
+)
+
+
+def content_key(article: Mapping[str, Any]) -> str:
+    """A digest of an article's own content (``CONTENT_FIELDS``) as exported."""
+    data = json.dumps([article.get(name) for name in CONTENT_FIELDS], ensure_ascii=False,
+                      separators=(",", ":"), sort_keys=True)
+    return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()

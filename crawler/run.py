@@ -17,10 +17,13 @@ from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from archive.writer import recover_open_files
 from crawler.state import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 _RUNS: weakref.WeakKeyDictionary[Crawler, RunContext] = weakref.WeakKeyDictionary()
 
@@ -91,10 +94,23 @@ class RunContext:
         self.finalizers.append((name, finalizer))
 
     def capture_state(self) -> CaptureState:
-        """The state database, opened on first use and closed after those who write to it."""
+        """The state database, opened on first use and closed after those who write to it.
+
+        Before anyone reads it, it catches up with the disk: a killed run's unfinished WARC
+        is cut at its last record and named, then every record and item line the state has
+        not folded in yet is (see ``CaptureState.catch_up``).
+        """
         if self._state is None:
-            self._state = CaptureState(self.layout.state_dir / "captures.sqlite")
-            self.on_close("state", self._state.close)
+            warc_dir = self.layout.warc_dir
+            if warc_dir.is_dir():
+                for path in recover_open_files(warc_dir):
+                    logger.warning("Recovered an unfinished WARC from an earlier run: %s", path)
+            state = CaptureState(self.layout.state_dir / "captures.sqlite")
+            self.on_close("state", state.close)
+            caught = state.catch_up(warc_dir, self.layout.items_root)
+            if any(caught.values()):
+                logger.info("The state caught up with the archive: %s", caught)
+            self._state = state
         return self._state
 
 

@@ -1,9 +1,14 @@
 """What outlives a run: per URL, the last capture; per payload, where it was first archived;
-per article, its version.
+per article, its version and what its content was.
 
-SQLite in WAL mode under ``ARCHIVE_DIR/state/``. Rows are written only after the WARC record
-they describe has been written (the writer thread hands them over), so after a kill the
-state may lag behind the WARCs but is never ahead of them.
+SQLite in WAL mode under ``ARCHIVE_DIR/state/``. The WARCs and the item files are the truth;
+the state is an index of them. A row is written only after what it describes is on disk (the
+WARC writer and the item exporter hand rows over once they have written), together with how
+far into that file the state has got (``folded``). So after a kill or a power cut the state
+may lag behind the disk but is never ahead of it, and ``catch_up`` folds in what it lacks
+before a run schedules anything: no article is taken for new twice, no version number given
+twice. Before a commit, the files it covers are synced (``sync_hooks``), so a power cut cannot
+leave the state ahead of a file the kernel had not written yet.
 
 Nothing per URL is held in memory: a crawl of 20,000 articles would otherwise carry every
 capture, payload digest and version of the archive for the whole run. Look-ups read the
@@ -23,7 +28,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from crawler import killpoints
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +48,8 @@ CREATE TABLE IF NOT EXISTS captures (
 CREATE TABLE IF NOT EXISTS versions (
     url TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
-    run_id TEXT NOT NULL
+    run_id TEXT NOT NULL,
+    content TEXT
 );
 CREATE TABLE IF NOT EXISTS payloads (
     digest TEXT PRIMARY KEY,
@@ -52,7 +60,13 @@ CREATE TABLE IF NOT EXISTS payloads (
     offset INTEGER,
     length INTEGER
 );
+CREATE TABLE IF NOT EXISTS folded (
+    source TEXT PRIMARY KEY,
+    offset INTEGER NOT NULL
+);
 """
+# Columns added after a table first shipped: (table, column, declaration).
+MIGRATIONS = (("versions", "content", "TEXT"),)
 
 COMMIT_EVERY_ROWS = 200
 COMMIT_EVERY_SECONDS = 2.0
@@ -68,6 +82,17 @@ class Capture:
     warc_date: str
     record_id: str | None
     run_id: str
+
+
+class Version(NamedTuple):
+    """An article's newest version: its number, the run that made it, its content key."""
+
+    number: int
+    run_id: str
+    content: str | None
+
+
+NO_VERSION = Version(0, "", None)
 
 
 @dataclass(frozen=True)
@@ -96,7 +121,10 @@ class CaptureState:
         self._uncommitted: list[tuple[dict[Any, Any], Any, Any]] = []  # pending-map entries
         self._rows_since_commit = 0
         self._last_commit = time.monotonic()
-        self._pending_versions: dict[str, tuple[int, str]] = {}
+        self._pending_versions: dict[str, Version] = {}
+        # Called on the state thread before every commit: make the files the commit covers
+        # durable first (the WARC writer's and the item exporter's fsync).
+        self.sync_hooks: list[Callable[[], None]] = []
         self._pending_payloads: dict[str, Payload] = {}
         self._pending_lock = threading.Lock()  # the event loop adds, the state thread drops
         self._executor.submit(self._db).result()  # the schema exists before anyone reads
@@ -109,6 +137,11 @@ class CaptureState:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
+            for table, column, declaration in MIGRATIONS:
+                columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            db.commit()
             self._local.db = db
         return db
 
@@ -118,15 +151,22 @@ class CaptureState:
         row = self._reader.execute("SELECT * FROM captures WHERE url = ?", (url,)).fetchone()
         return Capture(*row) if row else None
 
-    def version(self, url: str) -> tuple[int, str]:
-        """(version, run that made it) of an article; (0, "") when it has none yet."""
+    def version(self, url: str) -> Version:
+        """The newest version of an article; ``NO_VERSION`` when it has none yet."""
         pending = self._pending_versions.get(url)
         if pending is not None:
             return pending
         row = self._reader.execute(
-            "SELECT version, run_id FROM versions WHERE url = ?", (url,)
+            "SELECT version, run_id, content FROM versions WHERE url = ?", (url,)
         ).fetchone()
-        return (row[0], row[1]) if row else (0, "")
+        return Version(*row) if row else NO_VERSION
+
+    def folded(self, source: str) -> int:
+        """How far into ``source`` (a WARC or item file) the state has got, in bytes."""
+        row = self._reader.execute(
+            "SELECT offset FROM folded WHERE source = ?", (source,)
+        ).fetchone()
+        return row[0] if row else 0
 
     def payload(self, digest: str) -> Payload | None:
         pending = self._pending_payloads.get(digest)
@@ -154,12 +194,32 @@ class CaptureState:
                 self._pending_payloads[payload.digest] = payload
         return known
 
-    def record_capture(self, capture: Capture, payload: Payload | None = None) -> Future:
-        """Call once the capture's records are on disk."""
-        return self._executor.submit(self._write_capture, capture, payload)
+    def record_capture(
+        self,
+        capture: Capture | None,
+        payload: Payload | None = None,
+        folded: tuple[str, int] | None = None,
+    ) -> Future:
+        """Call once the capture's records are on disk, up to ``folded`` (source, offset)."""
+        return self._executor.submit(self._write_capture, capture, payload, folded)
 
-    def _write_capture(self, capture: Capture, payload: Payload | None) -> None:
+    def _write_capture(
+        self, capture: Capture | None, payload: Payload | None, folded: tuple[str, int] | None
+    ) -> None:
         db = self._db()
+        if folded is not None:
+            self._advance(db, *folded)
+        if capture is None:
+            self._maybe_commit()
+            return
+        self._write_capture_row(db, capture)
+        if payload is not None:
+            self._insert_payload(db, payload)
+            self._uncommitted.append((self._pending_payloads, payload.digest, payload))
+        self._maybe_commit()
+
+    @staticmethod
+    def _write_capture_row(db: sqlite3.Connection, capture: Capture) -> None:
         db.execute(
             "INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -173,10 +233,6 @@ class CaptureState:
                 capture.run_id,
             ),
         )
-        if payload is not None:
-            self._insert_payload(db, payload)
-            self._uncommitted.append((self._pending_payloads, payload.digest, payload))
-        self._maybe_commit()
 
     @staticmethod
     def _insert_payload(db: sqlite3.Connection, payload: Payload) -> None:
@@ -201,16 +257,93 @@ class CaptureState:
         self._uncommitted.append((self._pending_payloads, payload.digest, payload))
         self._maybe_commit()
 
-    def record_version(self, url: str, version: int, run_id: str) -> Future:
-        entry = (version, run_id)
+    def record_version(
+        self, url: str, version: Version, folded: tuple[str, int] | None = None
+    ) -> Future:
+        """Call once the item line of ``version`` is on disk, up to ``folded``."""
         with self._pending_lock:
-            self._pending_versions[url] = entry
-        return self._executor.submit(self._write_version, url, entry)
+            self._pending_versions[url] = version
+        return self._executor.submit(self._write_version, url, version, folded)
 
-    def _write_version(self, url: str, entry: tuple[int, str]) -> None:
-        self._db().execute("INSERT OR REPLACE INTO versions VALUES (?, ?, ?)", (url, *entry))
-        self._uncommitted.append((self._pending_versions, url, entry))
+    def record_folded(self, source: str, offset: int) -> Future:
+        """``source`` is on disk up to ``offset`` and nothing in it needs a row."""
+        return self._executor.submit(self._write_folded, source, offset)
+
+    def _write_folded(self, source: str, offset: int) -> None:
+        self._advance(self._db(), source, offset)
         self._maybe_commit()
+
+    @staticmethod
+    def _advance(db: sqlite3.Connection, source: str, offset: int) -> None:
+        db.execute(
+            "INSERT INTO folded VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET"
+            " offset = excluded.offset WHERE excluded.offset > folded.offset",
+            (source, offset),
+        )
+
+    def _write_version(
+        self, url: str, version: Version, folded: tuple[str, int] | None
+    ) -> None:
+        db = self._db()
+        self._upsert_version(db, url, version)
+        if folded is not None:
+            self._advance(db, *folded)
+        self._uncommitted.append((self._pending_versions, url, version))
+        self._maybe_commit()
+
+    @staticmethod
+    def _upsert_version(db: sqlite3.Connection, url: str, version: Version) -> None:
+        db.execute(
+            "INSERT INTO versions VALUES (?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET"
+            " version = excluded.version, run_id = excluded.run_id, content = excluded.content"
+            " WHERE excluded.version >= versions.version",
+            (url, *version),
+        )
+
+    # -- catching up with the disk ----------------------------------------------------------
+
+    def catch_up(self, warc_dir: Path, items_root: Path) -> dict[str, int]:
+        """Fold in every WARC record and item line beyond what the state knows; returns how
+        many of each. Runs before anything is scheduled (the caller's thread waits)."""
+        return self._executor.submit(self._catch_up, warc_dir, items_root).result()
+
+    def _catch_up(self, warc_dir: Path, items_root: Path) -> dict[str, int]:
+        from crawler.catchup import item_lines_after, warc_captures_after
+
+        db = self._db()
+        counts = {"captures": 0, "versions": 0}
+        warcs = sorted(warc_dir.glob("*.warc.gz")) if warc_dir.is_dir() else []
+        for path in warcs:
+            source = warc_source(path.name)
+            start = self._folded_in(db, source)
+            if path.stat().st_size <= start:
+                continue
+            end = start
+            for capture, payload, offset in warc_captures_after(path, start):
+                end = offset
+                if capture is not None:
+                    self._write_capture_row(db, capture)
+                    counts["captures"] += 1
+                if payload is not None:
+                    self._insert_payload(db, payload)
+            self._advance(db, source, end)
+        files = sorted(items_root.glob("*/articles.jsonl")) if items_root.is_dir() else []
+        for path in files:
+            source = item_source(path, items_root)
+            start = self._folded_in(db, source)
+            end = start
+            for url, version, offset in item_lines_after(path, start):
+                end = offset
+                self._upsert_version(db, url, version)
+                counts["versions"] += 1
+            self._advance(db, source, end)
+        db.commit()
+        return counts
+
+    @staticmethod
+    def _folded_in(db: sqlite3.Connection, source: str) -> int:
+        row = db.execute("SELECT offset FROM folded WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else 0
 
     def seed_payloads(self, rows: Callable[[], Any]) -> int:
         """Fill an empty payload table (an archive made before it existed) from ``rows()``,
@@ -238,7 +371,10 @@ class CaptureState:
             self._commit()
 
     def _commit(self) -> None:
+        for sync in self.sync_hooks:
+            sync()
         self._db().commit()
+        killpoints.reached("state_commit")
         self._last_commit = time.monotonic()
         self._rows_since_commit = 0
         # Committed rows are visible to look-ups now: drop them from the pending maps, unless
@@ -261,6 +397,16 @@ class CaptureState:
         self._executor.submit(finish).result()
         self._executor.shutdown(wait=True)
         self._reader.close()
+
+
+def warc_source(filename: str) -> str:
+    """How a WARC file is named in ``folded``."""
+    return f"warc/{filename}"
+
+
+def item_source(path: Path, items_root: Path) -> str:
+    """How an item file is named in ``folded`` (``items/<run>/articles.jsonl``)."""
+    return f"items/{path.relative_to(items_root).as_posix()}"
 
 
 def payloads_from_index(index_path: Path) -> Any:

@@ -1,9 +1,11 @@
 """Items as JSON Lines under ``items/<run_id>/``, one file per item kind.
 
 Each line goes out in a single ``write`` on an ``O_APPEND`` descriptor, so a kill can cut
-the file only between lines; the files are fsynced when the spider closes. A resumed run
+the file only between lines; the files are fsynced before every state commit and when the
+spider closes. Once an article's line is written, its version goes to the state with the
+place in the file it reached (the state follows the file, never leads it). A resumed run
 appends to the same files: a line cut by a kill is removed first, and an item already
-written by this run is not written again.
+written by this run (a section by URL, an article by URL and version) is not written again.
 """
 
 from __future__ import annotations
@@ -16,19 +18,28 @@ from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
 
+from crawler import killpoints
 from crawler.extensions.warc import stop_crawl
-from crawler.items import ArticleItem, SectionItem
+from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key
 from crawler.keys import url_key
 from crawler.run import run_context
+from crawler.state import CaptureState, Version, item_source
 
 FILES = {ArticleItem: "articles.jsonl", SectionItem: "sections.jsonl"}
 logger = logging.getLogger(__name__)
 
 
-def repair_and_read_urls(path: Path) -> list[str]:
-    """Cut a line left half-written by a kill, and list the urls of the whole lines."""
+def written_key(kind: type, data: dict[str, Any]) -> bytes:
+    """What makes an item the same item within a run: a section's URL, an article's URL and
+    version (a resumed run may find an article changed since the killed run exported it)."""
+    if kind is ArticleItem:
+        return url_key(kind.__name__, data["url"], str(data.get("version")))
+    return url_key(kind.__name__, data["url"])
+
+
+def repair_and_read(path: Path) -> list[dict[str, Any]]:
+    """Cut a line left half-written by a kill, and read the whole lines."""
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
     if end < len(data):
@@ -36,13 +47,15 @@ def repair_and_read_urls(path: Path) -> list[str]:
             fh.truncate(end)
             fh.flush()
             os.fsync(fh.fileno())
-    urls = []
+    items = []
     for line in data[:end].splitlines():
         try:
-            urls.append(json.loads(line)["url"])
-        except (ValueError, KeyError, TypeError):
+            item = json.loads(line)
+        except ValueError:
             continue
-    return urls
+        if isinstance(item, dict) and "url" in item:
+            items.append(item)
+    return items
 
 
 def item_line(item: Any) -> bytes:
@@ -53,19 +66,30 @@ def item_line(item: Any) -> bytes:
 
 
 class JsonLinesExportPipeline:
-    def __init__(self, items_dir: Path, stats: Any = None, inflight: Any = None) -> None:
+    def __init__(
+        self,
+        items_dir: Path,
+        stats: Any = None,
+        state: CaptureState | None = None,
+        run_id: str = "",
+    ) -> None:
         self.items_dir = items_dir
         self.stats = stats
-        self.inflight = inflight
+        self.state = state
+        self.run_id = run_id
         self.crawler: Any = None
         self._write_error: OSError | None = None
         self._fds: dict[type, int] = {}
-        self._written: set[bytes] = set()  # url_key(kind, url) of every item on disk
+        self._written: set[bytes] = set()  # written_key of every item on disk
+        if state is not None:
+            state.sync_hooks.append(self.sync)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
         ctx = run_context(crawler)
-        pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, ctx.inflight)
+        read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
+        state = None if read_only else ctx.capture_state()
+        pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, state, ctx.run_id)
         pipeline.crawler = crawler
         return pipeline
 
@@ -74,8 +98,8 @@ class JsonLinesExportPipeline:
         for kind, name in FILES.items():
             path = self.items_dir / name
             if path.exists():
-                for url in repair_and_read_urls(path):
-                    self._written.add(url_key(kind.__name__, url))
+                for data in repair_and_read(path):
+                    self._written.add(written_key(kind, data))
 
     def _fd(self, kind: type) -> int:
         fd = self._fds.get(kind)
@@ -89,11 +113,11 @@ class JsonLinesExportPipeline:
         kind = type(item)
         if kind not in FILES:
             return item
-        key = url_key(kind.__name__, item.url)
+        data = ItemAdapter(item).asdict()
+        key = written_key(kind, data)
         if key in self._written:
             if self.stats is not None:
                 self.stats.inc_value("items/already_written")
-            self._mark_done(item)
             return item
         line = item_line(item)
         fd = self._fd(kind)
@@ -105,12 +129,28 @@ class JsonLinesExportPipeline:
         except OSError as exc:
             os.ftruncate(fd, before)  # never leave half a line
             self._failed(kind, exc)
-            raise DropItem(f"not written: {exc}") from exc
+            raise ItemNotWritten(f"not written: {exc}") from exc
+        killpoints.reached("item_line")
         self._written.add(key)
         if self.stats is not None:
             self.stats.inc_value(f"items/exported/{FILES[kind].removesuffix('.jsonl')}")
-        self._mark_done(item)
+        if kind is ArticleItem and self.stats is not None:
+            new = (data.get("version") or 1) == 1
+            self.stats.inc_value(f"incremental/articles/{'new' if new else 'changed'}")
+        if kind is ArticleItem and self.state is not None:
+            path = self.items_dir / FILES[kind]
+            version = Version(data["version"] or 1, self.run_id, content_key(data))
+            folded = (item_source(path, self.items_dir.parent), before + len(line))
+            self.state.record_version(data["url"], version, folded)
         return item
+
+    def sync(self) -> None:
+        """Make the lines written so far durable (the state thread calls it before a commit)."""
+        for fd in list(self._fds.values()):
+            try:
+                os.fsync(fd)
+            except OSError:
+                continue  # closed meanwhile: close_spider synced it
 
     def _failed(self, kind: type, exc: OSError) -> None:
         """A full disk or a read-only directory ends the run, with one clear error."""
@@ -124,13 +164,6 @@ class JsonLinesExportPipeline:
                 stop_crawl(self.crawler, "items_write_error")
             else:
                 logger.error("%s: %s", what, exc)
-
-    def _mark_done(self, item: Any) -> None:
-        """The item is on disk: the requests that made it are finished work."""
-        if self.inflight is None:
-            return
-        for url in getattr(item, "pages", None) or [item.url]:
-            self.inflight.done(url)
 
     def close_spider(self) -> None:
         for fd in self._fds.values():

@@ -1,20 +1,34 @@
-"""Number the versions of an article across runs (1 = first capture)."""
+"""Number the versions of an article across runs (1 = first capture), by content.
+
+A new version is made only when the article's own content (``crawler.items.CONTENT_FIELDS``)
+differs from its newest version's: a sidebar, a related-articles box or a counter that
+changes on every page of the site makes none. The comparison is with the state, not with
+memory, so it holds across runs and across a kill: an article whose item a killed run had
+already written is not written again when the resumed run fetches it once more.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scrapy.exceptions import NotConfigured
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, content_key
 from crawler.run import RunContext, run_context
 from crawler.state import CaptureState
 
 
+class UnchangedContent(DropItem):
+    """The article's content is its newest version's: nothing new to export."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"content unchanged since its newest version: {url}", "DEBUG")
+
+
 class ArticleVersionPipeline:
-    def __init__(self, state: CaptureState, run_id: str, stats: Any = None) -> None:
+    def __init__(self, state: CaptureState, stats: Any = None) -> None:
         self.state = state
-        self.run_id = run_id
         self.stats = stats
 
     @classmethod
@@ -22,17 +36,16 @@ class ArticleVersionPipeline:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command numbers no versions")
         ctx: RunContext = run_context(crawler)
-        return cls(ctx.capture_state(), ctx.run_id, crawler.stats)
+        return cls(ctx.capture_state(), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        version, run_id = self.state.version(item.url)
-        if run_id != self.run_id:  # a resumed run keeps the number it already gave
-            version += 1
-            self.state.record_version(item.url, version, self.run_id)
-        item.version = version
-        if self.stats is not None:
-            kind = "new" if version == 1 else "changed"
-            self.stats.inc_value(f"incremental/articles/{kind}")
+        newest = self.state.version(item.url)
+        if newest.number and newest.content == content_key(ItemAdapter(item).asdict()):
+            if self.stats is not None:
+                self.stats.inc_value("incremental/articles/unchanged_content")
+            raise UnchangedContent(item.url)
+        # Recorded by the exporter once the line is on disk: the state never gets ahead.
+        item.version = newest.number + 1
         return item

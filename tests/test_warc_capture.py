@@ -222,14 +222,14 @@ def test_an_archive_from_before_the_payload_table_is_learned_from_its_index(tmp_
 
 
 def test_versions_read_their_own_writes_before_the_commit(tmp_path):
-    from crawler.state import CaptureState
+    from crawler.state import CaptureState, Version
 
     state = CaptureState(tmp_path / "state.sqlite")
-    assert state.version("u") == (0, "")
-    state.record_version("u", 1, "run1")
-    assert state.version("u") == (1, "run1")
+    assert state.version("u") == (0, "", None)
+    state.record_version("u", Version(1, "run1", "c1"))
+    assert state.version("u") == (1, "run1", "c1")
     state.flush()
     assert state._pending_versions == {}
-    assert state.version("u") == (1, "run1")
+    assert state.version("u") == (1, "run1", "c1")
     state.close()
-    assert CaptureState(tmp_path / "state.sqlite").version("u") == (1, "run1")
+    assert CaptureState(tmp_path / "state.sqlite").version("u") == (1, "run1", "c1")

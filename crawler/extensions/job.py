@@ -11,6 +11,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
+from crawler.items import ItemNotWritten
 from crawler.job import InflightLog, callback_name
 from crawler.run import run_context
 
@@ -54,37 +55,70 @@ class JobTracker:
 
 
 class JobDoneMiddleware(BaseSpiderMiddleware):
-    """A callback that yielded no item has finished its work once its output is consumed.
+    """A request's work is done once every request its callback yielded is scheduled (and so
+    written down as ``+``) and every item it yielded is written (or dropped on purpose).
 
-    Callbacks that yield items are finished when the item is written (the exporter says
-    so), not before: a kill in between must not lose the item.
+    Scrapy hands a callback's items to the pipelines while it goes on scheduling the
+    callback's later requests, so neither event alone will do: a kill between an item's
+    line and the page's last link would otherwise lose that link for good.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.crawler = crawler
+        # id(response) -> [response, items not finished yet, whole output consumed]
+        self._open: dict[int, list[Any]] = {}
+        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        yielded_item = False
+        entry = self._entry(response)
         for output in result:
-            yielded_item = yielded_item or not isinstance(output, Request)
+            if not isinstance(output, Request):
+                entry[1] += 1
             yield output
-        self._finished(response, yielded_item)
+        self._consumed(entry)
 
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        yielded_item = False
+        entry = self._entry(response)
         async for output in result:
-            yielded_item = yielded_item or not isinstance(output, Request)
+            if not isinstance(output, Request):
+                entry[1] += 1
             yield output
-        self._finished(response, yielded_item)
+        self._consumed(entry)
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
         """An error page (404, ...) or a failed callback: done, as far as this run can tell."""
-        self._finished(response, yielded_item=False)
+        self._consumed(self._entry(response))
 
-    def _finished(self, response: Response | None, yielded_item: bool) -> None:
+    def item_scraped(self, item: Any, response: Any) -> None:
+        self._item_finished(response)
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException) -> None:
+        if isinstance(exception, ItemNotWritten):
+            return  # not done: the resumed run does this work again
+        self._item_finished(response)
+
+    def _entry(self, response: Response) -> list[Any]:
+        return self._open.setdefault(id(response), [response, 0, False])
+
+    def _item_finished(self, response: Any) -> None:
+        entry = self._open.get(id(response))
+        if entry is not None and entry[0] is response:
+            entry[1] -= 1
+            self._maybe_done(entry)
+
+    def _consumed(self, entry: list[Any]) -> None:
+        entry[2] = True
+        self._maybe_done(entry)
+
+    def _maybe_done(self, entry: list[Any]) -> None:
+        response, outstanding, consumed = entry
+        if not consumed or outstanding > 0:
+            return
+        del self._open[id(response)]
         log = run_context(self.crawler).inflight
-        if log is not None and not yielded_item and response is not None:
+        if log is not None:
             log.done(response.request.url if response.request else response.url)

@@ -30,6 +30,24 @@ def under(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
     }
 
 
+def exported_versions(items_dir: Path) -> dict[str, int]:
+    """New and changed articles of a run, counted in its item file: a run resumed after a
+    kill has stats of its last process only, but one item file for all of them."""
+    counts = {"new": 0, "changed": 0}
+    try:
+        fh = (items_dir / "articles.jsonl").open("rb")
+    except FileNotFoundError:
+        return counts
+    with fh:
+        for line in fh:
+            try:
+                version = json.loads(line).get("version") or 1
+            except (ValueError, AttributeError):
+                continue
+            counts["new" if version == 1 else "changed"] += 1
+    return counts
+
+
 def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """What the run did, from its stats: small, stable keys a scheduler can read."""
     by_status = under(stats, "downloader/response_status_count/")
@@ -65,7 +83,10 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
         "failures": under(stats, "sznews/failed/"),
         "dropped": ctx.summary.get("dropped", []),
         "articles_with_problems": stats.get("sznews/articles/with_problems", 0),
-        "incremental": under(stats, "incremental/articles/"),
+        "incremental": {
+            **under(stats, "incremental/articles/"),
+            **exported_versions(ctx.layout.items_dir(ctx.run_id)),
+        },
         "index_lines": ctx.summary.get("index_lines"),
         "stats": {k: _plain(v) for k, v in sorted(stats.items())},
     }

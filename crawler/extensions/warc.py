@@ -39,11 +39,12 @@ from archive.records import (
     revisit_records,
 )
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
+from crawler import killpoints
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
 from crawler.run import run_context
-from crawler.state import Capture, CaptureState, Payload, payloads_from_index
+from crawler.state import Capture, CaptureState, Payload, payloads_from_index, warc_source
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -262,6 +263,8 @@ class WarcCapture:
             record_id=self.warcinfo_id,
         )
         self.writer = BackgroundWarcWriter(self._file_writer)
+        if self.state is not None:
+            self.state.sync_hooks.append(self._file_writer.sync)
 
     def spider_opened(self) -> None:
         self.open(self.config.archive_dir / "warc", self.config.archive_dir / "index.cdxj")
@@ -293,9 +296,12 @@ class WarcCapture:
             request.meta[UNCHANGED] = True
         future = self.writer.submit(records)
         future.add_done_callback(self._check_write)
-        if self.state is not None and response.status == 200 and records[0].warc_type == "response":
+        if self.state is not None:
+            captured = response.status == 200 and records[0].warc_type == "response"
             future.add_done_callback(
-                lambda f: self._remember(f, exchange, digest, records[0].record_id, claimed)
+                lambda f: self._remember(
+                    f, exchange if captured else None, digest, records[0].record_id, claimed
+                )
             )
         request.meta[WARC_LOCATION] = future
         self.stats.inc_value(f"warc/records/{records[0].warc_type}")
@@ -304,13 +310,22 @@ class WarcCapture:
     def _remember(
         self,
         future: Any,
-        exchange: Exchange,
+        exchange: Exchange | None,
         digest: str,
         record_id: str,
         payload: Payload | None,
     ) -> None:
-        """Runs on the writer thread once the records are on disk: state follows the WARC."""
+        """Runs on the writer thread once the records are on disk: state follows the WARC.
+
+        ``exchange`` is the URL's new capture (a 200 response), or None when the records only
+        move the state's place in the file on (a revisit, an error page, a redirect).
+        """
         if future.exception() is not None or self.state is None:
+            return
+        last = future.result()[-1]
+        folded = (warc_source(last.filename), last.offset + last.length)
+        if exchange is None:
+            self.state.record_capture(None, None, folded)
             return
         headers = {name.lower(): value for name, value in exchange.response.headers}
         etag = headers.get(b"etag")
@@ -327,6 +342,7 @@ class WarcCapture:
                 run_id=self.run_id,
             ),
             payload,
+            folded,
         )
 
     def _records(
@@ -382,6 +398,8 @@ class WarcCapture:
     def _check_write(self, future: Any) -> None:
         """Runs on the writer thread: a failed write (disk full) stops the crawl once."""
         exc = future.exception()
+        if exc is None:
+            killpoints.reached("warc_write")
         if exc is None or self._failed is not None:
             return
         self._failed = exc

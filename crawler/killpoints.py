@@ -1,0 +1,40 @@
+"""Deterministic crash points for the kill tests: die by SIGKILL after the N-th event.
+
+``ARCHIVE_TEST_KILL_AFTER=warc_write:17`` kills the crawl right after its 17th WARC write
+(``item_line``, ``state_commit`` likewise). Nothing happens without the variable; the kill
+tests use it to cut a run exactly between two steps whose order matters (a record on disk
+but not yet in the state, an item line written but its version not committed, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+ENV = "ARCHIVE_TEST_KILL_AFTER"
+POINTS = ("warc_write", "item_line", "state_commit")
+
+
+def _parse(spec: str | None) -> tuple[str, int] | None:
+    if not spec:
+        return None
+    name, _, count = spec.partition(":")
+    if name not in POINTS or not count.isdigit() or int(count) < 1:
+        raise ValueError(f"{ENV} must be one of {', '.join(POINTS)} and a count >= 1: {spec!r}")
+    return name, int(count)
+
+
+_TARGET = _parse(os.environ.get(ENV))
+_counts: dict[str, int] = {}
+_lock = threading.Lock()
+
+
+def reached(point: str) -> None:
+    """One more ``point`` event; the process dies here if it is the one the test asked for."""
+    if _TARGET is None or _TARGET[0] != point:
+        return
+    with _lock:
+        _counts[point] = _counts.get(point, 0) + 1
+        if _counts[point] >= _TARGET[1]:
+            os.kill(os.getpid(), signal.SIGKILL)
