@@ -1,24 +1,28 @@
-"""Incremental runs: hub pages in full, archived articles conditionally or not at all.
+"""Scheduled runs that cost what changed: what is asked for again, and how.
 
-Hub pages (home, channels, topics, column lists) are how new articles are found, so they are
-fetched in full every run. An article or requisite archived by an earlier run is asked for
-with ``If-None-Match`` / ``If-Modified-Since``; a 304 becomes a ``server-not-modified``
-revisit and no item. ``INCREMENTAL_RECHECK_DAYS`` stops rechecking articles whose URL date
-is older than that many days (the site rarely corrects old news).
+Hub pages (home, channels, topics, a column's first list page) are how new articles are
+found, so they are fetched every run; a column's later list pages are walked only as far as
+they show something new (``ListWalk``), except on a full sweep. An archived article or
+requisite is asked for again only when the revisit schedule says it is due
+(``crawler/schedule.py``), and then with ``If-None-Match`` / ``If-Modified-Since``: a 304
+becomes a ``server-not-modified`` revisit and no item.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 
+from crawler.extensions.warc import UNCHANGED
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
+from crawler.schedule import DAY, ScheduleConfig, first_entry, is_due, next_entry
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -26,69 +30,165 @@ if TYPE_CHECKING:
 
     from crawler.state import CaptureState
 
+logger = logging.getLogger(__name__)
+
 # A request the spider needs in full whatever the state says (later pages of a changed article).
 FULL_FETCH = "incremental/full"
-_URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 
 
-class NotRechecked(IgnoreRequest):
-    """An archived article past the recheck horizon."""
+def run_clock(settings: Any, started: datetime) -> float:
+    """The run's "now" in epoch seconds: when it started, or ``ARCHIVE_NOW`` (ISO 8601) for a
+    run placed on a simulated day (the system clock, e.g. under faketime, works as well)."""
+    value = settings.get("ARCHIVE_NOW")
+    if not value:
+        return started.timestamp()
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"ARCHIVE_NOW must be an ISO 8601 time, got {value!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
 
 
-@dataclass(frozen=True)
-class IncrementalConfig:
-    enabled: bool
-    recheck_days: float | None
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> IncrementalConfig:
-        days = settings.get("INCREMENTAL_RECHECK_DAYS")
-        recheck = None if days in (None, "", "None") else float(days)
-        if recheck is not None and recheck < 0:
-            raise ValueError(f"INCREMENTAL_RECHECK_DAYS must be >= 0, got {days!r}")
-        return cls(settings.getbool("INCREMENTAL_ENABLED", True), recheck)
+def _iso(when: float) -> str:
+    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def url_date(url: str) -> datetime | None:
-    m = _URL_DATE.search(urlsplit(url).path)
-    if not m:
+def published_time(iso: str | None) -> float | None:
+    if not iso:
         return None
     try:
-        return datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC)
+        return datetime.fromisoformat(iso).timestamp()
     except ValueError:
         return None
 
 
+def last_full_sweep(reports_dir: Path) -> float | None:
+    """When the newest finished full-sweep run started, from the reports (the durable record
+    of what a run did: a killed sweep has no report and does not count)."""
+    if not reports_dir.is_dir():
+        return None
+    for path in sorted(reports_dir.glob("*.json"), reverse=True):
+        try:
+            report = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        sweep = (report.get("incremental") or {}).get("full_sweep")
+        if sweep and report.get("finish_reason") == "finished":
+            return published_time(report.get("clock")) or published_time(
+                (report.get("started") or "").replace("Z", "+00:00")
+            )
+    return None
+
+
+@dataclass
+class Revisits:
+    """The revisit schedule of one run: asked before a request is built, told after a check."""
+
+    config: ScheduleConfig
+    state: CaptureState
+    now: float
+    run_id: str
+    stats: Any = None
+    full_sweep: bool = False
+    next_full_sweep: float | None = None
+
+    @classmethod
+    def for_run(cls, crawler: Crawler) -> Revisits | None:
+        """The run's schedule, or None when incremental fetching is off."""
+        settings = crawler.settings
+        if not settings.getbool("INCREMENTAL_ENABLED", True) or settings.getbool(
+            "ARCHIVE_READ_ONLY"
+        ):
+            return None
+        ctx = run_context(crawler)
+        if ctx.revisits is None:
+            config = ScheduleConfig.from_settings(settings)
+            now = run_clock(settings, ctx.started)
+            revisits = cls(config, ctx.capture_state(), now, ctx.run_id, crawler.stats)
+            last = last_full_sweep(ctx.layout.reports_dir)
+            revisits.full_sweep = (
+                config.full_sweep or last is None or now - last >= config.full_sweep_days * DAY
+                - 0.5 * DAY
+            )
+            base = now if revisits.full_sweep else last
+            revisits.next_full_sweep = (base or now) + config.full_sweep_days * DAY
+            if crawler.stats is not None:
+                crawler.stats.set_value("incremental/full_sweep", revisits.full_sweep)
+                crawler.stats.set_value("incremental/clock", _iso(now))
+                crawler.stats.set_value("incremental/next_full_sweep",
+                                        _iso(revisits.next_full_sweep))
+            ctx.revisits = revisits
+        return ctx.revisits
+
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
+
+    def due(self, url: str) -> bool:
+        """Whether an archived URL is asked for again by this run (a new one always is)."""
+        entry = self.state.schedule_entry(url)
+        return is_due(self.config, entry, self.now, self.run_id)
+
+    def archived(self, url: str) -> bool:
+        return self.state.capture(url) is not None or self.state.schedule_entry(url) is not None
+
+    def checked(
+        self, url: str, *, changed: bool, published: float | None = None, requisite: bool = False
+    ) -> None:
+        """An article (page 1) or requisite was checked by this run, with this outcome."""
+        entry = self.state.schedule_entry(url)
+        if entry is None:
+            self._count(f"incremental/{'requisites' if requisite else 'articles'}/scheduled")
+            new = first_entry(self.config, url, published, self.now, self.run_id, requisite)
+        elif entry.last_run == self.run_id and not changed:
+            return  # told twice (a later page and page 1): the first outcome stands
+        else:
+            if not changed and not requisite:
+                self._count("incremental/articles/unchanged")
+            self._count(f"incremental/{'requisites' if requisite else 'articles'}/rechecked")
+            if published is not None and entry.published is None:
+                entry = entry._replace(published=published)
+            new = next_entry(self.config, entry, changed, self.now, self.run_id, requisite)
+        self.state.record_schedule(new)
+
+
 class IncrementalMiddleware:
+    """Conditional headers on what the state has a capture of; requisites' checks counted."""
+
     def __init__(
         self,
-        config: IncrementalConfig,
         state: CaptureState,
         stats: Any,
         run_id: str,
+        revisits: Revisits | None = None,
         profile: SiteProfile = SZNEWS,
-        now: datetime | None = None,
     ) -> None:
-        self.config = config
         self.state = state
         self.stats = stats
         self.run_id = run_id
+        self.revisits = revisits
         self.profile = profile
-        self.now = now or datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
-        config = IncrementalConfig.from_settings(crawler.settings)  # ValueError: a bad setting
-        if not config.enabled:
-            raise NotConfigured("INCREMENTAL_ENABLED is off: every run fetches everything")
-        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
-            raise NotConfigured("a debugging command fetches pages as they are")
-        ctx = run_context(crawler)
-        return cls(config, ctx.capture_state(), crawler.stats, ctx.run_id)
+        revisits = Revisits.for_run(crawler)  # ValueError: a bad setting
+        if revisits is None:
+            raise NotConfigured("incremental fetching is off (or a debugging command)")
+        return cls(revisits.state, crawler.stats, revisits.run_id, revisits)
 
     def process_response(self, request: Request, response: Any) -> Any:
-        if response.status == 304 and self.profile.article_page_number(request.url) == 1:
-            self.stats.inc_value("incremental/articles/unchanged")
+        kind = self.profile.kind_of(request.url)
+        if response.status == 304 and kind is PageKind.ARTICLE:
+            if self.profile.article_page_number(request.url) == 1:
+                self.stats.inc_value("incremental/articles/not_modified")
+        elif kind is PageKind.REQUISITE and self.revisits is not None:
+            if response.status in (200, 304):
+                changed = response.status == 200 and not request.meta.get(UNCHANGED)
+                self.revisits.checked(request.url, changed=changed, requisite=True)
+            if response.status == 304:
+                self.stats.inc_value("incremental/requisites/not_modified")
         return response
 
     def process_request(self, request: Request) -> None:
@@ -98,12 +198,6 @@ class IncrementalMiddleware:
         kind = self.profile.kind_of(request.url)
         if kind not in (PageKind.ARTICLE, PageKind.REQUISITE):
             return  # hub pages: always in full
-        if kind is PageKind.ARTICLE and self.config.recheck_days is not None:
-            published = url_date(request.url)
-            horizon = self.now - timedelta(days=self.config.recheck_days)
-            if published is not None and published < horizon:
-                self.stats.inc_value("incremental/articles/skipped")
-                raise NotRechecked(f"archived and older than the recheck horizon: {request.url}")
         if previous.etag:
             request.headers[b"If-None-Match"] = previous.etag.encode("latin-1")
         if previous.last_modified:

@@ -138,6 +138,11 @@ class SiteProfile:
             path += "index.shtml"
         return urlunsplit((scheme, netloc, path, parts.query, ""))
 
+    def list_page_url(self, section_url: str, number: int) -> str:
+        """List page ``number`` (1-based) of a section: ``index.shtml``, ``index_1.shtml``..."""
+        base = self.section_url(section_url).rsplit("/", 1)[0]
+        return f"{base}/index.shtml" if number == 1 else f"{base}/index_{number - 1}.shtml"
+
     def list_page_number(self, url: str) -> int:
         m = self.list_page_re.match(urlsplit(url).path)
         if not m or not m.group("n"):

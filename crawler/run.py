@@ -81,6 +81,8 @@ class RunContext:
     _state: CaptureState | None = None
     # Set by the job tracker when the run can be resumed (JOBDIR); see crawler/job.py.
     inflight: Any = None
+    # The revisit schedule of this run (crawler/incremental.py: Revisits.for_run).
+    revisits: Any = None
     resumed: bool = False
     # Set when a write to ARCHIVE_DIR failed (a full disk): the run is ending, and what fails
     # after that is reported as a consequence, not as another error.

@@ -100,7 +100,14 @@ DEDUP_REVISITS = True
 
 # Scheduled runs (README: "Scheduled incremental runs").
 INCREMENTAL_ENABLED = True
-INCREMENTAL_RECHECK_DAYS = None  # None: recheck every archived article (conditionally)
+INCREMENTAL_POLICY = "adaptive"  # "all": recheck every archived article every run
+INCREMENTAL_FRESH_DAYS = 7.0  # an article is rechecked on every run this long after publication
+INCREMENTAL_MIN_INTERVAL_DAYS = 1.0
+INCREMENTAL_MAX_INTERVAL_DAYS = 90.0  # every archived article is rechecked at least this often
+INCREMENTAL_REQUISITE_MAX_INTERVAL_DAYS = 365.0
+INCREMENTAL_BACKOFF = 1.5  # interval factor after an unchanged recheck (halved when changed)
+INCREMENTAL_FULL_SWEEP_DAYS = 7.0  # every list page of every column at least this often
+INCREMENTAL_FULL_SWEEP = False  # -s INCREMENTAL_FULL_SWEEP=True: this run walks every list page
 
 SPIDER_CONTRACTS = {"crawler.contracts.FirstArticleContract": 10}
 

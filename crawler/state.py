@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from crawler import killpoints
+from crawler.schedule import DAY, Entry
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,15 @@ CREATE TABLE IF NOT EXISTS payloads (
     offset INTEGER,
     length INTEGER
 );
+CREATE TABLE IF NOT EXISTS schedule (
+    url TEXT PRIMARY KEY,
+    published REAL,
+    interval REAL NOT NULL,
+    next_due REAL NOT NULL,
+    last_checked REAL NOT NULL,
+    last_run TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schedule_next_due ON schedule (next_due);
 CREATE TABLE IF NOT EXISTS folded (
     source TEXT PRIMARY KEY,
     offset INTEGER NOT NULL
@@ -122,6 +132,7 @@ class CaptureState:
         self._rows_since_commit = 0
         self._last_commit = time.monotonic()
         self._pending_versions: dict[str, Version] = {}
+        self._pending_schedule: dict[str, Entry] = {}
         # Called on the state thread before every commit: make the files the commit covers
         # durable first (the WARC writer's and the item exporter's fsync).
         self.sync_hooks: list[Callable[[], None]] = []
@@ -160,6 +171,17 @@ class CaptureState:
             "SELECT version, run_id, content FROM versions WHERE url = ?", (url,)
         ).fetchone()
         return Version(*row) if row else NO_VERSION
+
+    def schedule_entry(self, url: str) -> Entry | None:
+        pending = self._pending_schedule.get(url)
+        if pending is not None:
+            return pending
+        row = self._reader.execute(
+            "SELECT url, published, interval, next_due, last_checked, last_run FROM schedule"
+            " WHERE url = ?",
+            (url,),
+        ).fetchone()
+        return Entry(*row) if row else None
 
     def folded(self, source: str) -> int:
         """How far into ``source`` (a WARC or item file) the state has got, in bytes."""
@@ -264,6 +286,16 @@ class CaptureState:
         with self._pending_lock:
             self._pending_versions[url] = version
         return self._executor.submit(self._write_version, url, version, folded)
+
+    def record_schedule(self, entry: Entry) -> Future:
+        with self._pending_lock:
+            self._pending_schedule[entry.url] = entry
+        return self._executor.submit(self._write_schedule, entry)
+
+    def _write_schedule(self, entry: Entry) -> None:
+        self._db().execute("INSERT OR REPLACE INTO schedule VALUES (?, ?, ?, ?, ?, ?)", entry)
+        self._uncommitted.append((self._pending_schedule, entry.url, entry))
+        self._maybe_commit()
 
     def record_folded(self, source: str, offset: int) -> Future:
         """``source`` is on disk up to ``offset`` and nothing in it needs a row."""
@@ -397,6 +429,34 @@ class CaptureState:
         self._executor.submit(finish).result()
         self._executor.shutdown(wait=True)
         self._reader.close()
+
+
+def due_forecast(path: Path, now: float, days: int = 7) -> list[int] | None:
+    """How many scheduled URLs fall due on each of the next ``days`` days, read from a closed
+    state database (the run report is written after the state is closed)."""
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        counts = []
+        for day in range(days):
+            end = now + (day + 1) * DAY
+            if day == 0:
+                row = db.execute("SELECT COUNT(*) FROM schedule WHERE next_due < ?", (end,))
+            else:
+                row = db.execute(
+                    "SELECT COUNT(*) FROM schedule WHERE next_due >= ? AND next_due < ?",
+                    (end - DAY, end),
+                )
+            counts.append(row.fetchone()[0])
+        return counts
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
 
 
 def warc_source(filename: str) -> str:

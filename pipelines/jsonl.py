@@ -21,6 +21,7 @@ from itemadapter import ItemAdapter
 
 from crawler import killpoints
 from crawler.extensions.warc import stop_crawl
+from crawler.incremental import Revisits, published_time
 from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key
 from crawler.keys import url_key
 from crawler.run import run_context
@@ -72,11 +73,13 @@ class JsonLinesExportPipeline:
         stats: Any = None,
         state: CaptureState | None = None,
         run_id: str = "",
+        revisits: Revisits | None = None,
     ) -> None:
         self.items_dir = items_dir
         self.stats = stats
         self.state = state
         self.run_id = run_id
+        self.revisits = revisits
         self.crawler: Any = None
         self._write_error: OSError | None = None
         self._fds: dict[type, int] = {}
@@ -89,7 +92,8 @@ class JsonLinesExportPipeline:
         ctx = run_context(crawler)
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
         state = None if read_only else ctx.capture_state()
-        pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, state, ctx.run_id)
+        pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, state, ctx.run_id,
+                       Revisits.for_run(crawler))
         pipeline.crawler = crawler
         return pipeline
 
@@ -142,6 +146,9 @@ class JsonLinesExportPipeline:
             version = Version(data["version"] or 1, self.run_id, content_key(data))
             folded = (item_source(path, self.items_dir.parent), before + len(line))
             self.state.record_version(data["url"], version, folded)
+        if kind is ArticleItem and self.revisits is not None:
+            self.revisits.checked(data["url"], changed=True,
+                                  published=published_time(data.get("published")))
         return item
 
     def sync(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.incremental import Revisits, published_time
 from crawler.items import ArticleItem, content_key
 from crawler.run import RunContext, run_context
 from crawler.state import CaptureState
@@ -27,16 +28,19 @@ class UnchangedContent(DropItem):
 
 
 class ArticleVersionPipeline:
-    def __init__(self, state: CaptureState, stats: Any = None) -> None:
+    def __init__(
+        self, state: CaptureState, stats: Any = None, revisits: Revisits | None = None
+    ) -> None:
         self.state = state
         self.stats = stats
+        self.revisits = revisits
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticleVersionPipeline:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command numbers no versions")
         ctx: RunContext = run_context(crawler)
-        return cls(ctx.capture_state(), crawler.stats)
+        return cls(ctx.capture_state(), crawler.stats, Revisits.for_run(crawler))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
@@ -45,6 +49,9 @@ class ArticleVersionPipeline:
         if newest.number and newest.content == content_key(ItemAdapter(item).asdict()):
             if self.stats is not None:
                 self.stats.inc_value("incremental/articles/unchanged_content")
+            if self.revisits is not None:
+                self.revisits.checked(item.url, changed=False,
+                                      published=published_time(item.published))
             raise UnchangedContent(item.url)
         # Recorded by the exporter once the line is on disk: the state never gets ahead.
         item.version = newest.number + 1

@@ -20,7 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.dedup.links import LinkFilter
-from crawler.dedup.maintenance import load_pending
+from crawler.dedup.maintenance import load_pending, save_pending
 from crawler.deferral import RequestDeferred
 from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
 from crawler.extract import (
@@ -33,9 +33,9 @@ from crawler.extract import (
     parse_html,
     requisite_links,
 )
-from crawler.incremental import FULL_FETCH
+from crawler.incremental import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, article_item, section_item
-from crawler.job import InflightLog
+from crawler.job import InflightLog, callback_name
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
 from crawler.state import CaptureState
@@ -51,6 +51,12 @@ def failure_reason(failure: Failure) -> str:
     if failure.check(DownloadCancelledError) or "download max size" in message.lower():
         return "too_large"
     return failure.type.__name__ if failure.type else "unknown"
+
+
+# A failure that asking again will not cure: not carried over to the next run.
+PERMANENT_FAILURES = ("http_404", "http_410", "too_large", "decompressed_too_large",
+                      "MaintenanceUnresolved", "IgnoreRequest")
+FAILED_FILE = "failed.json"
 
 
 def utc_now() -> str:
@@ -86,6 +92,8 @@ class SznewsSpider(scrapy.Spider):
         self.allowed_domains = [self.site_host]
         self._links: LinkFilter | None = None
         self._refetched: set[str] = set()
+        self._revisits: Revisits | None | bool = False  # False: not looked up yet
+        self.failed: dict[str, dict[str, str]] = {}  # url -> callback, reason
 
     @property
     def links(self) -> LinkFilter | None:
@@ -95,12 +103,28 @@ class SznewsSpider(scrapy.Spider):
             self._links = LinkFilter.from_settings(settings)
         return self._links
 
+    @property
+    def revisits(self) -> Revisits | None:
+        """The run's revisit schedule (None: every archived page is asked for again)."""
+        if self._revisits is False:
+            self._revisits = Revisits.for_run(self.crawler)
+        return self._revisits or None
+
+    @property
+    def full_sweep(self) -> bool:
+        revisits = self.revisits
+        return revisits is None or revisits.full_sweep
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         ctx = run_context(self.crawler)
-        # URLs an earlier run left in maintenance come first.
-        for entry in load_pending(ctx.layout.state_dir):
+        # URLs an earlier run left in maintenance or could not fetch come first.
+        carried = [(entry, "dedup/maintenance/carried_over")
+                   for entry in load_pending(ctx.layout.state_dir)]
+        carried += [(entry, "incremental/failed/carried_over")
+                    for entry in load_pending(ctx.layout.state_dir, FAILED_FILE)]
+        for entry, stat in carried:
             request = self._written_down(entry["url"], entry.get("callback") or "parse",
-                                         priority=100, stat="dedup/maintenance/carried_over")
+                                         priority=100, stat=stat)
             if request is not None:
                 yield request
         # Work a killed run had started and not finished: put it back.
@@ -133,8 +157,9 @@ class SznewsSpider(scrapy.Spider):
         elif isinstance(response, TextResponse):
             yield from self._follow(response, self._parse(response))
 
-    def parse_section(self, response: Response) -> Iterator[Any]:
-        """A channel, topic or column page (any list page of it).
+    def parse_section(self, response: Response, overlap: bool = False) -> Iterator[Any]:
+        """A channel, topic or column page (any list page of it); ``overlap``: the list page
+        before this one showed only archived articles.
 
         @url http://sznews.zjol.com.cn/sznews/szzt/index.shtml
         @returns items 1 1
@@ -144,16 +169,52 @@ class SznewsSpider(scrapy.Spider):
         page = self._parse(response)
         self.crawler.stats.inc_value("sznews/hub_pages")
         section = extract_section_page(page, self.profile)
-        if self.profile.list_page_number(response.url) == 1:
+        number = self.profile.list_page_number(response.url)
+        counts: Counter[str] = Counter()
+        if number == 1:
             self.crawler.stats.inc_value(f"sznews/sections/{section.kind}")
             yield section_item(section, utc_now(), response.meta.get(WARC_LOCATION))
-            # Every list page, even where the pager shows only a window of them.
-            base = section.url.rsplit("/", 1)[0]
-            counts: Counter[str] = Counter()
-            for n in range(1, section.list_pages):
-                yield from self._request(f"{base}/index_{n}.shtml", response, counts)
-            self._add_stats(counts)
+        else:
+            counts["incremental/list_pages/walked"] += 1
+        if self.full_sweep:
+            if number == 1:  # every list page, even where the pager shows only a window
+                for n in range(1, section.list_pages):
+                    yield from self._request(self.profile.list_page_url(section.url, n + 1),
+                                             response, counts)
+        elif number < section.list_pages:
+            yield from self._walk_on(response, page, section.url, number, section.list_pages,
+                                     overlap, counts)
+        self._add_stats(counts)
         yield from self._follow(response, page)
+
+    def _walk_on(
+        self, response: Response, page: ParsedPage, section_url: str, number: int, last: int,
+        overlap: bool, counts: Counter[str],
+    ) -> Iterator[scrapy.Request]:
+        """A column's next list page, while the lists show articles not archived yet.
+
+        Lists are newest first: once a page shows only archived articles, one more page is
+        looked at (an article inserted meanwhile pushes one onto it), then the walk stops.
+        Articles filed late deep in a list are found by the next full sweep.
+        """
+        revisits = self.revisits
+        assert revisits is not None
+        fresh = False
+        for link in links_by_block(page, self.profile):
+            if link.block.startswith("profile:"):
+                continue  # the sidebars and nav of every page: not this list
+            url, kind = self.profile.classify(link.url)
+            if kind is PageKind.ARTICLE and not revisits.archived(url):
+                fresh = True
+                break
+        if not fresh and overlap:
+            counts["incremental/list_pages/skipped"] += last - number
+            return
+        url = self.profile.list_page_url(section_url, number + 1)
+        if self.links is not None and not self.links.admit(url, response.url, None, counts):
+            return
+        yield scrapy.Request(url, callback=self.parse_section, errback=self.request_failed,
+                             cb_kwargs={"overlap": not fresh})
 
     def parse_article(
         self, response: Response, assembly: ArticleAssembly | None = None
@@ -166,6 +227,9 @@ class SznewsSpider(scrapy.Spider):
         @scrapes url title published breadcrumb body pages fetched
         """
         if response.status == 304:
+            if self.revisits is not None:
+                self.revisits.checked(self.profile.article_first_page(response.url),
+                                      changed=False)
             yield from self._revalidate_later_pages(response.url)
             return
         page_doc = self._parse(response)
@@ -196,7 +260,10 @@ class SznewsSpider(scrapy.Spider):
             return
         if assembly.unchanged == set(assembly.pages):
             # Every page is what an earlier run archived: nothing new to say.
-            self.crawler.stats.inc_value("incremental/articles/unchanged")
+            if self.revisits is not None:
+                self.revisits.checked(assembly.first_url, changed=False,
+                                      published=published_time(assembly.pages[1].published
+                                                               if 1 in assembly.pages else None))
             return
         yield self._article_item(assembly)
 
@@ -249,6 +316,14 @@ class SznewsSpider(scrapy.Spider):
             return  # the same request comes back later
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"sznews/failed/{reason}")
+        request = failure.request
+        if reason not in PERMANENT_FAILURES and urlsplit(request.url).hostname == self.site_host:
+            # Asked first by the next run, until it succeeds or is gone (404/410).
+            self.failed[request.url] = {"url": request.url, "callback": callback_name(request),
+                                        "reason": reason}
+            failed = run_context(self.crawler).summary.setdefault("failed_fetches", [])
+            if len(failed) < 1000:
+                failed.append(self.failed[request.url])
         if reason in ("too_large", "decompressed_too_large"):
             dropped = run_context(self.crawler).summary.setdefault("dropped", [])
             if len(dropped) < 1000:
@@ -257,6 +332,17 @@ class SznewsSpider(scrapy.Spider):
         assembly: ArticleAssembly | None = failure.request.cb_kwargs.get("assembly")
         if assembly is not None:
             yield self._incomplete_article(assembly, failure)
+
+    def closed(self, reason: str) -> None:
+        """Hand this run's failed fetches to the next run (a killed run's are in its work log)."""
+        settings = self.crawler.settings
+        if settings.getbool("ARCHIVE_READ_ONLY"):
+            return
+        entries = sorted(self.failed.values(), key=lambda e: e["url"])
+        try:
+            save_pending(run_context(self.crawler).layout.state_dir, entries, FAILED_FILE)
+        except OSError as exc:
+            self.logger.warning("Could not save the failed fetches for the next run: %s", exc)
 
     def _incomplete_article(self, assembly: ArticleAssembly, failure: Failure) -> ArticleItem:
         """A later page could not be fetched: the article is still exported, with a problem."""
@@ -358,6 +444,16 @@ class SznewsSpider(scrapy.Spider):
         if self.links is not None and not self.links.admit(
             canonical, response.url, block, counts
         ):
+            return
+        if kind is PageKind.SECTION and not self.full_sweep and (
+            self.profile.list_page_number(canonical) > 1
+        ):
+            counts["incremental/list_pages/left_to_the_walk"] += 1
+            return
+        if kind in (PageKind.ARTICLE, PageKind.REQUISITE) and self.revisits is not None and (
+            not self.revisits.due(canonical)
+        ):
+            counts[f"incremental/{kind.value}s/not_due"] += 1
             return
         if kind is PageKind.ARTICLE:
             yield scrapy.Request(

@@ -341,8 +341,9 @@ def recrawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlResult]
     """Two crawls of one replica into one archive: the second one writes revisits."""
     archive_dir = tmp_path_factory.mktemp("recrawled")
     with start_replica(articles=30, seed=3) as replica:
-        for _ in range(2):
-            result = run_crawl(archive_dir, proxy_url=replica.proxy_url)
+        for _ in range(2):  # the second asks for every article again
+            result = run_crawl(archive_dir, proxy_url=replica.proxy_url,
+                               settings={"INCREMENTAL_POLICY": "all"})
             assert result.returncode == 0, result.output[-5000:]
     yield result
 
@@ -491,7 +492,8 @@ def test_reextract_follows_a_grown_and_corrected_site(tmp_path_factory) -> None:
     multi = next(i["url"] for i in items if len(i["pages"]) > 1)
     corrected = tuple(urlsplit(u).path for u in (single, multi))
     with start_replica(articles=30, seed=3, grow=3, correct=corrected) as replica:
-        second = run_crawl(archive_dir, proxy_url=replica.proxy_url)
+        second = run_crawl(archive_dir, proxy_url=replica.proxy_url,
+                           settings={"INCREMENTAL_POLICY": "all"})
         assert second.returncode == 0, second.output[-5000:]
     articles, sections, _log = reextract(archive_dir, tmp_path_factory.mktemp("out"))
     live = latest_items(second, "articles")

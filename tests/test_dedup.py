@@ -196,7 +196,8 @@ def next_run(flapping, tmp_path_factory):
     result, _ = flapping
     log = tmp_path_factory.mktemp("next") / "requests.jsonl"
     with start_replica(articles=ARTICLES, seed=SEED, log_path=log) as replica:
-        second = run_crawl(result.archive_dir, proxy_url=replica.proxy_url, settings=QUICK_RETRY)
+        second = run_crawl(result.archive_dir, proxy_url=replica.proxy_url,
+                           settings={**QUICK_RETRY, "INCREMENTAL_POLICY": "all"})
         requests = replica.requests()
     assert second.returncode == 0, second.output[-3000:]
     return second, requests

@@ -289,7 +289,7 @@ def _socket_inodes(pid: int) -> set[str]:
     [
         ("WARC_MAX_SIZE", "10", "WARC_MAX_SIZE must be at least 64 KiB"),
         ("DEDUP_MAINTENANCE_RETRY_DELAY", "-1", "must not be negative"),
-        ("INCREMENTAL_RECHECK_DAYS", "-3", "INCREMENTAL_RECHECK_DAYS must be >= 0"),
+        ("INCREMENTAL_MAX_INTERVAL_DAYS", "0", "INCREMENTAL_MIN_INTERVAL_DAYS must be > 0"),
     ],
 )
 def test_a_bad_setting_stops_the_crawl_instead_of_switching_archiving_off(

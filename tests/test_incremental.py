@@ -12,7 +12,12 @@ import pytest
 from archive.reader import iter_records
 from archive.verify import main as verify_main
 from tests.crawling import run_crawl
-from tests.replica.expected import correctable_path, expected_articles, new_article_urls
+from tests.replica.expected import (
+    correctable_path,
+    expected_articles,
+    list_page_urls,
+    new_article_urls,
+)
 from tests.replica.model import Site
 from tests.replica.testing import start_replica
 
@@ -30,9 +35,11 @@ def two_runs(tmp_path_factory):
     with start_replica(articles=ARTICLES, seed=SEED, log_path=logs / "run1.jsonl") as replica:
         first = run_crawl(archive, proxy_url=replica.proxy_url)
     assert first.returncode == 0, first.output[-3000:]
+    # Recheck everything (the policy kept for comparison): every correction is seen at once.
     with start_replica(articles=ARTICLES, seed=SEED, grow=GROW, correct=(single, multi),
                        log_path=logs / "run2.jsonl") as replica:
-        second = run_crawl(archive, proxy_url=replica.proxy_url)
+        second = run_crawl(archive, proxy_url=replica.proxy_url,
+                           settings={"INCREMENTAL_POLICY": "all"})
         requests = replica.requests()
     assert second.returncode == 0, second.output[-3000:]
     grown = Site(SEED, ARTICLES, grow=GROW, correct=(single, multi))
@@ -106,15 +113,49 @@ def test_report_says_what_was_new_changed_unchanged(two_runs):
     assert stats["incremental/articles/changed_later_page"] == 1
 
 
-def test_recheck_horizon_skips_old_articles(tmp_path):
+def test_the_next_day_asks_only_for_what_is_due(tmp_path):
+    """The site's articles are years old: none is due the day after they were archived, and
+    each column's list is walked only until it shows nothing new, plus one page."""
     archive = tmp_path / "archive"
-    with start_replica(articles=30, seed=SEED) as replica:
-        assert run_crawl(archive, proxy_url=replica.proxy_url).returncode == 0
-        first_run_requests = len(replica.requests())
+    with start_replica(articles=400, seed=SEED) as replica:
+        site = replica.site()
+        first = run_crawl(archive, proxy_url=replica.proxy_url,
+                          settings={"ARCHIVE_NOW": "2026-01-01T03:00:00Z"})
+        assert first.returncode == 0, first.output[-3000:]
+        before = len(replica.requests())
         again = run_crawl(archive, proxy_url=replica.proxy_url,
-                          settings={"INCREMENTAL_RECHECK_DAYS": "0"})
-        requests = replica.requests()[first_run_requests:]
-    assert again.returncode == 0
-    assert again.report()["stats"]["incremental/articles/skipped"] == 30
+                          settings={"ARCHIVE_NOW": "2026-01-02T03:00:00Z"})
+        requests = replica.requests()[before:]
+    assert again.returncode == 0, again.output[-3000:]
+    assert first.report(first.run_ids[0])["incremental"]["full_sweep"] is True
+    report = again.report()
+    incremental = report["incremental"]
+    assert incremental["full_sweep"] is False
+    assert incremental["next_full_sweep"] == "2026-01-08T03:00:00+00:00"
+    assert incremental["new"] == 0 and incremental["changed"] == 0
+    assert not [r for r in requests if "/system/" in r["path"]], "no article was due"
+    assert not [r for r in requests if r["path"].startswith("/pic/")], "no image was due"
+    list_pages = [r["path"] for r in requests if "/index_" in r["path"]]
+    columns = {p.rsplit("/", 1)[0] for p in list_pages}
+    assert len(list_pages) <= len(columns), "one overlap page a column at most"
+    # Columns of 3 and 4 list pages: page 2 is the overlap, the rest is left for the sweep.
+    assert incremental["list_pages"]["skipped"] == sum(
+        c.list_pages - 2 for c in site.columns if c.list_pages > 2)
+    forecast = incremental["due_next_days"]
+    assert len(forecast) == 7 and sum(forecast) < 400 / 10, "spread over many days"
     assert again.items("articles", again.run_ids[-1]) == []
-    assert not [r for r in requests if "/system/" in r["path"]], "no article was asked for"
+
+
+def test_a_full_sweep_walks_every_list_page_when_asked(tmp_path):
+    archive = tmp_path / "archive"
+    with start_replica(articles=200, seed=SEED) as replica:
+        assert run_crawl(archive, proxy_url=replica.proxy_url).returncode == 0
+        before = len(replica.requests())
+        again = run_crawl(archive, proxy_url=replica.proxy_url,
+                          settings={"INCREMENTAL_FULL_SWEEP": "True"})
+        requests = replica.requests()[before:]
+        site = replica.site()
+    assert again.returncode == 0
+    assert again.report()["incremental"]["full_sweep"] is True
+    walked = {HOST + r["path"] for r in requests if r["status"] == 200}
+    assert set(list_page_urls(site, HOST)) <= walked

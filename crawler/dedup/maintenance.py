@@ -134,8 +134,9 @@ class MaintenanceConfig:
         return backoff(self.retry_delay, attempt, self.max_delay, retry_after)
 
 
-def load_pending(state_dir: Path) -> list[dict[str, str]]:
-    path = state_dir / STATE_FILE
+def load_pending(state_dir: Path, name: str = STATE_FILE) -> list[dict[str, str]]:
+    """URLs an earlier run handed on (in maintenance, or failed): asked first by this one."""
+    path = state_dir / name
     try:
         data = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
@@ -146,9 +147,9 @@ def load_pending(state_dir: Path) -> list[dict[str, str]]:
     return [e for e in data.get("urls", []) if isinstance(e, dict) and e.get("url")]
 
 
-def save_pending(state_dir: Path, entries: list[dict[str, str]]) -> None:
+def save_pending(state_dir: Path, entries: list[dict[str, str]], name: str = STATE_FILE) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / STATE_FILE
+    path = state_dir / name
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"urls": entries}, ensure_ascii=False, indent=1), "utf-8")
     os.replace(tmp, path)

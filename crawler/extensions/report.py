@@ -17,6 +17,7 @@ from twisted.internet.threads import deferToThread
 from archive.index import write_cdxj_index
 from crawler.run import RunContext, run_context
 from crawler.run_outcome import run_failure
+from crawler.state import due_forecast
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,24 @@ def exported_versions(items_dir: Path) -> dict[str, int]:
     return counts
 
 
+def incremental_section(ctx: RunContext, stats: dict[str, Any]) -> dict[str, Any]:
+    """What the revisit schedule did this run, and what it has in store."""
+    clock = stats.get("incremental/clock")
+    now = datetime.fromisoformat(clock).timestamp() if clock else None
+    forecast = None
+    if now is not None:
+        forecast = due_forecast(ctx.layout.state_dir / "captures.sqlite", now)
+    return {
+        **under(stats, "incremental/articles/"),
+        **exported_versions(ctx.layout.items_dir(ctx.run_id)),
+        "full_sweep": bool(stats.get("incremental/full_sweep")),
+        "next_full_sweep": stats.get("incremental/next_full_sweep"),
+        "list_pages": under(stats, "incremental/list_pages/"),
+        "requisites": under(stats, "incremental/requisites/"),
+        "due_next_days": forecast,
+    }
+
+
 def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """What the run did, from its stats: small, stable keys a scheduler can read."""
     by_status = under(stats, "downloader/response_status_count/")
@@ -59,6 +78,7 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
         "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_seconds": round(monotonic() - ctx.started_monotonic, 3),
         "finish_reason": reason,
+        "clock": stats.get("incremental/clock"),
         "failed": run_failure({**stats, "finish_reason": reason}),
         "resumed": ctx.resumed,
         "requests": stats.get("downloader/request_count", 0),
@@ -83,10 +103,8 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
         "failures": under(stats, "sznews/failed/"),
         "dropped": ctx.summary.get("dropped", []),
         "articles_with_problems": stats.get("sznews/articles/with_problems", 0),
-        "incremental": {
-            **under(stats, "incremental/articles/"),
-            **exported_versions(ctx.layout.items_dir(ctx.run_id)),
-        },
+        "incremental": incremental_section(ctx, stats),
+        "failed_fetches": ctx.summary.get("failed_fetches", []),
         "index_lines": ctx.summary.get("index_lines"),
         "stats": {k: _plain(v) for k, v in sorted(stats.items())},
     }
