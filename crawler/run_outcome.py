@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# run/end_errors/<step>: a step of the run's end (closing, index, report) that failed.
+_END_ERRORS = "run/end_errors/"
+
 
 def run_failure(stats: dict[str, Any]) -> str | None:
     """Why the run counts as failed, or None.
@@ -14,6 +17,9 @@ def run_failure(stats: dict[str, Any]) -> str | None:
     reason = stats.get("finish_reason")
     if reason not in (None, "finished"):
         return f"it ended early ({reason})"
+    ended_badly = sorted(key.rsplit("/", 1)[1] for key in stats if key.startswith(_END_ERRORS))
+    if ended_badly:
+        return f"the end of the run failed ({', '.join(ended_badly)})"
     if not stats.get("sznews/hub_pages"):
         if stats.get("dedup/maintenance/seen"):
             return "every page answered with the maintenance notice"

@@ -12,6 +12,10 @@ USER_AGENT = "sznews-archive/0.1 (web archive crawler)"
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9",
+    # Not br or zstd (Scrapy offers them when brotli/zstandard are installed): gzip and
+    # deflate are what every archive tool reads. A server that sends br anyway is still
+    # archived raw, indexed from its headers and decoded for extraction.
+    "Accept-Encoding": "gzip, deflate",
 }
 ROBOTSTXT_OBEY = True
 

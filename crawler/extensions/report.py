@@ -109,9 +109,10 @@ class RunReport:
         for name, finalizer in self.ctx.finalizers:
             try:
                 finalizer()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the next steps run whatever failed
                 self.ctx.log_write_failure(logger, f"Closing {name} failed", exc)
                 self.stats.inc_value("run/finalizer_errors")
+                self.stats.inc_value(f"run/end_errors/{name}")
         warc_dir = self.ctx.layout.warc_dir
         if warc_dir.is_dir():
             warcs = sorted(warc_dir.glob("*.warc.gz"))
@@ -119,15 +120,18 @@ class RunReport:
                 self.ctx.summary["index_lines"] = write_cdxj_index(
                     warcs, self.ctx.layout.index_path
                 )
-            except OSError as exc:  # the old index stays in place, whole
+            except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
+                # Whatever broke the index, the report is still written and the run fails.
                 self.ctx.log_write_failure(
                     logger, f"Could not rebuild {self.ctx.layout.index_path}", exc
                 )
+                self.stats.inc_value("run/end_errors/index")
         report = build_report(self.ctx, self.stats.get_stats(), reason)
         path = self.ctx.layout.report_path(self.ctx.run_id)
         try:
             write_json_atomic(path, report)
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001
+            self.stats.inc_value("run/end_errors/report")
             path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
             self.ctx.log_write_failure(logger, f"Could not write the report {path}", exc)
             return None

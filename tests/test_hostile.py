@@ -1,0 +1,93 @@
+"""Hostile responses (issue 16): each reproduction ends in bounded time and memory, exits as
+the README promises and leaves an archive that ``archive verify`` passes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archive.verify import main as verify_main
+from tests.crawling import run_crawl
+from tests.hostile import HostileServer, brotli_page, replica_html
+from tests.replica.model import Site
+
+SEED, ARTICLES = 5, 6
+QUICK = {"RETRY_BACKOFF_BASE": "0.1", "DOWNLOAD_TIMEOUT": "20", "RETRY_TIMES": "1"}
+
+
+def site() -> Site:
+    return Site(SEED, ARTICLES)
+
+
+def crawl(server: HostileServer, archive: Path, **settings: str):
+    return run_crawl(archive, proxy_url=server.proxy_url, settings={**QUICK, **settings},
+                     timeout=300)
+
+
+def verified(archive: Path) -> bool:
+    return verify_main([str(archive), "--quiet"]) == 0
+
+
+def index_entries(archive: Path) -> list[dict]:
+    lines = (archive / "index.cdxj").read_text("utf-8").splitlines()
+    return [json.loads(line.split(" ", 2)[2]) for line in lines]
+
+
+# -- 1. brotli -------------------------------------------------------------------------------
+
+
+def test_the_crawler_asks_only_for_gzip_and_deflate(tmp_path):
+    with HostileServer(site()) as server:
+        result = crawl(server, tmp_path / "archive")
+        asked = {seen.headers.get("accept-encoding") for seen in server.seen}
+    assert result.returncode == 0, result.output[-3000:]
+    assert asked == {"gzip, deflate"}
+
+
+@pytest.mark.parametrize("valid", [True, False], ids=["brotli", "garbage-brotli"])
+def test_an_unasked_brotli_answer_is_archived_indexed_and_verified(tmp_path, valid):
+    archive = tmp_path / "archive"
+    with HostileServer(site()) as server:
+        path = server.article_path(0)
+        server.answers[path] = brotli_page(replica_html(server, path), valid=valid)
+        first = crawl(server, archive)
+        second = crawl(server, archive)
+    assert first.returncode == 0, first.output[-3000:]
+    assert second.returncode == 0, second.output[-3000:]
+    assert "Traceback" not in first.output + second.output
+    url = "http://sznews.zjol.com.cn" + path
+    assert url in {e["url"] for e in index_entries(archive) if e.get("status") == "200"}
+    if valid:  # Scrapy decodes br: the article is extracted like any other
+        assert url in {a["url"] for a in first.items("articles", first.run_ids[0])}
+    assert verified(archive)
+
+
+def test_a_failing_end_step_leaves_the_others_and_fails_the_run(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.extensions import report as report_mod
+    from crawler.run import ArchiveLayout, RunContext
+    from crawler.run_outcome import run_failure
+
+    (tmp_path / "warc").mkdir()
+    ctx = RunContext("20260101T000000Z", ArchiveLayout(tmp_path), datetime.now(UTC))
+    closed = []
+    ctx.on_close("broken", lambda: 1 / 0)
+    ctx.on_close("state", lambda: closed.append("state"))
+
+    def broken_index(*args, **kwargs):
+        raise AttributeError("'brotli.Decompressor' object has no attribute 'unused_data'")
+
+    monkeypatch.setattr(report_mod, "write_cdxj_index", broken_index)
+    stats = MemoryStatsCollector.__new__(MemoryStatsCollector)
+    stats._stats = {"sznews/hub_pages": 1}
+    path = report_mod.RunReport(ctx, stats).finish("finished")
+    assert closed == ["state"]
+    assert path is not None and path.is_file()
+    failed = json.loads(path.read_text("utf-8"))["failed"]
+    assert failed == "the end of the run failed (broken, index)"
+    assert run_failure({**stats._stats, "finish_reason": "finished"}) == failed
