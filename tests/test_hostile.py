@@ -91,3 +91,38 @@ def test_a_failing_end_step_leaves_the_others_and_fails_the_run(tmp_path, monkey
     failed = json.loads(path.read_text("utf-8"))["failed"]
     assert failed == "the end of the run failed (broken, index)"
     assert run_failure({**stats._stats, "finish_reason": "finished"}) == failed
+
+
+# -- 2. gzip bombs ------------------------------------------------------------------------------
+
+
+def test_decoded_size_is_measured_in_bounded_time_and_memory():
+    import brotli
+
+    from crawler.compression import decoded_size_exceeds
+    from tests.hostile import gzip_bomb
+
+    bomb = gzip_bomb(512 << 20)
+    assert decoded_size_exceeds(bomb, b"gzip", 16 << 20)
+    assert not decoded_size_exceeds(bomb, b"gzip", 0)  # no limit
+    assert not decoded_size_exceeds(gzip_bomb(1 << 20), b"gzip", 16 << 20)
+    assert decoded_size_exceeds(brotli.compress(bytes(32 << 20)), b"br", 16 << 20)
+    assert not decoded_size_exceeds(b"not gzip", b"gzip", 16 << 20)
+    assert not decoded_size_exceeds(bomb, b"x-unknown", 16 << 20)
+
+
+def test_a_gzip_bomb_is_dropped_not_archived(tmp_path):
+    from tests.hostile import gzip_bomb, gzip_page
+
+    archive = tmp_path / "archive"
+    with HostileServer(site()) as server:
+        path = server.article_path(1)
+        server.answers[path] = gzip_page(gzip_bomb(64 << 20))
+        result = crawl(server, archive, DOWNLOAD_MAXSIZE=str(2 << 20))
+    assert result.returncode == 0, result.output[-3000:]
+    url = "http://sznews.zjol.com.cn" + path
+    report = result.report()
+    assert {d["url"]: d["reason"] for d in report["dropped"]} == {url: "decompressed_too_large"}
+    assert report["warc"]["skipped"]["decompressed_too_large"] == 1
+    assert url not in {e["url"] for e in index_entries(archive)}
+    assert verified(archive)

@@ -39,6 +39,7 @@ from archive.records import (
     revisit_records,
 )
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
+from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
@@ -175,6 +176,24 @@ def maintenance_filter(request: Request, response: Response) -> str | None:
     return "maintenance" if is_maintenance_response(request, response, SZNEWS) else None
 
 
+def bomb_filter(max_size: int) -> CaptureFilter:
+    """Keep out what HttpCompressionMiddleware will drop as too large once decoded.
+
+    Such a body is listed in the report's ``dropped``; archived, it would be a 200 whose
+    payload bombs every reader that decodes it (the index did, at every rebuild). It is left
+    out rather than cut (``WARC-Truncated``): a cut gzip body replays as nothing useful.
+    """
+
+    def too_large(request: Request, response: Response) -> str | None:
+        limit = request.meta.get("download_maxsize", max_size)
+        encoding = b",".join(response.headers.getlist(b"Content-Encoding"))
+        if request.method != "HEAD" and decoded_size_exceeds(response.body, encoding, limit):
+            return "decompressed_too_large"
+        return None
+
+    return too_large
+
+
 class WarcCapture:
     def __init__(
         self,
@@ -214,6 +233,7 @@ class WarcCapture:
         config = WarcConfig.from_settings(crawler.settings)
         ext = cls(config, crawler.stats, safe_host_name(socket.gethostname()))
         ext._crawler = crawler
+        ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter)
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
