@@ -202,3 +202,42 @@ def test_the_header_cap_is_installed_on_the_private_twisted_hooks_it_relies_on()
 def test_a_bad_header_cap_is_refused(setting, value):
     out = _pin({setting: value})
     assert out.startswith("ValueError:") and setting in out
+
+
+# -- 4. a maintenance page that never ends -------------------------------------------------------
+
+
+def test_a_maintenance_page_that_never_ends_holds_the_run_at_most_max_wait(tmp_path):
+    from tests.hostile import maintenance_forever
+
+    archive = tmp_path / "archive"
+    with HostileServer(site()) as server:
+        path = server.article_path(3)
+        url = "http://sznews.zjol.com.cn" + path
+        server.answers[path] = maintenance_forever("999999")
+        first = crawl(server, archive, DEDUP_MAINTENANCE_MAX_WAIT="1")
+        assert first.returncode == 0, first.output[-3000:]
+        report = first.report()
+        assert report["maintenance_unresolved"] == [url]
+        assert report["duration_seconds"] < 120, "not the 1800 s the Retry-After asked for"
+        assert report["stats"]["deferrals/gave_up_waiting"] == 1
+        state = json.loads((archive / "state" / "maintenance.json").read_text("utf-8"))
+        assert [e["url"] for e in state["urls"]] == [url]
+        assert verified(archive)
+        seen_before = len(server.seen)
+        del server.answers[path]  # the site is back
+        second = crawl(server, archive, DEDUP_MAINTENANCE_MAX_WAIT="1")
+        asked = [p for p in server.paths()[seen_before:] if p != "/robots.txt"]
+    assert second.returncode == 0, second.output[-3000:]
+    assert second.report()["stats"]["dedup/maintenance/carried_over"] == 1
+    assert asked[0] == path, "the URL left in maintenance is asked for first"
+    assert url in {a["url"] for a in second.items("articles", second.run_ids[-1])}
+    assert second.report()["maintenance_unresolved"] == []
+    assert verified(archive)
+
+
+def test_a_bad_maintenance_max_wait_is_refused(tmp_path):
+    result = run_crawl(tmp_path / "archive", proxy_url="http://127.0.0.1:9",
+                       settings={"DEDUP_MAINTENANCE_MAX_WAIT": "-1"})
+    assert result.returncode != 0
+    assert "must not be negative" in result.output
