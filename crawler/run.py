@@ -9,6 +9,7 @@ before the report is written).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,10 +18,16 @@ from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from scrapy.exceptions import NotConfigured
+
 from crawler.state import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+class StateUnavailable(NotConfigured):
+    """The state database could not be opened (the cause is chained)."""
+
 
 _RUNS: weakref.WeakKeyDictionary[Crawler, RunContext] = weakref.WeakKeyDictionary()
 
@@ -82,6 +89,7 @@ class RunContext:
     # Set when a write to ARCHIVE_DIR failed (a full disk): the run is ending, and what fails
     # after that is reported as a consequence, not as another error.
     write_failed: BaseException | None = None
+    _state_error: BaseException | None = None
 
     def log_write_failure(self, logger: Any, what: str, exc: BaseException) -> None:
         level = logging.WARNING if self.write_failed is not None else logging.ERROR
@@ -91,9 +99,20 @@ class RunContext:
         self.finalizers.append((name, finalizer))
 
     def capture_state(self) -> CaptureState:
-        """The state database, opened on first use and closed after those who write to it."""
+        """The state database, opened on first use and closed after those who write to it.
+
+        Raises StateUnavailable (a NotConfigured: a component that needs the state is left
+        out) when it cannot be opened, a full disk most likely; the WARC capture, which asks
+        first, records that as the run's write failure and stops the crawl.
+        """
+        if self._state_error is not None:
+            raise StateUnavailable(str(self._state_error)) from self._state_error
         if self._state is None:
-            self._state = CaptureState(self.layout.state_dir / "captures.sqlite")
+            try:
+                self._state = CaptureState(self.layout.state_dir / "captures.sqlite")
+            except (OSError, sqlite3.Error) as exc:
+                self._state_error = exc
+                raise StateUnavailable(str(exc)) from exc
             self.on_close("state", self._state.close)
         return self._state
 

@@ -18,7 +18,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from crawler.extensions.warc import stop_crawl
+from crawler.diskfull import record_write_failure
 from crawler.items import ArticleItem, SectionItem
 from crawler.keys import url_key
 from crawler.run import run_context
@@ -119,9 +119,9 @@ class JsonLinesExportPipeline:
             ctx = run_context(self.crawler) if self.crawler is not None else None
             what = f"Cannot write items to {self.items_dir / FILES[kind]}; stopping the crawl"
             if ctx is not None:
-                ctx.log_write_failure(logger, what, exc)
-                ctx.write_failed = ctx.write_failed or exc
-                stop_crawl(self.crawler, "items_write_error")
+                # The first failed write of the run names the disk; later ones are warnings.
+                record_write_failure(self.crawler, exc, self.items_dir / FILES[kind],
+                                     "items_write_error")
             else:
                 logger.error("%s: %s", what, exc)
 

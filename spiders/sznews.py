@@ -97,6 +97,8 @@ class SznewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         ctx = run_context(self.crawler)
+        if ctx.write_failed is not None:
+            return  # ARCHIVE_DIR could not even take the state database (a full disk)
         # URLs an earlier run left in maintenance come first.
         for entry in load_pending(ctx.layout.state_dir):
             request = self._written_down(entry["url"], entry.get("callback") or "parse",

@@ -241,3 +241,57 @@ def test_a_bad_maintenance_max_wait_is_refused(tmp_path):
                        settings={"DEDUP_MAINTENANCE_MAX_WAIT": "-1"})
     assert result.returncode != 0
     assert "must not be negative" in result.output
+
+
+# -- 5. a full disk ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """Mounts tmpfs file systems of a given size under tmp_path (root only)."""
+    import subprocess
+
+    mounts: list[Path] = []
+
+    def mount(size: str) -> Path:
+        point = tmp_path / f"disk-{size}"
+        point.mkdir()
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                               str(point)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in mounts:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+@pytest.mark.parametrize("size", ["2m", "48k"])
+def test_a_full_disk_ends_the_run_with_one_message_and_a_valid_archive(tmpfs, tmp_path, size):
+    import shutil
+
+    from tests.replica.testing import start_replica
+
+    disk = tmpfs(size)
+    archive = disk / "archive"
+    with start_replica(articles=300, seed=SEED) as replica:
+        result = run_crawl(archive, proxy_url=replica.proxy_url, settings=QUICK, timeout=300)
+        assert result.returncode == 1, result.output[-3000:]
+        errors = [line for line in result.output.splitlines()
+                  if "] ERROR:" in line or "run failed" in line]
+        assert "Traceback" not in result.output, result.output[-5000:]
+        failed = [line for line in result.output.splitlines() if "run failed" in line]
+        assert len(failed) == 1, errors
+        assert f"the disk is full ({disk}, tmpfs): cannot write {archive}/" in failed[0], failed
+        assert sum("] ERROR:" in line for line in result.output.splitlines()) == 1, errors
+        assert not list(archive.rglob("*.tmp")), list(archive.rglob("*.tmp"))
+        assert not list(archive.rglob("*.open"))
+        assert verified(archive)
+        # The next run, with room, finishes the job.
+        roomy = tmp_path / "roomy"
+        shutil.copytree(archive, roomy)
+        again = run_crawl(roomy, proxy_url=replica.proxy_url, settings=QUICK, timeout=300)
+    assert again.returncode == 0, again.output[-3000:]
+    assert verified(roomy)

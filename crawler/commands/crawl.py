@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import crawl
 
+from crawler.diskfull import create_reserve, release_reserve, reserve_size
 from crawler.job import ArchiveBusy, ArchiveJob, ArchiveLock
 from crawler.run_outcome import run_failure
 
@@ -51,6 +52,9 @@ class Command(crawl.Command):
             print(f"scrapy crawl: cannot start a run in {archive_dir}: {exc}", file=sys.stderr)
             sys.exit(EXIT_FAILED)
         self.resumed = resumed
+        # Room for the index and report should the disk fill up (crawler/diskfull.py).
+        self.state_dir = archive_dir / "state"
+        create_reserve(self.state_dir, reserve_size(self.settings))
         self.settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
         self.settings.set("ARCHIVE_RESUMED", resumed, priority="cmdline")
         if not self.settings.get("JOBDIR"):
@@ -71,6 +75,7 @@ class Command(crawl.Command):
         failure = run_failure(stats)
         if self.crawler_process.bootstrap_failed:
             failure = failure or "the crawl could not start"
+        release_reserve(self.state_dir)  # the run's end did, unless it never ran
         reason = stats.get("finish_reason")
         if reason == "finished":
             self.job.finish()  # the next run starts afresh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.index import write_cdxj_index
+from crawler.diskfull import release_reserve
 from crawler.run import RunContext, run_context
 from crawler.run_outcome import run_failure
 
@@ -113,7 +115,14 @@ class RunReport:
                 self.ctx.log_write_failure(logger, f"Closing {name} failed", exc)
                 self.stats.inc_value("run/finalizer_errors")
                 self.stats.inc_value(f"run/end_errors/{name}")
+        # The room set aside at the start is for the index and report, on a disk that filled
+        # up; the finalizers before may fail there (a state commit is lost as after a kill).
+        release_reserve(self.ctx.layout.state_dir)
         warc_dir = self.ctx.layout.warc_dir
+        if self.ctx.write_failed is not None and not warc_dir.is_dir():
+            # A disk full before the first WARC: an empty warc/ and index still verify.
+            with contextlib.suppress(OSError):
+                warc_dir.mkdir(parents=True)
         if warc_dir.is_dir():
             warcs = sorted(warc_dir.glob("*.warc.gz"))
             try:

@@ -41,9 +41,10 @@ from archive.records import (
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
 from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
+from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
-from crawler.run import run_context
+from crawler.run import StateUnavailable, run_context
 from crawler.state import Capture, CaptureState, Payload, payloads_from_index
 
 if TYPE_CHECKING:
@@ -145,8 +146,12 @@ def safe_host_name(name: str) -> str:
 
 def stop_crawl(crawler: Crawler, reason: str) -> None:
     """Close the spider from the reactor thread (a disk that fills up ends the run)."""
-    if crawler.engine is not None:
-        deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # not crawling yet: the spider_opened handler stops it then
+        return
+    if engine is not None:
+        deferred_from_coro(engine.close_spider_async(reason=reason))
 
 
 def new_record_id() -> str:
@@ -241,7 +246,11 @@ class WarcCapture:
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         # Finalizers run in order: the writer (whose callbacks update the state) first.
         run_context(crawler).on_close("warc", ext.close)
-        ext.state = run_context(crawler).capture_state()
+        try:
+            ext.state = run_context(crawler).capture_state()
+        except StateUnavailable as exc:  # a full disk: the crawl stops once opened
+            path = run_context(crawler).layout.state_dir / "captures.sqlite"
+            record_write_failure(crawler, exc.__cause__ or exc, path, "state_write_error")
         return ext
 
     def warcinfo_fields(self) -> dict[str, str]:
@@ -284,6 +293,9 @@ class WarcCapture:
         self.writer = BackgroundWarcWriter(self._file_writer)
 
     def spider_opened(self) -> None:
+        if self._crawler is not None and run_context(self._crawler).write_failed is not None:
+            self._failed = run_context(self._crawler).write_failed
+            return  # could not even open the state: the spider starts nothing
         self.open(self.config.archive_dir / "warc", self.config.archive_dir / "index.cdxj")
 
     def response_downloaded(self, response: Response, request: Request) -> None:
@@ -332,10 +344,12 @@ class WarcCapture:
         """Runs on the writer thread once the records are on disk: state follows the WARC."""
         if future.exception() is not None or self.state is None:
             return
+        if self._crawler is not None and run_context(self._crawler).write_failed is not None:
+            return  # the disk is full: the state stays behind the WARC, as after a kill
         headers = {name.lower(): value for name, value in exchange.response.headers}
         etag = headers.get(b"etag")
         last_modified = headers.get(b"last-modified")
-        self.state.record_capture(
+        written = self.state.record_capture(
             Capture(
                 url=exchange.url,
                 status=exchange.response.status,
@@ -348,6 +362,13 @@ class WarcCapture:
             ),
             payload,
         )
+        written.add_done_callback(self._check_state_write)
+
+    def _check_state_write(self, future: Any) -> None:
+        """Runs on the state thread: SQLite's "database or disk is full" ends the run too."""
+        exc = future.exception()
+        if exc is not None and self.state is not None:
+            record_write_failure(self._crawler, exc, self.state.path, "state_write_error")
 
     def _records(
         self, exchange: Exchange, digest: str, previous: Capture | None
@@ -405,12 +426,8 @@ class WarcCapture:
         if exc is None or self._failed is not None:
             return
         self._failed = exc
-        logger.error("WARC writing failed, stopping the crawl: %s", exc)
-        if self._crawler is not None:
-            run_context(self._crawler).write_failed = exc
-            from twisted.internet import reactor
-
-            reactor.callFromThread(stop_crawl, self._crawler, "warc_write_error")
+        path = getattr(exc, "path", None) or self.warc_dir or self.config.archive_dir
+        record_write_failure(self._crawler, exc, Path(path), "warc_write_error")
 
     def close(self) -> None:
         """Finalizer: drain the queue, close and rename the open file."""
