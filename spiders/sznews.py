@@ -200,6 +200,10 @@ class SznewsSpider(scrapy.Spider):
             # Every page is what an earlier run archived: nothing new to say.
             self.crawler.stats.inc_value("incremental/articles/unchanged")
             return
+        if not any(p.title or p.paragraphs for p in assembly.pages.values()):
+            # No text at all (a page of NUL bytes): archived, but not an article.
+            self.crawler.stats.inc_value("sznews/articles/empty")
+            return
         yield self._article_item(assembly)
 
     def _revalidate_later_pages(self, url: str) -> Iterator[scrapy.Request]:
@@ -249,6 +253,10 @@ class SznewsSpider(scrapy.Spider):
         """Every request's errback: count why it failed, and name what was dropped."""
         if failure.check(RequestDeferred):
             return  # the same request comes back later
+        if failure.check(HttpError) and failure.value.response.status == 304:
+            # A requisite asked for conditionally, not modified: the WARC has its revisit.
+            self.crawler.stats.inc_value("incremental/requisites/not_modified")
+            return
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"sznews/failed/{reason}")
         if reason in ("too_large", "decompressed_too_large"):

@@ -295,3 +295,55 @@ def test_a_full_disk_ends_the_run_with_one_message_and_a_valid_archive(tmpfs, tm
         again = run_crawl(roomy, proxy_url=replica.proxy_url, settings=QUICK, timeout=300)
     assert again.returncode == 0, again.output[-3000:]
     assert verified(roomy)
+
+
+# -- smaller findings ----------------------------------------------------------------------------
+
+
+def test_malformed_pages_deep_nesting_control_characters_and_no_text(tmp_path):
+    from tests.hostile import send
+
+    html = [("Content-Type", "text/html; charset=gb2312")]
+    with HostileServer(site()) as server:
+        deep, dirty, nul = (server.article_path(i) for i in (0, 1, 2))
+        page = replica_html(server, deep)
+        nested = b"<div>" * 5000 + b"lost" + b"</div>" * 5000
+        server.answers[deep] = send(200, html, page.replace(b"<body>", b"<body>" + nested, 1))
+        page = replica_html(server, dirty)
+        title_at = page.index(b"<title>") + len(b"<title>")
+        dirty_page = page[:title_at] + b"\x00\x07" + page[title_at:]
+        dirty_page = dirty_page.replace(b"</p>", b"\x01\x1b</p>")
+        server.answers[dirty] = send(200, html, dirty_page)
+        server.answers[nul] = send(200, html, b"\x00" * 4096)
+        result = crawl(server, tmp_path / "archive")
+    assert result.returncode == 0, result.output[-3000:]
+    items = {a["url"].removeprefix("http://sznews.zjol.com.cn"): a for a in result.items()}
+    assert "markup nested too deep: text inside it was dropped" in " ".join(
+        items[deep]["problems"])
+    texts = [items[dirty]["title"], items[dirty]["body"]]
+    assert texts[0] and texts[1]
+    assert not [c for text in texts for c in text if ord(c) < 32 and c not in "\n\t"]
+    assert nul not in items, "a page without text is no article"
+    assert result.report()["stats"]["sznews/articles/empty"] == 1
+    assert verified(tmp_path / "archive")
+
+
+def test_a_304_of_a_requisite_is_not_modified_not_a_failure(tmp_path):
+    from scrapy import Request
+    from scrapy.http import Response
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from spiders.sznews import SznewsSpider
+
+    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path)})
+    crawler.spider = spider = SznewsSpider.from_crawler(crawler)
+    request = Request("http://sznews.zjol.com.cn/pic/a.jpg")
+    response = Response(request.url, status=304, request=request)
+    failure = Failure(HttpError(response, "Ignoring non-200 response"))
+    failure.request = request
+    assert list(spider.request_failed(failure)) == []
+    stats = crawler.stats.get_stats()
+    assert stats.get("incremental/requisites/not_modified") == 1
+    assert not [key for key in stats if key.startswith("sznews/failed/")]
