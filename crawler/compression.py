@@ -14,6 +14,8 @@ import zlib
 from collections.abc import Callable, Iterator
 
 _CHUNK = 256 * 1024
+# Deflate's largest possible expansion (a stream of the longest matches).
+_DEFLATE_MAX_RATIO = 1032
 
 
 class _TooLarge(Exception):
@@ -96,6 +98,9 @@ def decoded_size_exceeds(body: bytes, content_encoding: bytes | None, limit: int
     if not limit or not content_encoding:
         return False
     codings = [c.strip().lower() for c in content_encoding.split(b",") if c.strip()]
+    deflated = codings in ([b"gzip"], [b"x-gzip"], [b"deflate"])
+    if deflated and len(body) * _DEFLATE_MAX_RATIO <= limit:
+        return False  # deflate cannot grow past this: most pages need no look at all
     data = body
     for n, coding in enumerate(reversed(codings)):  # the last applied is undone first
         if coding == b"identity":
