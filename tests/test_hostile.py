@@ -236,9 +236,10 @@ def test_a_maintenance_page_that_never_ends_holds_the_run_at_most_max_wait(tmp_p
     assert verified(archive)
 
 
-def test_a_bad_maintenance_max_wait_is_refused(tmp_path):
+@pytest.mark.parametrize("setting", ["DEDUP_MAINTENANCE_MAX_WAIT", "ARCHIVE_DISK_RESERVE"])
+def test_a_negative_wait_or_reserve_is_refused(tmp_path, setting):
     result = run_crawl(tmp_path / "archive", proxy_url="http://127.0.0.1:9",
-                       settings={"DEDUP_MAINTENANCE_MAX_WAIT": "-1"})
+                       settings={setting: "-1"})
     assert result.returncode != 0
     assert "must not be negative" in result.output
 

@@ -35,6 +35,11 @@ class Command(crawl.Command):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         archive_dir = Path(self.settings.get("ARCHIVE_DIR") or "data")
+        try:
+            reserve = reserve_size(self.settings)
+        except ValueError as exc:
+            print(f"scrapy crawl: {exc}", file=sys.stderr)
+            sys.exit(EXIT_FAILED)
         self.lock = ArchiveLock(archive_dir)
         try:
             self.lock.acquire()
@@ -54,7 +59,7 @@ class Command(crawl.Command):
         self.resumed = resumed
         # Room for the index and report should the disk fill up (crawler/diskfull.py).
         self.state_dir = archive_dir / "state"
-        create_reserve(self.state_dir, reserve_size(self.settings))
+        create_reserve(self.state_dir, reserve)
         self.settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
         self.settings.set("ARCHIVE_RESUMED", resumed, priority="cmdline")
         if not self.settings.get("JOBDIR"):
