@@ -7,8 +7,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from cdxj_indexer.main import CDXJIndexer
-
+from archive.cdxj import sorted_lines
 from archive.writer import OPEN_SUFFIX
 
 
@@ -19,8 +18,8 @@ def write_cdxj_index(
 
     Atomic replacement matters because pywb may be reading the index while we rebuild it.
     `filename` in each line is the WARC's base name (or its path relative to dir_root), which
-    is how pywb resolves it against the collection's archive directory. POST bodies are
-    appended to the url key the same way pywb's own indexer does (post_append).
+    is how pywb resolves it against the collection's archive directory. Lines are made from
+    headers only (``archive.cdxj``): no payload is decoded, whatever its Content-Encoding.
     """
     paths = [Path(p) for p in warc_paths]
     for path in paths:
@@ -36,15 +35,9 @@ def write_cdxj_index(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        if paths:
-            indexer = CDXJIndexer(
-                output=str(tmp),
-                inputs=[str(p) for p in paths],
-                sort=True,
-                post_append=True,
-                dir_root=str(dir_root) if dir_root is not None else None,
-            )
-            indexer.process_all()
+        named = [(p, _relative_name(p, dir_root)) for p in paths]
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.writelines(sorted_lines(named))
         with open(tmp, "rb") as fh:
             count = sum(1 for line in fh if line.strip())
             os.fsync(fh.fileno())
@@ -54,3 +47,9 @@ def write_cdxj_index(
         tmp.unlink(missing_ok=True)
         raise
     return count
+
+
+def _relative_name(path: Path, dir_root: Path | None) -> str:
+    if dir_root is None:
+        return path.name
+    return os.path.relpath(path, dir_root).replace(os.sep, "/")

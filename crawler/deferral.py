@@ -4,12 +4,19 @@ Scrapy retries at once; a site that is failing or in maintenance needs time. A d
 request leaves the downloader (its errback sees ``RequestDeferred``, which callbacks ignore),
 waits on the reactor's clock, and is crawled again; the spider is kept open while any wait.
 ``robots.txt`` gates the whole crawl, so it waits in place instead.
+
+A kind of deferral may have a longest idle wait (``max_idle_wait``): once the crawl has
+nothing else to do but wait for deferrals of such kinds, it waits at most that long and then
+closes; whoever deferred them names them at ``spider_closed`` (``cancel_all``). A
+maintenance page answering ``Retry-After: 999999`` held a finished run open for hours.
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 from datetime import UTC, datetime
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -19,6 +26,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 _REGISTRY_ATTR = "_sznews_deferrals"
 
@@ -60,7 +69,12 @@ class Deferrals:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.pending: dict[str, tuple[Any, Request]] = {}  # url -> (IDelayedCall, request)
+        # url -> (IDelayedCall, request, kind)
+        self.pending: dict[str, tuple[Any, Request, str]] = {}
+        # kind -> seconds the crawl may sit idle waiting for nothing but such deferrals
+        self.max_idle_wait: dict[str, float] = {}
+        self._idle_since: float | None = None
+        self.clock = monotonic
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -71,7 +85,7 @@ class Deferrals:
             setattr(crawler, _REGISTRY_ATTR, registry)
         return registry
 
-    def schedule(self, request: Request, delay: float) -> None:
+    def schedule(self, request: Request, delay: float, kind: str = "retry") -> None:
         from twisted.internet import reactor
 
         def fire() -> None:
@@ -82,7 +96,11 @@ class Deferrals:
         previous = self.pending.pop(request.url, None)
         if previous is not None and previous[0].active():
             previous[0].cancel()
-        self.pending[request.url] = (reactor.callLater(delay, fire), request)
+        self.pending[request.url] = (reactor.callLater(delay, fire), request, kind)
+
+    def note_progress(self) -> None:
+        """Something came back to life: an idle wait starts afresh."""
+        self._idle_since = None
 
     async def wait(self, delay: float) -> None:
         from twisted.internet import reactor
@@ -93,7 +111,7 @@ class Deferrals:
     def cancel_all(self) -> list[Request]:
         """Stop waiting (the run is closing); the requests that never came back."""
         left = []
-        for call, request in self.pending.values():
+        for call, request, _kind in self.pending.values():
             if call.active():
                 call.cancel()
             left.append(request)
@@ -101,5 +119,20 @@ class Deferrals:
         return left
 
     def spider_idle(self) -> None:
-        if self.pending:
+        if not self.pending:
+            return
+        limits = [self.max_idle_wait.get(kind) for _call, _req, kind in self.pending.values()]
+        if None in limits:  # a kind that is waited for as long as it takes
+            self._idle_since = None
             raise DontCloseSpider("deferred retries pending")
+        now = self.clock()
+        if self._idle_since is None:
+            self._idle_since = now
+        limit = min(limit for limit in limits if limit is not None)
+        if now - self._idle_since < limit:
+            raise DontCloseSpider("deferred retries pending")
+        kinds = sorted({kind for _call, _req, kind in self.pending.values()})
+        logger.warning("Nothing left but %d deferred requests (%s); waited %.0fs, closing",
+                       len(self.pending), ", ".join(kinds), now - self._idle_since)
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("deferrals/gave_up_waiting", len(self.pending))

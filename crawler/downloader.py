@@ -6,15 +6,27 @@ latency, so this subclass records both in ``request.meta`` (``warc/reason``,
 ``warc/fetch_began``). It reaches into Scrapy's private ``_ScrapyAgent``; when a Scrapy release
 moves it, the crawl falls back to the stock handler and standard reason phrases (the WARC
 extension logs that once).
+
+It also caps response headers while they are read (``DOWNLOAD_MAXHEADERS_SIZE`` bytes,
+``DOWNLOAD_MAXHEADERS`` lines): Twisted keeps every header line a server sends and
+``DOWNLOAD_MAXSIZE`` counts only the body, so ``200 OK`` followed by header lines without
+end grew the crawl to gigabytes within one download timeout. The cap lives in a protocol
+subclass installed through the pool's private ``_factory`` (as Scrapy itself does) and reads
+the parser's private ``state``; ``tests/test_hostile.py`` pins both to the installed Twisted
+and Scrapy, so an upgrade that moves them fails loudly instead of silently uncapping.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy.core.downloader.handlers import http11
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.python.failure import Failure
+from twisted.web import _newclient
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -30,7 +42,87 @@ class _PhraseKeepingAgent(http11._ScrapyAgent):
         return super()._cb_bodyready(txresponse, request)
 
 
+class HeadersTooLarge(Exception):
+    """The server sent more response header than the cap allows; the connection is cut."""
+
+
+@dataclass(frozen=True)
+class HeaderLimits:
+    """DOWNLOAD_MAXHEADERS_SIZE and DOWNLOAD_MAXHEADERS, validated in one place."""
+
+    max_bytes: int
+    max_lines: int
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> HeaderLimits:
+        limits = cls(
+            max_bytes=settings.getint("DOWNLOAD_MAXHEADERS_SIZE", 64 * 1024),
+            max_lines=settings.getint("DOWNLOAD_MAXHEADERS", 200),
+        )
+        if limits.max_bytes < 1024 or limits.max_lines < 8:
+            raise ValueError(
+                "DOWNLOAD_MAXHEADERS_SIZE must be at least 1024 and DOWNLOAD_MAXHEADERS at "
+                f"least 8, got {limits.max_bytes} and {limits.max_lines}"
+            )
+        return limits
+
+
+_IN_HEADERS = (_newclient.STATUS, _newclient.HEADER)
+
+
+class HeaderCappingProtocol(http11._LenientHTTP11ClientProtocol):
+    """Counts what arrives while the parser is still in the status line or headers."""
+
+    def __init__(self, quiescent: Any, limits: HeaderLimits, stats: Any) -> None:
+        super().__init__(quiescent)
+        self._limits = limits
+        self._stats = stats
+        self._counted: tuple[Any, int, int] = (None, 0, 0)  # parser, bytes, lines
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted's name
+        parser = self._parser
+        if parser is None or getattr(parser, "state", None) not in _IN_HEADERS:
+            super().dataReceived(data)
+            return
+        counted, size, lines = self._counted
+        if counted is not parser:
+            size = lines = 0
+        size, lines = size + len(data), lines + data.count(b"\n")
+        self._counted = (parser, size, lines)
+        super().dataReceived(data)
+        # Only a chunk after which the headers are still not over counts against the cap: the
+        # chunk that ends them may carry body bytes too.
+        if self._parser is parser and parser.state in _IN_HEADERS and (
+            size > self._limits.max_bytes or lines > self._limits.max_lines
+        ):
+            if self._stats is not None:
+                self._stats.inc_value("downloader/headers_too_large")
+            self.transport.abortConnection()
+            self._disconnectParser(Failure(HeadersTooLarge(
+                f"response headers over {self._limits.max_bytes} bytes or "
+                f"{self._limits.max_lines} lines ({size} bytes, {lines} lines so far)"
+            )))
+
+
+class HeaderCappingFactory(http11._LenientHTTP11ClientFactory):
+    def __init__(self, quiescent: Any, metadata: Any, *, limits: HeaderLimits,
+                 stats: Any) -> None:
+        super().__init__(quiescent, metadata)
+        self._limits = limits
+        self._stats = stats
+
+    def buildProtocol(self, addr: Any) -> HeaderCappingProtocol:  # noqa: N802
+        return HeaderCappingProtocol(self._quiescentCallback, self._limits, self._stats)
+
+
 class ArchivingHTTP11DownloadHandler(http11.HTTP11DownloadHandler):
+    def __init__(self, crawler: Any) -> None:
+        limits = HeaderLimits.from_settings(crawler.settings)
+        super().__init__(crawler)
+        self._pool._factory = functools.partial(
+            HeaderCappingFactory, limits=limits, stats=crawler.stats
+        )
+
     async def download_request(self, request: Request) -> Response:
         request.meta[FETCH_BEGAN] = datetime.now(UTC)
         agent = _PhraseKeepingAgent(

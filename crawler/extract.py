@@ -28,6 +28,15 @@ _PARSER = lxml.html.HTMLParser(
     no_network=True, recover=True, remove_comments=True, remove_pis=True, huge_tree=False
 )
 _INDENT = "\u3000\u00a0 \t\r\n"
+# libxml2 stops at this nesting depth (2048 with huge_tree) and drops the rest of the page
+# without an exception; only the parser's error log says so.
+_HUGE_PARSER = lxml.html.HTMLParser(
+    no_network=True, recover=True, remove_comments=True, remove_pis=True, huge_tree=True
+)
+_DEPTH_ERROR = "Excessive depth"
+# C0 controls (NUL included) other than tab, LF, CR and FF: never text, and lxml refuses NUL.
+_CONTROLS_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f]+")
+
 _DATE_RE = re.compile(
     r"(?P<y>\d{4})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
@@ -103,13 +112,23 @@ def parse_html(
     Undeclared pages fall back to GB18030: every page of this site is GBK.
     """
     encoding, text = html_to_unicode(content_type, body, default_encoding=default_encoding)
+    text = _CONTROLS_RE.sub("", text)
     if not text.strip():
         return ParsedPage(url, encoding, None, ["empty document"])
+    problems: list[str] = []
     try:
         tree = lxml.html.document_fromstring(text, parser=_PARSER, base_url=url)
+        if _too_deep(_PARSER):  # what lies deeper was dropped: try the deeper parser
+            tree = lxml.html.document_fromstring(text, parser=_HUGE_PARSER, base_url=url)
+            if _too_deep(_HUGE_PARSER):
+                problems.append("markup nested too deep: text inside it was dropped")
     except (ParserError, ValueError) as exc:
         return ParsedPage(url, encoding, None, [f"unparseable HTML: {exc}"])
-    return ParsedPage(url, encoding, tree)
+    return ParsedPage(url, encoding, tree, problems)
+
+
+def _too_deep(parser: lxml.html.HTMLParser) -> bool:
+    return any(_DEPTH_ERROR in entry.message for entry in parser.error_log)
 
 
 def clean_text(text: str | None) -> str:

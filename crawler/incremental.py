@@ -183,12 +183,10 @@ class IncrementalMiddleware:
         if response.status == 304 and kind is PageKind.ARTICLE:
             if self.profile.article_page_number(request.url) == 1:
                 self.stats.inc_value("incremental/articles/not_modified")
-        elif kind is PageKind.REQUISITE and self.revisits is not None:
-            if response.status in (200, 304):
-                changed = response.status == 200 and not request.meta.get(UNCHANGED)
-                self.revisits.checked(request.url, changed=changed, requisite=True)
-            if response.status == 304:
-                self.stats.inc_value("incremental/requisites/not_modified")
+        elif (kind is PageKind.REQUISITE and self.revisits is not None
+              and response.status in (200, 304)):  # a 304's count is the errback's
+            changed = response.status == 200 and not request.meta.get(UNCHANGED)
+            self.revisits.checked(request.url, changed=changed, requisite=True)
         return response
 
     def process_request(self, request: Request) -> None:

@@ -9,6 +9,7 @@ before the report is written).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from scrapy.exceptions import NotConfigured
+
 from archive.writer import recover_open_files
 from crawler.state import CaptureState
 
@@ -24,6 +27,11 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+
+class StateUnavailable(NotConfigured):
+    """The state database could not be opened (the cause is chained)."""
+
 
 _RUNS: weakref.WeakKeyDictionary[Crawler, RunContext] = weakref.WeakKeyDictionary()
 
@@ -87,6 +95,7 @@ class RunContext:
     # Set when a write to ARCHIVE_DIR failed (a full disk): the run is ending, and what fails
     # after that is reported as a consequence, not as another error.
     write_failed: BaseException | None = None
+    _state_error: BaseException | None = None
 
     def log_write_failure(self, logger: Any, what: str, exc: BaseException) -> None:
         level = logging.WARNING if self.write_failed is not None else logging.ERROR
@@ -101,15 +110,30 @@ class RunContext:
         Before anyone reads it, it catches up with the disk: a killed run's unfinished WARC
         is cut at its last record and named, then every record and item line the state has
         not folded in yet is (see ``CaptureState.catch_up``).
+
+        Raises StateUnavailable (a NotConfigured: a component that needs the state is left
+        out) when it cannot be opened, a full disk most likely; the WARC capture, which asks
+        first, records that as the run's write failure and stops the crawl.
         """
+        if self._state_error is not None:
+            raise StateUnavailable(str(self._state_error)) from self._state_error
         if self._state is None:
             warc_dir = self.layout.warc_dir
-            if warc_dir.is_dir():
-                for path in recover_open_files(warc_dir):
-                    logger.warning("Recovered an unfinished WARC from an earlier run: %s", path)
-            state = CaptureState(self.layout.state_dir / "captures.sqlite")
+            try:
+                if warc_dir.is_dir():
+                    for path in recover_open_files(warc_dir):
+                        logger.warning("Recovered an unfinished WARC from an earlier run: %s",
+                                       path)
+                state = CaptureState(self.layout.state_dir / "captures.sqlite")
+            except (OSError, sqlite3.Error) as exc:
+                self._state_error = exc
+                raise StateUnavailable(str(exc)) from exc
             self.on_close("state", state.close)
-            caught = state.catch_up(warc_dir, self.layout.items_root)
+            try:
+                caught = state.catch_up(warc_dir, self.layout.items_root)
+            except (OSError, sqlite3.Error) as exc:
+                self._state_error = exc
+                raise StateUnavailable(str(exc)) from exc
             if any(caught.values()):
                 logger.info("The state caught up with the archive: %s", caught)
             self._state = state

@@ -12,6 +12,10 @@ USER_AGENT = "sznews-archive/0.1 (web archive crawler)"
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9",
+    # Not br or zstd (Scrapy offers them when brotli/zstandard are installed): gzip and
+    # deflate are what every archive tool reads. A server that sends br anyway is still
+    # archived raw, indexed from its headers and decoded for extraction.
+    "Accept-Encoding": "gzip, deflate",
 }
 ROBOTSTXT_OBEY = True
 
@@ -31,6 +35,10 @@ RETRY_BACKOFF_MAX = 120.0
 # A news page is tens of KB; 16 MB stops giant pages and gzip bombs (also after decompression).
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# DOWNLOAD_MAXSIZE counts only the body: response headers are capped while they are read
+# (crawler/downloader.py); a real page sends under 2 KB of them.
+DOWNLOAD_MAXHEADERS_SIZE = 64 * 1024
+DOWNLOAD_MAXHEADERS = 200
 
 # An archive keeps whatever the server said: errors are captured at response_downloaded
 # whatever happens to them afterwards.
@@ -86,6 +94,9 @@ ARCHIVE_DIR = "data"
 WARC_MAX_SIZE = 1024**3
 WARC_PREFIX = "sznews"
 WARC_OPERATOR = ""
+# Set aside at the start (state/.reserve, at most a quarter of the free space) so that a run
+# that fills the disk can still write its index and report (crawler/diskfull.py).
+ARCHIVE_DISK_RESERVE = 64 * 1024 * 1024
 PROGRESS_INTERVAL = 5.0
 
 # The dedup layer (README: "Dedup").
@@ -93,6 +104,7 @@ DEDUP_ENABLED = True
 DEDUP_MAINTENANCE_RETRY_TIMES = 6
 DEDUP_MAINTENANCE_RETRY_DELAY = 30.0  # seconds, doubled on every try
 DEDUP_MAINTENANCE_MAX_DELAY = 1800.0
+DEDUP_MAINTENANCE_MAX_WAIT = 600.0  # longest idle wait once only maintenance URLs are left
 DEDUP_TEMPLATE_MIN_PAGES = 3
 DEDUP_MAX_QUERY_VARIANTS = 20
 DEDUP_MAX_PATH_SEGMENTS = 12

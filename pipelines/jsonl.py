@@ -10,6 +10,7 @@ written by this run (a section by URL, an article by URL and version) is not wri
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -20,11 +21,11 @@ from typing import Any
 from itemadapter import ItemAdapter
 
 from crawler import killpoints
-from crawler.extensions.warc import stop_crawl
+from crawler.diskfull import record_write_failure
 from crawler.incremental import Revisits, published_time
 from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key
 from crawler.keys import url_key
-from crawler.run import run_context
+from crawler.run import StateUnavailable, run_context
 from crawler.state import CaptureState, Version, item_source
 
 FILES = {ArticleItem: "articles.jsonl", SectionItem: "sections.jsonl"}
@@ -90,10 +91,13 @@ class JsonLinesExportPipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
         ctx = run_context(crawler)
-        read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
-        state = None if read_only else ctx.capture_state()
+        state, revisits = None, None
+        if not crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+            # A full disk may leave no room for the state: the WARC capture stops the run.
+            with contextlib.suppress(StateUnavailable):
+                state, revisits = ctx.capture_state(), Revisits.for_run(crawler)
         pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, state, ctx.run_id,
-                       Revisits.for_run(crawler))
+                       revisits)
         pipeline.crawler = crawler
         return pipeline
 
@@ -145,11 +149,18 @@ class JsonLinesExportPipeline:
             path = self.items_dir / FILES[kind]
             version = Version(data["version"] or 1, self.run_id, content_key(data))
             folded = (item_source(path, self.items_dir.parent), before + len(line))
-            self.state.record_version(data["url"], version, folded)
+            written = self.state.record_version(data["url"], version, folded)
+            written.add_done_callback(self._check_state_write)
         if kind is ArticleItem and self.revisits is not None:
             self.revisits.checked(data["url"], changed=True,
                                   published=published_time(data.get("published")))
         return item
+
+    def _check_state_write(self, future: Any) -> None:
+        """Runs on the state thread: SQLite's "database or disk is full" ends the run too."""
+        exc = future.exception()
+        if exc is not None and self.state is not None and self.crawler is not None:
+            record_write_failure(self.crawler, exc, self.state.path, "state_write_error")
 
     def sync(self) -> None:
         """Make the lines written so far durable (the state thread calls it before a commit)."""
@@ -166,9 +177,9 @@ class JsonLinesExportPipeline:
             ctx = run_context(self.crawler) if self.crawler is not None else None
             what = f"Cannot write items to {self.items_dir / FILES[kind]}; stopping the crawl"
             if ctx is not None:
-                ctx.log_write_failure(logger, what, exc)
-                ctx.write_failed = ctx.write_failed or exc
-                stop_crawl(self.crawler, "items_write_error")
+                # The first failed write of the run names the disk; later ones are warnings.
+                record_write_failure(self.crawler, exc, self.items_dir / FILES[kind],
+                                     "items_write_error")
             else:
                 logger.error("%s: %s", what, exc)
 

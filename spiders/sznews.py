@@ -117,6 +117,8 @@ class SznewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         ctx = run_context(self.crawler)
+        if ctx.write_failed is not None:
+            return  # ARCHIVE_DIR could not even take the state database (a full disk)
         # URLs an earlier run left in maintenance or could not fetch come first.
         carried = [(entry, "dedup/maintenance/carried_over")
                    for entry in load_pending(ctx.layout.state_dir)]
@@ -265,6 +267,10 @@ class SznewsSpider(scrapy.Spider):
                                       published=published_time(assembly.pages[1].published
                                                                if 1 in assembly.pages else None))
             return
+        if not any(p.title or p.paragraphs for p in assembly.pages.values()):
+            # No text at all (a page of NUL bytes): archived, but not an article.
+            self.crawler.stats.inc_value("sznews/articles/empty")
+            return
         yield self._article_item(assembly)
 
     def _revalidate_later_pages(self, url: str) -> Iterator[scrapy.Request]:
@@ -314,6 +320,10 @@ class SznewsSpider(scrapy.Spider):
         """Every request's errback: count why it failed, and name what was dropped."""
         if failure.check(RequestDeferred):
             return  # the same request comes back later
+        if failure.check(HttpError) and failure.value.response.status == 304:
+            # A requisite asked for conditionally, not modified: the WARC has its revisit.
+            self.crawler.stats.inc_value("incremental/requisites/not_modified")
+            return
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"sznews/failed/{reason}")
         request = failure.request

@@ -144,3 +144,27 @@ def test_cdxj_refuses_open_files(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(ValueError):
         write_cdxj_index([path], tmp_path / "index.cdxj")
+
+
+def test_cdxj_lines_match_cdxj_indexer_line_for_line(archive_files, tmp_path: Path) -> None:
+    files, _ = archive_files
+    out = tmp_path / "index.cdxj"
+    write_cdxj_index(files, out)
+    proc = subprocess.run([str(BIN / "cdxj-indexer"), "--sort", *map(str, files)],
+                          capture_output=True, text=True, check=True)
+    assert out.read_text().splitlines() == proc.stdout.splitlines()
+
+
+@pytest.mark.parametrize("body", [b"\x8b\x02\x80hello\x03", b"not brotli at all" * 100])
+def test_index_never_decodes_a_payload(tmp_path: Path, body: bytes) -> None:
+    """A br body (valid or not) made cdxj-indexer raise in warcio; the index reads headers."""
+    writer = WarcFileWriter(tmp_path / "warcs", prefix="SZ", host="h", max_size=1 << 20,
+                            warcinfo_fields={"software": "t"})
+    headers = [(b"Content-Type", b"text/html"), (b"Content-Encoding", b"br")]
+    url = "http://sznews.zjol.com.cn/sznews/br.shtml"
+    writer.write_exchange(exchange(url, body, headers=headers))
+    writer.close()
+    out = tmp_path / "index.cdxj"
+    assert write_cdxj_index(writer.files, out) == 1
+    entry = json.loads(out.read_text().split(" ", 2)[2])
+    assert (entry["url"], entry["mime"], entry["status"]) == (url, "text/html", "200")

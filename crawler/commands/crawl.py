@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import crawl
 
+from crawler.diskfull import create_reserve, release_reserve, reserve_size
 from crawler.job import ArchiveBusy, ArchiveJob, ArchiveLock
 from crawler.run_outcome import run_failure
 
@@ -34,6 +35,11 @@ class Command(crawl.Command):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         archive_dir = Path(self.settings.get("ARCHIVE_DIR") or "data")
+        try:
+            reserve = reserve_size(self.settings)
+        except ValueError as exc:
+            print(f"scrapy crawl: {exc}", file=sys.stderr)
+            sys.exit(EXIT_FAILED)
         self.lock = ArchiveLock(archive_dir)
         try:
             self.lock.acquire()
@@ -51,6 +57,9 @@ class Command(crawl.Command):
             print(f"scrapy crawl: cannot start a run in {archive_dir}: {exc}", file=sys.stderr)
             sys.exit(EXIT_FAILED)
         self.resumed = resumed
+        # Room for the index and report should the disk fill up (crawler/diskfull.py).
+        self.state_dir = archive_dir / "state"
+        create_reserve(self.state_dir, reserve)
         self.settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
         self.settings.set("ARCHIVE_RESUMED", resumed, priority="cmdline")
         if not self.settings.get("JOBDIR"):
@@ -71,6 +80,7 @@ class Command(crawl.Command):
         failure = run_failure(stats)
         if self.crawler_process.bootstrap_failed:
             failure = failure or "the crawl could not start"
+        release_reserve(self.state_dir)  # the run's end did, unless it never ran
         reason = stats.get("finish_reason")
         if reason == "finished":
             self.job.finish()  # the next run starts afresh

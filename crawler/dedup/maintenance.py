@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 META_IS_MAINTENANCE = "dedup/maintenance"
 META_ATTEMPT = "dedup/maintenance_attempt"
 STATE_FILE = "maintenance.json"
+DEFERRAL_KIND = "maintenance"
 # A maintenance page is a few hundred bytes; anything much larger is a real page.
 _MAX_MAINTENANCE_SIZE = 64 * 1024
 _TITLE_RE = re.compile(rb"<title[^>]*>([^<]{0,300})</title>", re.IGNORECASE)
@@ -118,6 +119,7 @@ class MaintenanceConfig:
     retry_times: int
     retry_delay: float
     max_delay: float
+    max_wait: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> MaintenanceConfig:
@@ -125,8 +127,9 @@ class MaintenanceConfig:
             retry_times=settings.getint("DEDUP_MAINTENANCE_RETRY_TIMES", 6),
             retry_delay=settings.getfloat("DEDUP_MAINTENANCE_RETRY_DELAY", 30.0),
             max_delay=settings.getfloat("DEDUP_MAINTENANCE_MAX_DELAY", 1800.0),
+            max_wait=settings.getfloat("DEDUP_MAINTENANCE_MAX_WAIT", 600.0),
         )
-        if config.retry_times < 0 or config.retry_delay < 0 or config.max_delay < 0:
+        if min(config.retry_times, config.retry_delay, config.max_delay, config.max_wait) < 0:
             raise ValueError(f"DEDUP_MAINTENANCE_* must not be negative: {config}")
         return config
 
@@ -151,8 +154,12 @@ def save_pending(state_dir: Path, entries: list[dict[str, str]], name: str = STA
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / name
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"urls": entries}, ensure_ascii=False, indent=1), "utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps({"urls": entries}, ensure_ascii=False, indent=1), "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves the old file, and no temp file
+        raise
 
 
 class MaintenanceMiddleware:
@@ -169,6 +176,8 @@ class MaintenanceMiddleware:
         self.config = config
         self.stats = stats
         self.deferrals = deferrals
+        # Once only URLs in maintenance are left, the run waits for them this long at most.
+        deferrals.max_idle_wait[DEFERRAL_KIND] = config.max_wait
         self.state_dir = state_dir
         self.profile = profile
         self.crawler: Crawler | None = None
@@ -194,6 +203,7 @@ class MaintenanceMiddleware:
             if request.meta.get(META_ATTEMPT):
                 self.stats.inc_value("dedup/maintenance/recovered")
                 self._waiting.discard(request.url)
+                self.deferrals.note_progress()
             return response
         self.stats.inc_value("dedup/maintenance/seen")
         attempt = request.meta.get(META_ATTEMPT, 0) + 1
@@ -216,7 +226,7 @@ class MaintenanceMiddleware:
             await self.deferrals.wait(delay)
             return retry
         self._waiting.add(request.url)
-        self.deferrals.schedule(retry, delay)
+        self.deferrals.schedule(retry, delay, DEFERRAL_KIND)
         raise MaintenanceDeferred(f"in maintenance, retry in {delay:.0f}s: {request.url}")
 
     def spider_closed(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.index import write_cdxj_index
+from crawler.diskfull import release_reserve
 from crawler.run import RunContext, run_context
 from crawler.run_outcome import run_failure
 from crawler.state import due_forecast
@@ -148,25 +150,36 @@ class RunReport:
         for name, finalizer in self.ctx.finalizers:
             try:
                 finalizer()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the next steps run whatever failed
                 self.ctx.log_write_failure(logger, f"Closing {name} failed", exc)
                 self.stats.inc_value("run/finalizer_errors")
+                self.stats.inc_value(f"run/end_errors/{name}")
+        # The room set aside at the start is for the index and report, on a disk that filled
+        # up; the finalizers before may fail there (a state commit is lost as after a kill).
+        release_reserve(self.ctx.layout.state_dir)
         warc_dir = self.ctx.layout.warc_dir
+        if self.ctx.write_failed is not None and not warc_dir.is_dir():
+            # A disk full before the first WARC: an empty warc/ and index still verify.
+            with contextlib.suppress(OSError):
+                warc_dir.mkdir(parents=True)
         if warc_dir.is_dir():
             warcs = sorted(warc_dir.glob("*.warc.gz"))
             try:
                 self.ctx.summary["index_lines"] = write_cdxj_index(
                     warcs, self.ctx.layout.index_path
                 )
-            except OSError as exc:  # the old index stays in place, whole
+            except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
+                # Whatever broke the index, the report is still written and the run fails.
                 self.ctx.log_write_failure(
                     logger, f"Could not rebuild {self.ctx.layout.index_path}", exc
                 )
+                self.stats.inc_value("run/end_errors/index")
         report = build_report(self.ctx, self.stats.get_stats(), reason)
         path = self.ctx.layout.report_path(self.ctx.run_id)
         try:
             write_json_atomic(path, report)
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001
+            self.stats.inc_value("run/end_errors/report")
             path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
             self.ctx.log_write_failure(logger, f"Could not write the report {path}", exc)
             return None

@@ -40,10 +40,12 @@ from archive.records import (
 )
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
 from crawler import killpoints
+from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
+from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
-from crawler.run import run_context
+from crawler.run import StateUnavailable, run_context
 from crawler.state import Capture, CaptureState, Payload, payloads_from_index, warc_source
 
 if TYPE_CHECKING:
@@ -145,8 +147,12 @@ def safe_host_name(name: str) -> str:
 
 def stop_crawl(crawler: Crawler, reason: str) -> None:
     """Close the spider from the reactor thread (a disk that fills up ends the run)."""
-    if crawler.engine is not None:
-        deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # not crawling yet: the spider_opened handler stops it then
+        return
+    if engine is not None:
+        deferred_from_coro(engine.close_spider_async(reason=reason))
 
 
 def new_record_id() -> str:
@@ -174,6 +180,24 @@ def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
 
 def maintenance_filter(request: Request, response: Response) -> str | None:
     return "maintenance" if is_maintenance_response(request, response, SZNEWS) else None
+
+
+def bomb_filter(max_size: int) -> CaptureFilter:
+    """Keep out what HttpCompressionMiddleware will drop as too large once decoded.
+
+    Such a body is listed in the report's ``dropped``; archived, it would be a 200 whose
+    payload bombs every reader that decodes it (the index did, at every rebuild). It is left
+    out rather than cut (``WARC-Truncated``): a cut gzip body replays as nothing useful.
+    """
+
+    def too_large(request: Request, response: Response) -> str | None:
+        limit = request.meta.get("download_maxsize", max_size)
+        encoding = b",".join(response.headers.getlist(b"Content-Encoding"))
+        if request.method != "HEAD" and decoded_size_exceeds(response.body, encoding, limit):
+            return "decompressed_too_large"
+        return None
+
+    return too_large
 
 
 class WarcCapture:
@@ -215,6 +239,7 @@ class WarcCapture:
         config = WarcConfig.from_settings(crawler.settings)
         ext = cls(config, crawler.stats, safe_host_name(socket.gethostname()))
         ext._crawler = crawler
+        ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter)
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
@@ -222,7 +247,11 @@ class WarcCapture:
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         # Finalizers run in order: the writer (whose callbacks update the state) first.
         run_context(crawler).on_close("warc", ext.close)
-        ext.state = run_context(crawler).capture_state()
+        try:
+            ext.state = run_context(crawler).capture_state()
+        except StateUnavailable as exc:  # a full disk: the crawl stops once opened
+            path = run_context(crawler).layout.state_dir / "captures.sqlite"
+            record_write_failure(crawler, exc.__cause__ or exc, path, "state_write_error")
         return ext
 
     def warcinfo_fields(self) -> dict[str, str]:
@@ -267,6 +296,9 @@ class WarcCapture:
             self.state.sync_hooks.append(self._file_writer.sync)
 
     def spider_opened(self) -> None:
+        if self._crawler is not None and run_context(self._crawler).write_failed is not None:
+            self._failed = run_context(self._crawler).write_failed
+            return  # could not even open the state: the spider starts nothing
         self.open(self.config.archive_dir / "warc", self.config.archive_dir / "index.cdxj")
 
     def response_downloaded(self, response: Response, request: Request) -> None:
@@ -322,15 +354,18 @@ class WarcCapture:
         """
         if future.exception() is not None or self.state is None:
             return
+        if self._crawler is not None and run_context(self._crawler).write_failed is not None:
+            return  # the disk is full: the state stays behind the WARC, as after a kill
         last = future.result()[-1]
         folded = (warc_source(last.filename), last.offset + last.length)
         if exchange is None:
-            self.state.record_capture(None, None, folded)
+            written = self.state.record_capture(None, None, folded)
+            written.add_done_callback(self._check_state_write)
             return
         headers = {name.lower(): value for name, value in exchange.response.headers}
         etag = headers.get(b"etag")
         last_modified = headers.get(b"last-modified")
-        self.state.record_capture(
+        written = self.state.record_capture(
             Capture(
                 url=exchange.url,
                 status=exchange.response.status,
@@ -344,6 +379,13 @@ class WarcCapture:
             payload,
             folded,
         )
+        written.add_done_callback(self._check_state_write)
+
+    def _check_state_write(self, future: Any) -> None:
+        """Runs on the state thread: SQLite's "database or disk is full" ends the run too."""
+        exc = future.exception()
+        if exc is not None and self.state is not None:
+            record_write_failure(self._crawler, exc, self.state.path, "state_write_error")
 
     def _records(
         self, exchange: Exchange, digest: str, previous: Capture | None
@@ -403,12 +445,8 @@ class WarcCapture:
         if exc is None or self._failed is not None:
             return
         self._failed = exc
-        logger.error("WARC writing failed, stopping the crawl: %s", exc)
-        if self._crawler is not None:
-            run_context(self._crawler).write_failed = exc
-            from twisted.internet import reactor
-
-            reactor.callFromThread(stop_crawl, self._crawler, "warc_write_error")
+        path = getattr(exc, "path", None) or self.warc_dir or self.config.archive_dir
+        record_write_failure(self._crawler, exc, Path(path), "warc_write_error")
 
     def close(self) -> None:
         """Finalizer: drain the queue, close and rename the open file."""

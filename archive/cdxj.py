@@ -1,0 +1,95 @@
+"""CDXJ lines for pywb, made from WARC and HTTP headers alone: no payload is ever decoded.
+
+cdxj-indexer (through warcio) copies every record's *decoded* content into a spool file
+before it looks at the headers: a ``Content-Encoding: br`` body made it raise (warcio 1.8.1
+and brotli 1.2.1 disagree on ``unused_data``) and a gzip bomb was inflated again on every
+rebuild. An index line needs only header fields, so this module reads records with the
+project's fast scanner (``archive.fastread.scan_records``, which parses HTTP headers of
+responses and revisits and never touches payloads) and writes what cdxj-indexer writes for
+this project's records, line for line: the SURT key, the 14-digit timestamp and ``url``,
+``mime``, ``status``, ``digest``, ``length``, ``offset``, ``filename``.
+
+The crawl only sends GET requests, so cdxj-indexer's ``post_append`` (a POST body in the
+key) has nothing to do here and is not reproduced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import surt
+from warcio.timeutils import iso_date_to_timestamp
+
+from archive.fastread import scan_records
+from archive.reader import StoredRecord
+
+# cdxj-indexer's DEFAULT_RECORDS; warc-fields metadata/resource records are left out too.
+INDEXED_RECORDS = ("response", "revisit", "resource", "metadata")
+_MIME_END = re.compile(r"[;\s]")
+
+
+def url_key(url: str) -> str:
+    """The SURT form pywb looks a URL up by (cdxj-indexer falls back to the URL the same way)."""
+    try:
+        return surt.surt(url)
+    except Exception:  # noqa: BLE001 - surt raises anything on odd URLs; so does cdxj-indexer
+        return url
+
+
+def _mime(record: StoredRecord) -> str | None:
+    if record.rec_type == "revisit":
+        return "warc/revisit"
+    if record.rec_type in ("response", "request"):
+        value = record.http_headers.get_header("Content-Type") if record.http_headers else None
+    else:
+        value = record.rec_headers.get_header("Content-Type")
+    if value:
+        value = _MIME_END.split(value, 1)[0].strip()
+    return value
+
+
+def _indexed(record: StoredRecord) -> bool:
+    if record.rec_type not in INDEXED_RECORDS:
+        return False
+    return not (
+        record.rec_type in ("resource", "metadata")
+        and record.rec_headers.get_header("Content-Type") == "application/warc-fields"
+    )
+
+
+def cdxj_line(record: StoredRecord, filename: str) -> str:
+    """One index line, key order and formatting as cdxj-indexer's (json.dumps defaults)."""
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    fields: dict[str, str] = {}
+    if url is not None:
+        fields["url"] = url
+    mime = _mime(record)
+    if mime is not None:
+        fields["mime"] = mime
+    if record.rec_type in ("response", "revisit") and record.http_headers:
+        fields["status"] = record.http_headers.get_statuscode()
+    digest = record.rec_headers.get_header("WARC-Payload-Digest")
+    if digest is not None:
+        fields["digest"] = digest
+    fields["length"] = str(record.length)
+    fields["offset"] = str(record.offset)
+    fields["filename"] = filename
+    timestamp = iso_date_to_timestamp(record.rec_headers.get_header("WARC-Date"))
+    return f"{url_key(url or '')} {timestamp} {json.dumps(fields)}\n"
+
+
+def file_lines(path: Path, filename: str | None = None) -> Iterator[str]:
+    """The index lines of one WARC file, in file order."""
+    name = filename if filename is not None else path.name
+    for record in scan_records(path):
+        if _indexed(record):
+            yield cdxj_line(record, name)
+
+
+def sorted_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:
+    """Every line of every file, sorted, exact duplicates once (as cdxj-indexer's sort)."""
+    lines = sorted(line for path, name in paths for line in file_lines(path, name))
+    return [line for n, line in enumerate(lines) if n == 0 or line != lines[n - 1]]
