@@ -176,25 +176,23 @@ def _report(path: Path) -> dict[str, Any]:
 @pytest.mark.replay
 def test_crawled_replica_replays_whole(qa_ready: None, crawled: CrawlResult,
                                        tmp_path: Path) -> None:
-    out, shots = tmp_path / "qa.json", tmp_path / "shots"
-    proc = qa_cli(str(crawled.archive_dir), "--sample", "24", "--json", str(out),
-                  "--screenshots", str(shots))
+    out = tmp_path / "qa.json"
+    proc = qa_cli(str(crawled.archive_dir), "--sample", "16", "--json", str(out),
+                  "--timeout", "120")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = _report(out)
     summary, rows = report["summary"], report["pages"]
-    assert summary["pages"] == len(rows) == 24
+    assert summary["pages"] == len(rows) == 16
     assert summary["bad"] == summary["failed"] == summary["leaks"] == 0
     assert summary["sections"] >= 1 and summary["articles"] >= 1
-    assert f"qa: 24 pages checked ({summary['articles']} articles" in proc.stdout
-    assert "24/24 pages checked" in proc.stderr  # the progress display
+    assert f"qa: 16 pages checked ({summary['articles']} articles" in proc.stdout
+    assert "16/16 pages checked" in proc.stderr  # the progress display
     for row in rows:
         assert row["whole"] and row["status"] == 200, row
         assert row["title_found"] is True, row
         if row["kind"] == "article":
             assert row["paragraph_found"] is True, row
             assert row["resources"] >= 5, row  # page, wombat, CSS, JS, logo at least
-        assert Path(row["screenshot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(list(shots.glob("*.png"))) == 24
 
 
 def _without(archive: Path, target: str) -> None:
@@ -245,7 +243,7 @@ def test_archive_missing_an_image_is_reported_with_its_url(
     _without(copy, image)
 
     out = tmp_path / "qa.json"
-    proc = qa_cli(str(copy), "--json", str(out))
+    proc = qa_cli(str(copy), "--json", str(out), "--timeout", "120")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (row,) = _report(out)["pages"]
     assert row["url"] == article["url"] and not row["whole"]
@@ -310,10 +308,14 @@ def _synthetic_archive(tmp_path: Path) -> Path:
 def test_uncaptured_resource_and_live_web_request_are_reported(qa_ready: None,
                                                                tmp_path: Path) -> None:
     archive = _synthetic_archive(tmp_path)
-    out = tmp_path / "qa.json"
-    proc = qa_cli(str(archive), "--json", str(out))
+    out, shots = tmp_path / "qa.json", tmp_path / "shots"
+    proc = qa_cli(str(archive), "--json", str(out), "--screenshots", str(shots),
+                  "--timeout", "120")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     rows = {row["url"].rsplit("/", 1)[1]: row for row in _report(out)["pages"]}
+    for row in rows.values():  # a screenshot of every page, bad ones included
+        assert Path(row["screenshot"]).parent == shots.resolve()
+        assert Path(row["screenshot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert rows["whole.shtml"]["whole"], rows["whole.shtml"]
     missing, leak = rows["missing.shtml"], rows["leak.shtml"]
     assert [(f["url"], f.get("status")) for f in missing["failed"]] == [(NEVER_TAKEN, 404)]
