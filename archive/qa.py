@@ -19,6 +19,7 @@ Debian's (`make replay-env` installs it), never a Playwright browser download.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -27,10 +28,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from archive.reader import ArchiveReadError, read_record
@@ -153,6 +155,54 @@ def sample_pages(pages: list[PageJob], n: int | None) -> list[PageJob]:
     return [pages[int(i * step)] for i in range(n)]
 
 
+def unpack_wacz(wacz: Path, dest: Path, warnings: list[str]) -> list[PageJob]:
+    """Lay a WACZ out as an ARCHIVE_DIR (warc/, index.cdxj) and list its pages.
+
+    What is replayed is the WACZ's own content: its WARCs, its own index (the ZipNum blocks
+    of indexes/*.cdx.gz, or a plain .cdxj) and pages/pages.jsonl, so a WACZ whose index or
+    page list disagrees with its WARCs fails here as it would in ReplayWeb.page. Pages carry
+    a title but no text, so only the title is looked for.
+    """
+    warc_dir = dest / "warc"
+    warc_dir.mkdir(parents=True, exist_ok=True)
+    pages: list[PageJob] = []
+    try:
+        with zipfile.ZipFile(wacz) as zf:
+            index_lines: list[bytes] = []
+            for name in sorted(zf.namelist()):
+                path = PurePosixPath(name)
+                if path.parts[:1] == ("archive",) and path.name.endswith((".warc.gz", ".warc")):
+                    with zf.open(name) as src, open(warc_dir / path.name, "wb") as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                elif path.parts[:1] == ("indexes",) and path.name.endswith(".cdx.gz"):
+                    index_lines += gzip.decompress(zf.read(name)).splitlines()
+                elif path.parts[:1] == ("indexes",) and path.name.endswith((".cdxj", ".cdx")):
+                    index_lines += zf.read(name).splitlines()
+            if not index_lines:
+                raise QaSetupError(f"{wacz} has no index under indexes/")
+            (dest / "index.cdxj").write_bytes(
+                b"".join(line + b"\n" for line in index_lines if line.strip()))
+            try:
+                listed = zf.read("pages/pages.jsonl").decode("utf-8").splitlines()
+            except KeyError:
+                raise QaSetupError(f"{wacz} has no pages/pages.jsonl") from None
+    except (zipfile.BadZipFile, OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise QaSetupError(f"{wacz} cannot be read as a WACZ: {exc}") from exc
+    for lineno, line in enumerate(listed, 1):
+        try:
+            page = json.loads(line) if line.strip() else {}
+        except json.JSONDecodeError:
+            warnings.append(f"pages/pages.jsonl:{lineno}: not JSON, skipped")
+            continue
+        url, ts = page.get("url"), page.get("ts")
+        if "format" in page or not isinstance(url, str) or not isinstance(ts, str):
+            continue  # the header line, or a page that names no capture
+        title = page.get("title")
+        pages.append(PageJob("page", url, url, wayback_timestamp(ts),
+                             str(title) if title and title != url else None, None))
+    return pages
+
+
 # --------------------------------------------------------------------------- judging
 
 
@@ -238,8 +288,11 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summary_line(summary: dict[str, Any]) -> str:
+    other = summary["pages"] - summary["articles"] - summary["sections"]
+    listed = f", {other} from pages.jsonl" if other else ""
     return (f"qa: {summary['pages']} pages checked ({summary['articles']} articles, "
-            f"{summary['sections']} sections): {summary['whole']} whole, {summary['bad']} bad; "
+            f"{summary['sections']} sections{listed}): {summary['whole']} whole, "
+            f"{summary['bad']} bad; "
             f"{summary['resources']} resources loaded, {summary['failed']} failed, "
             f"{summary['leaks']} live-web requests")
 
@@ -388,7 +441,7 @@ def _drive(python: Path, config: dict[str, Any], jobs: list[PageJob], log_path: 
 
 
 def run_qa(
-    archive_dir: Path,
+    archive: Path,
     *,
     sample: int | None = None,
     screenshots: Path | None = None,
@@ -397,36 +450,44 @@ def run_qa(
     progress: IO[str] | None = None,
     warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Replay the archive's pages in Chromium and return one judged row per page."""
+    """Replay an ARCHIVE_DIR's (or a WACZ's) pages in Chromium; one judged row per page."""
     warnings = [] if warnings is None else warnings
-    jobs = sample_pages(collect_pages(archive_dir, warnings), sample)
-    if not jobs:
-        raise QaSetupError(f"no article or section items with a capture under "
-                           f"{archive_dir / 'items'}: nothing to check")
-    chromium = find_chromium()
-    python = find_replay_venv() / "bin" / "python"
-    if screenshots is not None:
-        screenshots.mkdir(parents=True, exist_ok=True)
-        if has_cjk_font() is False:
-            warnings.append("fontconfig knows no Chinese font: screenshots will show boxes "
-                            "(`make replay-env` installs fonts-noto-cjk)")
     with tempfile.TemporaryDirectory(prefix="sznews-qa-") as tmp:
-        root = Path(tmp)
+        work = Path(tmp)
+        if archive.is_file():
+            archive_dir = work / "wacz"
+            pages = unpack_wacz(archive, archive_dir, warnings)
+            where = f"{archive}'s pages/pages.jsonl"
+        else:
+            archive_dir = archive
+            pages = collect_pages(archive_dir, warnings)
+            where = f"{archive_dir / 'items'}"
+        jobs = sample_pages(pages, sample)
+        if not jobs:
+            raise QaSetupError(f"no pages with a capture in {where}: nothing to check")
+        chromium = find_chromium()
+        python = find_replay_venv() / "bin" / "python"
+        if screenshots is not None:
+            screenshots.mkdir(parents=True, exist_ok=True)
+            if has_cjk_font() is False:
+                warnings.append("fontconfig knows no Chinese font: screenshots will show "
+                                "boxes (`make replay-env` installs fonts-noto-cjk)")
+        root = work / "replay"
         # Unframed, so that an mp_ page opened at the top level stays there (see
         # prepare_collection) and its requests and text are the main frame's.
         prepare_collection(archive_dir, root, DEFAULT_COLLECTION, framed=False)
         wb: WaybackProcess = start_wayback(root, 0, new_session=True)
         try:
-            pages = []
+            entries = []
             for index, job in enumerate(jobs):
                 shot = None
                 if screenshots is not None:
                     shot = str((screenshots / _screenshot_name(index, job)).resolve())
-                pages.append({"id": index, "screenshot": shot,
-                              "replay_url": replay_url(wb.url, DEFAULT_COLLECTION,
-                                                       job.timestamp, job.target, "mp_")})
+                entries.append({"id": index, "screenshot": shot,
+                                "replay_url": replay_url(wb.url, DEFAULT_COLLECTION,
+                                                         job.timestamp, job.target, "mp_")})
             config = {"wayback": wb.url, "chromium": chromium, "parallel": parallel,
-                      "timeout": timeout, "pages": pages}
+                      "timeout": timeout, "pages": entries}
             # Same environment as wayback's: no proxy variables, which Chromium would honour.
             env = offline_env(root / "config.yaml")
             return _drive(python, config, jobs, root / "driver.log", env,
@@ -440,7 +501,8 @@ def run_qa(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("archive_dir", metavar="DIR", type=Path,
-                        help="a finished crawl's ARCHIVE_DIR (with warc/, index.cdxj, items/)")
+                        help="a finished crawl's ARCHIVE_DIR (with warc/, index.cdxj, items/), "
+                             "or a FILE.wacz made by `python -m archive wacz`")
     parser.add_argument("--sample", metavar="N", type=int, default=None,
                         help="check N pages spread evenly over the archive (default: all)")
     parser.add_argument("--json", metavar="FILE", type=Path, default=None,
@@ -455,8 +517,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     archive_dir: Path = args.archive_dir
-    if not archive_dir.is_dir():
-        print(f"error: {archive_dir} is not a directory", file=sys.stderr)
+    if not (archive_dir.is_dir() or (archive_dir.is_file() and archive_dir.suffix == ".wacz")):
+        print(f"error: {archive_dir} is neither a directory nor a .wacz file", file=sys.stderr)
         return 2
     warnings: list[str] = []
     try:

@@ -324,3 +324,21 @@ def test_uncaptured_resource_and_live_web_request_are_reported(qa_ready: None,
     assert leak["problems"] == ["1 live-web"]
     assert f"live web: {LEAK_URL}" in proc.stdout
     assert "3 pages checked (3 articles, 0 sections): 1 whole, 2 bad" in proc.stdout
+
+
+@pytest.mark.replay
+def test_wacz_of_the_crawl_replays_whole(qa_ready: None, crawled: CrawlResult,
+                                         tmp_path: Path) -> None:
+    """The WACZ's own WARCs, index and pages.jsonl, not the directory it was made from."""
+    wacz = tmp_path / "crawl.wacz"
+    made = subprocess.run([sys.executable, "-m", "archive", "wacz", str(crawled.archive_dir),
+                           "-o", str(wacz)], cwd=ROOT, env=crawl_env(None),
+                          capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout + made.stderr
+    out = tmp_path / "qa.json"
+    proc = qa_cli(str(wacz), "--sample", "8", "--json", str(out), "--timeout", "120")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = _report(out)
+    assert report["summary"]["pages"] == 8 and report["summary"]["bad"] == 0
+    assert all(row["title_found"] is True and row["resources"] >= 5
+               for row in report["pages"]), report["pages"]
