@@ -125,8 +125,8 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[PageJob]:
     for url, (kind, path, lineno, item) in newest.items():
         located = _locate(archive_dir, item)
         if isinstance(located, str):
-            fetched = wayback_timestamp(str(item.get("fetched") or "")) if isinstance(
-                item.get("fetched"), str) else ""
+            fetched = item.get("fetched")
+            fetched = wayback_timestamp(fetched) if isinstance(fetched, str) else ""
             where = f"{path.relative_to(archive_dir)}:{lineno}"
             if not fetched:
                 warnings.append(f"{where}: {url}: {located}, and no fetched time; not checked")
@@ -415,7 +415,10 @@ def _drive(python: Path, config: dict[str, Any], jobs: list[PageJob], log_path: 
             proc.stdin.write(json.dumps(config, ensure_ascii=False))
             proc.stdin.close()
             for line in proc.stdout:
-                event = json.loads(line)
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # not ours (a library printing to stdout): not a page
                 if event["event"] == "error":
                     raise QaSetupError(event["message"])
                 if event["event"] != "page":

@@ -137,6 +137,14 @@ def test_no_chromium_says_how_to_get_one(tmp_path: Path,
         find_chromium()
 
 
+def test_cli_without_chromium_says_so_and_exits_2(crawled: CrawlResult, tmp_path: Path) -> None:
+    env = {**crawl_env(None), "SZNEWS_CHROMIUM": str(tmp_path / "no-chromium")}
+    proc = subprocess.run([sys.executable, "-m", "archive", "qa", str(crawled.archive_dir)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "SZNEWS_CHROMIUM" in proc.stderr and "not an executable" in proc.stderr
+
+
 def test_driver_without_playwright_says_how_to_get_it() -> None:
     """The crawl venv has no Playwright: the driver must say so in its protocol, not crash."""
     config = {"wayback": WAYBACK, "chromium": "/nonexistent", "pages": []}
@@ -281,7 +289,10 @@ def _synthetic_archive(tmp_path: Path) -> Path:
             b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00"
             b"\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
     pages = {
-        "whole": '<img src="/sznews/images/ok.gif">',
+        # data: and blob: URLs are not requests to anywhere: not leaks.
+        "whole": ('<img src="/sznews/images/ok.gif"><img src="data:image/gif;base64,R0lGODlh'
+                  'AQABAIAAAAAAAP///ywAAAAAAQABAAACAUQAOw=="><script>var u = URL.createObjectURL('
+                  'new Blob(["x"])); fetch(u);</script>'),
         "missing": f'<img src="/sznews/images/ok.gif"><img src="{NEVER_TAKEN}">',
         "leak": ("<script>import('http://' + 'leak.invalid/x.js').catch(function () {});"
                  "</script>"),
