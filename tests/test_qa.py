@@ -353,3 +353,15 @@ def test_wacz_of_the_crawl_replays_whole(qa_ready: None, crawled: CrawlResult,
     assert report["summary"]["pages"] == 8 and report["summary"]["bad"] == 0
     assert all(row["title_found"] is True and row["resources"] >= 5
                for row in report["pages"]), report["pages"]
+
+
+def test_qa_collection_is_unframed(tmp_path: Path) -> None:
+    """Framed replay would bounce a top-level mp_ page into pywb's frame (and its requests)."""
+    from archive.replay import prepare_collection
+    from tests.test_replay import _tiny_archive
+
+    archive = _tiny_archive(tmp_path)
+    prepare_collection(archive, tmp_path / "framed")
+    prepare_collection(archive, tmp_path / "unframed", framed=False)
+    assert "framed_replay: true\n" in (tmp_path / "framed" / "config.yaml").read_text()
+    assert "framed_replay: false\n" in (tmp_path / "unframed" / "config.yaml").read_text()
