@@ -125,8 +125,10 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[PageJob]:
     for url, (kind, path, lineno, item) in newest.items():
         located = _locate(archive_dir, item)
         if isinstance(located, str):
-            fetched = item.get("fetched")
-            fetched = wayback_timestamp(fetched) if isinstance(fetched, str) else ""
+            try:
+                fetched = wayback_timestamp(str(item.get("fetched") or ""))
+            except ValueError:
+                fetched = ""
             where = f"{path.relative_to(archive_dir)}:{lineno}"
             if not fetched:
                 warnings.append(f"{where}: {url}: {located}, and no fetched time; not checked")
