@@ -5,7 +5,7 @@ REPLAY_VENV := .venv-replay
 BIN := $(VENV)/bin
 SCALE ?= 300
 
-.PHONY: install replay-env demo test lint bench clean
+.PHONY: install replay-env browser demo test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -16,7 +16,20 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # pywb pins brotlipy, which breaks Scrapy's brotli: replay tooling lives in its own venv.
-replay-env: $(REPLAY_VENV)/.installed
+# `python -m archive qa` also needs a browser: Debian's chromium (Playwright's own browser
+# download is unreachable from our machines) and a CJK font, installed through apt only
+# where missing (as root, else with sudo).
+replay-env: browser $(REPLAY_VENV)/.installed
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_INSTALL = $(SUDO) sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(1)'
+NO_APT = echo "no apt-get here: install Chromium and a CJK font yourself, or point SZNEWS_CHROMIUM at a Chromium" >&2; exit 1
+
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+		|| { command -v apt-get >/dev/null || { $(NO_APT); }; $(call APT_INSTALL,chromium fonts-noto-cjk); }
+	@fc-list :lang=zh family 2>/dev/null | grep -q . \
+		|| { command -v apt-get >/dev/null || { $(NO_APT); }; $(call APT_INSTALL,fonts-noto-cjk); }
 
 $(REPLAY_VENV)/.installed: requirements-replay.txt
 	test -x $(REPLAY_VENV)/bin/python || $(PYTHON) -m venv $(REPLAY_VENV)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archive import qa as qa_cmd
 from archive import verify as verify_cmd
 from archive import wacz as wacz_cmd
 from archive.replay import (
@@ -157,6 +158,7 @@ COMMANDS: dict[str, Command] = {
     "verify": Command(help=verify_cmd.HELP, add_arguments=verify_cmd.add_arguments,
                       run=verify_cmd.run),
     "wacz": Command(help=wacz_cmd.HELP, add_arguments=wacz_cmd.add_arguments, run=wacz_cmd.run),
+    "qa": Command(help=qa_cmd.HELP, add_arguments=qa_cmd.add_arguments, run=qa_cmd.run),
 }
 
 

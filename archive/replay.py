@@ -57,7 +57,7 @@ archive_paths: archive
 index_paths: indexes
 enable_auto_colls: true
 enable_memento: true
-framed_replay: true
+framed_replay: {{framed}}
 """
 
 # Names pywb routes itself (static files, collection listing) or that imply live access.
@@ -204,7 +204,9 @@ def _finished_warcs(warc_dir: Path) -> list[Path]:
     )
 
 
-def prepare_collection(archive_dir: Path, root: Path, name: str = DEFAULT_COLLECTION) -> Path:
+def prepare_collection(
+    archive_dir: Path, root: Path, name: str = DEFAULT_COLLECTION, *, framed: bool = True
+) -> Path:
     """Build pywb's directory layout under root and return the collection directory.
 
     Layout: ``root/config.yaml``, ``root/collections/<name>/archive/*.warc.gz`` (symlinks to
@@ -213,6 +215,10 @@ def prepare_collection(archive_dir: Path, root: Path, name: str = DEFAULT_COLLEC
     than linked so that it stays consistent with the set of linked WARCs even if the crawl
     rebuilds its index later; call this again to refresh. Idempotent: stale links and stale
     index files from an earlier run are removed, because pywb would serve (or choke on) them.
+
+    framed=False turns off pywb's banner frame: an ``mp_`` URL opened at the top level then
+    stays there instead of redirecting into the frame, which is what a browser-driven check
+    (archive.qa) needs to see the page's own requests and text in the main frame.
     """
     _check_collection_name(name)
     archive_dir = Path(archive_dir).resolve()
@@ -271,7 +277,7 @@ def prepare_collection(archive_dir: Path, root: Path, name: str = DEFAULT_COLLEC
             f"{config} was not written by archive.replay; refusing to overwrite it "
             "(use an empty directory as the replay root)"
         )
-    config.write_text(CONFIG_YAML, "utf-8")
+    config.write_text(CONFIG_YAML.replace("{framed}", "true" if framed else "false"), "utf-8")
     return coll
 
 
