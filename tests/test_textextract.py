@@ -179,3 +179,14 @@ def test_both_schemes_are_one_page(start: str, url: str, canonical: str) -> None
     profile = SZNEWS.starting_at(start)
     assert profile.canonical_url(url) == canonical
     assert profile.classify(url)[0] == canonical
+
+
+def test_the_spider_takes_the_scheme_of_its_start_url() -> None:
+    from spiders.sznews import SznewsSpider
+
+    http = SznewsSpider()
+    https = SznewsSpider(start_url="https://sznews.zjol.com.cn/")
+    link = "https://sznews.zjol.com.cn/sznews/xwpd/"
+    assert http.profile.classify(link)[0] == "http://sznews.zjol.com.cn/sznews/xwpd/index.shtml"
+    assert https.profile.classify(link.replace("https:", "http:"))[0] == (
+        "https://sznews.zjol.com.cn/sznews/xwpd/index.shtml")
