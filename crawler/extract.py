@@ -312,7 +312,12 @@ def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
             problems.append("no article body")
     if template is None or title is None or published is None or not paragraphs:
         # Markup no template describes, or describes wrongly: read the page by its text.
-        return _by_text(page, profile, template, list(page.problems))
+        found = {
+            "title": title, "source": source, "author": author, "editor": editor,
+            "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
+            "images": images,
+        }
+        return _by_text(page, profile, template, found)
     return ArticlePage(
         url=page.url,
         template=template.name,
@@ -332,16 +337,32 @@ def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
 
 
 def _by_text(
-    page: ParsedPage, profile: SiteProfile, template: ArticleTemplate | None, problems: list[str]
+    page: ParsedPage, profile: SiteProfile, template: ArticleTemplate | None, found: dict
 ) -> ArticlePage:
-    """The text-convention reading of a page (``crawler.textextract``).
+    """The text-convention reading of a page (``crawler.textextract``), keeping what a
+    matching template did find.
 
-    What the text conventions cannot find is named in ``problems``; only then is the missing
-    template a problem too (a page the text reading makes whole is no problem at all).
+    What neither finds is named in ``problems``; only then is the missing template a
+    problem too (a page the text reading makes whole is no problem at all).
     """
-    from crawler.textextract import extract_by_text
+    from crawler.textextract import PROBLEM_FIELDS, extract_by_text
 
     result = extract_by_text(page, profile)
+    if template is not None:
+        filled = False
+        for name, value in found.items():
+            if name == "images":
+                continue  # they go with the paragraphs
+            if value:
+                setattr(result, name, value)
+                if name == "paragraphs":
+                    result.images = found["images"]
+            elif getattr(result, name):
+                filled = True
+        result.problems = [p for p in result.problems
+                           if not (p in PROBLEM_FIELDS and getattr(result, PROBLEM_FIELDS[p]))]
+        result.template = template.name
+        result.extracted_by = "text" if filled else template.name
     if result.problems:
         if template is None:
             result.problems.insert(0, "no known article template")
@@ -355,7 +376,7 @@ def _by_text(
         result.problems.append("no publication date")
     if not result.related:
         result.related = related_articles(page, profile)
-    result.problems = list(dict.fromkeys(problems + result.problems))
+    result.problems = list(dict.fromkeys(page.problems + result.problems))
     return result
 
 

@@ -32,6 +32,16 @@ from crawler.extract import (
 )
 from crawler.profile import PageKind, SiteProfile
 
+# Problems this module names, and the field each is about (a template that found the field
+# makes the problem moot).
+NO_META = "text: no meta line (source, author, published)"
+PROBLEM_FIELDS = {
+    NO_META: "published",
+    "text: no title": "title",
+    "text: no breadcrumb": "breadcrumb",
+    "text: no editor label": "editor",
+    "text: no article body": "paragraphs",
+}
 _META_LABEL_RE = re.compile(r"(?:来源|作者)\s*[:：]")
 _EDITOR_RE = re.compile(
     r"^[\[【(（]?\s*(?:责任)?编辑\s*[:：]\s*(?P<v>[^\]】)）]*?)\s*[\]】)）]?$"
@@ -301,7 +311,7 @@ def extract_by_text(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
     meta_text = _norm(clean_text(meta.text_content())) if meta is not None else ""
     source = author = published = None
     if meta is None:
-        problems.append("text: no meta line (source, author, published)")
+        problems.append(NO_META)
     else:
         source, author, published = parse_meta_line(meta_text)
         published = published or parse_published(meta_text)

@@ -190,3 +190,15 @@ def test_the_spider_takes_the_scheme_of_its_start_url() -> None:
     assert http.profile.classify(link)[0] == "http://sznews.zjol.com.cn/sznews/xwpd/index.shtml"
     assert https.profile.classify(link.replace("https:", "http:"))[0] == (
         "https://sznews.zjol.com.cn/sznews/xwpd/index.shtml")
+
+
+def test_a_template_that_finds_some_fields_keeps_them() -> None:
+    """A matching template without a meta line keeps its title and body; the text fills
+    nothing it could not, and the date still missing is named."""
+    html = ('<html><body><table><tr><td class="artTitle"><h1>标题丙</h1></td></tr></table>'
+            '<div id="Zoom"><p>\u3000\u3000正文丙</p></div></body></html>').encode("gb18030")
+    page = extract_article_page(parse_html(html, URL), SZNEWS)
+    assert (page.template, page.extracted_by, page.title, page.paragraphs) == (
+        "table-2008", "table-2008", "标题丙", ["正文丙"])
+    assert "no publication date" in page.problems
+    assert "text: no title" not in page.problems
