@@ -91,6 +91,9 @@ class SznewsSpider(scrapy.Spider):
         self.allowed_domains = [self.site_host]
         self._links: LinkFilter | None = None
         self._refetched: set[str] = set()
+        # Later pages (`_NN`) of articles linked from anywhere, by page 1: an assembly takes
+        # them in even when its own pages' links do not name them all.
+        self._later_pages: dict[str, set[str]] = {}
 
     @property
     def links(self) -> LinkFilter | None:
@@ -186,7 +189,8 @@ class SznewsSpider(scrapy.Spider):
         assembly.pages[number] = page
         # Later pages come from the page's links, not from what extraction made of it: the
         # archive must be complete whether or not any template matched.
-        for url in article_page_urls(page_doc, self.profile):
+        linked = article_page_urls(page_doc, self.profile)
+        for url in [*linked, *sorted(self._later_pages.get(assembly.first_url, ()))]:
             assembly.known.setdefault(self.profile.article_page_number(url) or 1, url)
         yield from self._follow(response, page_doc)
         next_url = assembly.next_missing()
@@ -320,6 +324,7 @@ class SznewsSpider(scrapy.Spider):
                               priority=priority, dont_filter=dont_filter)
 
     def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
+        self._later_pages.pop(assembly.first_url, None)
         pages = [assembly.pages[n] for n in sorted(assembly.pages)]
         self.crawler.stats.inc_value("sznews/articles")
         if any(page.problems for page in pages):
@@ -369,6 +374,10 @@ class SznewsSpider(scrapy.Spider):
             return
         if canonical != url:
             counts["dedup/canonical/skipped"] += 1
+        if kind is PageKind.ARTICLE and (self.profile.article_page_number(url) or 1) > 1:
+            # A later page: its article is requested from page 1, and the page itself is
+            # remembered for that article's assembly, whatever block linked it.
+            self._later_pages.setdefault(canonical, set()).add(self.profile.canonical_url(url))
         if seen is not None:
             if canonical in seen:
                 counts["dedup/in_page/skipped"] += 1
