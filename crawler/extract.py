@@ -548,12 +548,20 @@ def requisite_links(page: ParsedPage) -> list[str]:
     found: list[str] = []
     for query in (
         "//img/@src",
+        # Lazy-loading markup (later CMS generations) keeps the real image here.
+        "//img/@data-src",
+        "//img/@data-original",
         "//link[@href][contains(@rel, 'stylesheet') or contains(@rel, 'icon')]/@href",
         "//script/@src",
         "//input[@type='image']/@src",
         "//*[@background]/@background",
     ):
         found.extend(u for u in (_absolute(page, v) for v in page.xpath(query)) if u)
+    for srcset in page.xpath("//img/@srcset|//source/@srcset"):
+        for candidate in srcset.split(","):
+            url = _absolute(page, candidate.strip().split(" ", 1)[0])
+            if url:
+                found.append(url)
     for style in page.xpath("//style/text()|//*[@style]/@style"):
         found.extend(css_links(page.url, style.encode("utf-8", "replace")))
     return list(dict.fromkeys(found))

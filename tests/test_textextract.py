@@ -202,3 +202,13 @@ def test_a_template_that_finds_some_fields_keeps_them() -> None:
         "table-2008", "table-2008", "标题丙", ["正文丙"])
     assert "no publication date" in page.problems
     assert "text: no title" not in page.problems
+
+
+def test_lazy_and_responsive_images_are_requisites() -> None:
+    from crawler.extract import requisite_links
+
+    html = ('<html><body><img src="/a.gif" data-original="/pic/b.jpg">'
+            '<img data-src="/pic/c.jpg" srcset="/pic/d.jpg 1x, /pic/e.jpg 2x"></body></html>')
+    assert requisite_links(parse_html(html.encode(), URL)) == [
+        f"http://sznews.zjol.com.cn{p}" for p in ("/a.gif", "/pic/c.jpg", "/pic/b.jpg",
+                                                  "/pic/d.jpg", "/pic/e.jpg")]
