@@ -5,7 +5,7 @@ REPLAY_VENV := .venv-replay
 BIN := $(VENV)/bin
 SCALE ?= 300
 
-.PHONY: install replay-env browser demo test lint bench clean
+.PHONY: install replay-env browser demo test lint bench bench-extract clean
 
 install: $(VENV)/.installed
 
@@ -55,8 +55,14 @@ BENCH_SCALE = $(if $(filter command line environment,$(origin SCALE)),$(SCALE),2
 BENCH_ARGS = $(if $(SITE),--site $(SITE),--articles $(BENCH_SCALE)) \
 	$(if $(SITE_SMALL),--site-small $(SITE_SMALL)) $(if $(LATENCY),--latency $(LATENCY))
 
-bench: install
+bench: install bench-extract
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# Extraction accuracy per field: this project, GNE and trafilatura on the replica's three
+# markups (in process, about a minute). Results: docs/benchmarks.md, docs/benchmarks-extract.json.
+bench-extract: install
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python scripts/bench_extract.py
 
 clean:
 	rm -rf data build *.egg-info

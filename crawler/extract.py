@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -91,6 +91,9 @@ class ArticlePage:
     page_urls: list[str]
     related: list[dict[str, str]]
     problems: list[str]
+    # The template's name, or "text" when the text conventions made the page
+    # (crawler.textextract): the markup was one no template describes.
+    extracted_by: str | None = None
 
 
 @dataclass
@@ -249,13 +252,29 @@ def _walk_text(el: lxml.html.HtmlElement) -> Iterator[str]:
             yield child.tail
 
 
+def _centred(el: lxml.html.HtmlElement) -> bool:
+    """``align="center"`` (2008 markup) or ``style="text-align: center"`` (later CMSes)."""
+    if (el.get("align") or "").lower() == "center":
+        return True
+    style = (el.get("style") or "").lower().replace(" ", "")
+    return "text-align:center" in style
+
+
 def extract_body(
-    page: ParsedPage, body: lxml.html.HtmlElement
+    page: ParsedPage,
+    body: lxml.html.HtmlElement,
+    keep: Callable[[lxml.html.HtmlElement], bool] | None = None,
 ) -> tuple[list[str], list[dict[str, str | None]]]:
-    """Paragraphs and images; a centred text paragraph right after an image is its caption."""
+    """Paragraphs and images; a centred text paragraph right after an image is its caption.
+
+    ``keep`` drops paragraph elements a caller knows are not text (the text fallback's
+    pagers and link rows inside a body block).
+    """
     paragraphs: list[str] = []
     images: list[dict[str, str | None]] = []
     elements = _paragraph_elements(body) or [body]
+    if keep is not None:
+        elements = [el for el in elements if keep(el)]
     previous_was_image = False
     for el in elements:
         imgs = [i for i in el.iter("img") if _absolute(page, i.get("src"))]
@@ -267,7 +286,7 @@ def extract_body(
             is_caption = (
                 previous_was_image
                 and not imgs
-                and (el.get("align") or "").lower() == "center"
+                and _centred(el)
                 and len(lines) == 1
             )
             if is_caption:
@@ -290,8 +309,6 @@ def _breadcrumb(page: ParsedPage, query: str) -> tuple[list[str], list[str]]:
 def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
     problems = list(page.problems)
     template = _template(page, profile)
-    if template is None:
-        problems.append("no known article template")
     title = source = author = editor = published = None
     breadcrumb: list[str] = []
     paragraphs: list[str] = []
@@ -312,15 +329,17 @@ def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
             paragraphs, images = extract_body(page, bodies[0])
         else:
             problems.append("no article body")
-    if title is None:
-        title = _title_from_head(page, profile)
-        if title is None:
-            problems.append("no title")
-    if published is None:
-        problems.append("no publication date")
+    if template is None or title is None or published is None or not paragraphs:
+        # Markup no template describes, or describes wrongly: read the page by its text.
+        found = {
+            "title": title, "source": source, "author": author, "editor": editor,
+            "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
+            "images": images,
+        }
+        return _by_text(page, profile, template, found)
     return ArticlePage(
         url=page.url,
-        template=template.name if template else None,
+        template=template.name,
         title=title,
         source=source,
         author=author,
@@ -332,7 +351,52 @@ def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
         page_urls=article_page_urls(page, profile),
         related=related_articles(page, profile),
         problems=problems,
+        extracted_by=template.name,
     )
+
+
+def _by_text(
+    page: ParsedPage, profile: SiteProfile, template: ArticleTemplate | None, found: dict
+) -> ArticlePage:
+    """The text-convention reading of a page (``crawler.textextract``), keeping what a
+    matching template did find.
+
+    What neither finds is named in ``problems``; only then is the missing template a
+    problem too (a page the text reading makes whole is no problem at all).
+    """
+    from crawler.textextract import PROBLEM_FIELDS, extract_by_text
+
+    result = extract_by_text(page, profile)
+    if template is not None:
+        filled = False
+        for name, value in found.items():
+            if name == "images":
+                continue  # they go with the paragraphs
+            if value:
+                setattr(result, name, value)
+                if name == "paragraphs":
+                    result.images = found["images"]
+            elif getattr(result, name):
+                filled = True
+        result.problems = [p for p in result.problems
+                           if not (p in PROBLEM_FIELDS and getattr(result, PROBLEM_FIELDS[p]))]
+        result.template = template.name
+        result.extracted_by = "text" if filled else template.name
+    if result.problems:
+        if template is None:
+            result.problems.insert(0, "no known article template")
+        else:
+            result.problems.insert(0, f"template {template.name} left essential fields empty")
+    if result.title is None:
+        result.title = _title_from_head(page, profile)
+    if result.title is None:
+        result.problems.append("no title")
+    if result.published is None:
+        result.problems.append("no publication date")
+    if not result.related:
+        result.related = related_articles(page, profile)
+    result.problems = list(dict.fromkeys(page.problems + result.problems))
+    return result
 
 
 def _title_from_head(page: ParsedPage, profile: SiteProfile) -> str | None:
@@ -350,7 +414,9 @@ def article_page_urls(page: ParsedPage, profile: SiteProfile) -> list[str]:
     own = profile.article_page_number(page.url)
     if own and own > 1:
         numbered[own] = page.url
-    for href in page.xpath(profile.article_pager_links):
+    # Any link to a page of this article counts, whatever block it sits in: a pager of a
+    # layout the profile has never seen must not leave later pages out of the archive.
+    for href in page.xpath("//a/@href|//area/@href"):
         url = _absolute(page, href)
         if not url or profile.article_first_page(url) != first:
             continue
@@ -394,6 +460,7 @@ def assemble_article(pages: list[ArticlePage]) -> dict:
         "images": images,
         "pages": [p.url for p in pages],
         "related": first.related,
+        "extracted_by": first.extracted_by,
         "problems": problems,
     }
 
@@ -500,12 +567,20 @@ def requisite_links(page: ParsedPage) -> list[str]:
     found: list[str] = []
     for query in (
         "//img/@src",
+        # Lazy-loading markup (later CMS generations) keeps the real image here.
+        "//img/@data-src",
+        "//img/@data-original",
         "//link[@href][contains(@rel, 'stylesheet') or contains(@rel, 'icon')]/@href",
         "//script/@src",
         "//input[@type='image']/@src",
         "//*[@background]/@background",
     ):
         found.extend(u for u in (_absolute(page, v) for v in page.xpath(query)) if u)
+    for srcset in page.xpath("//img/@srcset|//source/@srcset"):
+        for candidate in srcset.split(","):
+            url = _absolute(page, candidate.strip().split(" ", 1)[0])
+            if url:
+                found.append(url)
     for style in page.xpath("//style/text()|//*[@style]/@style"):
         found.extend(css_links(page.url, style.encode("utf-8", "replace")))
     return list(dict.fromkeys(found))

@@ -37,6 +37,9 @@ class ArticleItem:
     version: int | None = None
     # Page 1's response record; a Future until the WARC writer has placed the record.
     warc: dict[str, Any] | Future | None = None
+    # The article template that matched page 1, or "text" (read by the site's text
+    # conventions: markup no template describes).
+    extracted_by: str | None = None
     problems: list[str] = field(default_factory=list)
 
 

@@ -8,7 +8,7 @@ they never hard-code a path or a selector. A sibling county site on the same zjo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
@@ -122,14 +122,18 @@ class SiteProfile:
     def canonical_url(self, url: str) -> str:
         """The one URL to request for a resource the site answers under several.
 
-        Host case, default port and fragment never matter; ``dir/`` is ``dir/index.shtml``
-        and an article's ``_01`` is its page 1. List pages ``index_N`` stay themselves.
+        Host case, default port, fragment and, on the start URL's host, ``http`` versus
+        ``https`` never matter; ``dir/`` is ``dir/index.shtml`` and an article's ``_01`` is
+        its page 1. List pages ``index_N`` stay themselves.
         """
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         host = (parts.hostname or "").lower()
         port = parts.port
         netloc = host if port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
+        if scheme in ("http", "https") and netloc == self.start_netloc:
+            # Public copies exist under both schemes: one page, the start URL's scheme.
+            scheme = self.start_scheme
         path = parts.path or "/"
         m = self.article_re.match(path)
         if m and m.group("page") in ("01", "1"):
@@ -143,11 +147,40 @@ class SiteProfile:
         base = self.section_url(section_url).rsplit("/", 1)[0]
         return f"{base}/index.shtml" if number == 1 else f"{base}/index_{number - 1}.shtml"
 
+    @property
+    def start_scheme(self) -> str:
+        return _scheme_and_netloc(self.start_url)[0]
+
+    @property
+    def start_netloc(self) -> str:
+        return _scheme_and_netloc(self.start_url)[1]
+
+    def starting_at(self, start_url: str) -> SiteProfile:
+        """The same site crawled from ``start_url``: its scheme becomes the canonical one.
+
+        ``-a start_url=https://…`` means the operator wants the https copy; requesting the
+        http form of every link would archive a different capture of each page.
+        """
+        if start_url == self.start_url:
+            return self
+        return replace(self, start_url=start_url)
+
     def list_page_number(self, url: str) -> int:
         m = self.list_page_re.match(urlsplit(url).path)
         if not m or not m.group("n"):
             return 1
         return int(m.group("n")) + 1
+
+
+@lru_cache(maxsize=64)
+def _scheme_and_netloc(url: str) -> tuple[str, str]:
+    """Scheme and netloc (lower case, default port dropped) of a start URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port in (None, 80 if scheme == "http" else 443) else f"{host}:{port}"
+    return scheme, netloc
 
 
 @lru_cache(maxsize=2048)
@@ -159,6 +192,7 @@ def _classify(profile: SiteProfile, url: str) -> tuple[str, PageKind]:
     return canonical, kind
 
 
+_ART_TITLE = "//*[self::td or self::div][contains(@class, 'artTitle')]"
 _SIDE = "//td[contains(concat(' ', normalize-space(@class), ' '), ' side ')]"
 
 SZNEWS = SiteProfile(
@@ -176,14 +210,16 @@ SZNEWS = SiteProfile(
     image_re=re.compile(r"^/pic/\d/\d{2}/\d{2}/\d{2}/[\w.-]+\.(?:jpe?g|gif|png)$", re.I),
     requisite_prefixes=("/sznews/css/", "/sznews/js/", "/sznews/images/", "/pic/"),
     templates=(
+        # Sibling sites of the platform put artTitle on a div and the *_baidu ids on
+        # elements other than span: the selectors take any of those.
         ArticleTemplate(
             name="table-2008",
-            marker="//td[contains(@class, 'artTitle')]",
-            title="//td[contains(@class, 'artTitle')]//h1",
+            marker=_ART_TITLE,
+            title=_ART_TITLE,
             body="//div[@id='Zoom']",
             breadcrumb="//table[contains(@class, 'position')]//a",
             editor="//div[contains(@class, 'editor')]",
-            meta_line="//td[contains(@class, 'artInfo')]",
+            meta_line="//*[self::td or self::div][contains(@class, 'artInfo')]",
         ),
         ArticleTemplate(
             name="div-2016",
@@ -192,9 +228,9 @@ SZNEWS = SiteProfile(
             body="//div[contains(@class, 'contTxt')]",
             breadcrumb="//div[contains(@class, 'position')]//a",
             editor="//div[contains(@class, 'editor')]",
-            published="//span[@id='pubtime_baidu']",
-            source="//span[@id='source_baidu']",
-            author="//span[@id='author_baidu']",
+            published="//*[@id='pubtime_baidu']",
+            source="//*[@id='source_baidu']",
+            author="//*[@id='author_baidu']",
         ),
     ),
     section_breadcrumb="//*[contains(concat(' ', normalize-space(@class), ' '), ' position ')]//a",

@@ -26,6 +26,7 @@ from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
+    article_page_urls,
     css_links,
     extract_article_page,
     extract_section_page,
@@ -48,6 +49,8 @@ def failure_reason(failure: Failure) -> str:
         return f"http_{failure.value.response.status}"
     if failure.check(IgnoreRequest) and "during decompression" in message:
         return "decompressed_too_large"
+    if failure.check(IgnoreRequest) and "robots.txt" in message:
+        return "robots"
     if failure.check(DownloadCancelledError) or "download max size" in message.lower():
         return "too_large"
     return failure.type.__name__ if failure.type else "unknown"
@@ -88,12 +91,17 @@ class SznewsSpider(scrapy.Spider):
     def __init__(self, start_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.start_url = start_url or self.profile.start_url
+        # Links in the other scheme are the same pages, requested in the start URL's scheme.
+        self.profile = self.profile.starting_at(self.start_url)
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
         self._links: LinkFilter | None = None
         self._refetched: set[str] = set()
         self._revisits: Revisits | None | bool = False  # False: not looked up yet
         self.failed: dict[str, dict[str, str]] = {}  # url -> callback, reason
+        # Later pages (`_NN`) of articles linked from anywhere, by page 1: an assembly takes
+        # them in even when its own pages' links do not name them all.
+        self._later_pages: dict[str, set[str]] = {}
 
     @property
     def links(self) -> LinkFilter | None:
@@ -235,7 +243,7 @@ class SznewsSpider(scrapy.Spider):
             yield from self._revalidate_later_pages(response.url)
             return
         page_doc = self._parse(response)
-        page = extract_article_page(page_doc, self.profile)
+        page = self._extract_article(page_doc)
         number = self.profile.article_page_number(response.url) or 1
         if assembly is None:
             first = self.profile.article_first_page(response.url)
@@ -245,7 +253,10 @@ class SznewsSpider(scrapy.Spider):
         if response.meta.get(UNCHANGED):
             assembly.unchanged.add(number)
         assembly.pages[number] = page
-        for url in page.page_urls:
+        # Later pages come from the page's links, not from what extraction made of it: the
+        # archive must be complete whether or not any template matched.
+        linked = article_page_urls(page_doc, self.profile)
+        for url in [*linked, *sorted(self._later_pages.get(assembly.first_url, ()))]:
             assembly.known.setdefault(self.profile.article_page_number(url) or 1, url)
         yield from self._follow(response, page_doc)
         next_url = assembly.next_missing()
@@ -272,6 +283,21 @@ class SznewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("sznews/articles/empty")
             return
         yield self._article_item(assembly)
+
+    def _extract_article(self, page_doc: ParsedPage) -> ArticlePage:
+        """Extraction that cannot stop the crawl: a bug in it costs fields, never pages."""
+        try:
+            page = extract_article_page(page_doc, self.profile)
+        except Exception as exc:  # noqa: BLE001 - any extraction bug; the page is archived
+            self.logger.warning("extraction failed on %s: %r", page_doc.url, exc, exc_info=True)
+            self.crawler.stats.inc_value("sznews/extraction/failed")
+            page = ArticlePage(
+                url=page_doc.url, template=None, title=None, source=None, author=None,
+                editor=None, published=None, breadcrumb=[], paragraphs=[], images=[],
+                page_urls=[page_doc.url], related=[], problems=[f"extraction failed: {exc!r}"],
+            )
+        self.crawler.stats.inc_value(f"sznews/extracted_by/{page.extracted_by or 'nothing'}")
+        return page
 
     def _revalidate_later_pages(self, url: str) -> Iterator[scrapy.Request]:
         """Page 1 is not modified; a correction may still sit on a later page."""
@@ -325,6 +351,9 @@ class SznewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("incremental/requisites/not_modified")
             return
         reason = failure_reason(failure)
+        if reason == "robots":  # a link the site asks crawlers to leave: not a failure
+            self.crawler.stats.inc_value("sznews/links/robots_skipped")
+            return
         self.crawler.stats.inc_value(f"sznews/failed/{reason}")
         request = failure.request
         if reason not in PERMANENT_FAILURES and urlsplit(request.url).hostname == self.site_host:
@@ -391,6 +420,7 @@ class SznewsSpider(scrapy.Spider):
                               priority=priority, dont_filter=dont_filter)
 
     def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
+        self._later_pages.pop(assembly.first_url, None)
         pages = [assembly.pages[n] for n in sorted(assembly.pages)]
         self.crawler.stats.inc_value("sznews/articles")
         if any(page.problems for page in pages):
@@ -440,6 +470,10 @@ class SznewsSpider(scrapy.Spider):
             return
         if canonical != url:
             counts["dedup/canonical/skipped"] += 1
+        if kind is PageKind.ARTICLE and (self.profile.article_page_number(url) or 1) > 1:
+            # A later page: its article is requested from page 1, and the page itself is
+            # remembered for that article's assembly, whatever block linked it.
+            self._later_pages.setdefault(canonical, set()).add(self.profile.canonical_url(url))
         if seen is not None:
             if canonical in seen:
                 counts["dedup/in_page/skipped"] += 1
@@ -447,9 +481,6 @@ class SznewsSpider(scrapy.Spider):
             seen.add(canonical)
         if kind is PageKind.CALENDAR:
             counts["dedup/calendar/skipped"] += 1
-            return
-        if kind is PageKind.OTHER and not requisite:
-            counts["sznews/links/unknown_skipped"] += 1
             return
         if self.links is not None and not self.links.admit(
             canonical, response.url, block, counts
@@ -465,6 +496,11 @@ class SznewsSpider(scrapy.Spider):
         ):
             counts[f"incremental/{kind.value}s/not_due"] += 1
             return
+        if kind is PageKind.OTHER and not requisite:
+            # A same-host page of no kind the profile knows is followed all the same
+            # (robots.txt, traps and template repeats still apply): the archive must not
+            # depend on the profile foreseeing every page of the site.
+            counts["sznews/links/other_followed"] += 1
         if kind is PageKind.ARTICLE:
             yield scrapy.Request(
                 canonical,
@@ -476,7 +512,7 @@ class SznewsSpider(scrapy.Spider):
         elif kind is PageKind.SECTION:
             yield scrapy.Request(canonical, callback=self.parse_section,
                                  errback=self.request_failed)
-        elif kind is PageKind.HOME:
+        elif kind is PageKind.HOME or (kind is PageKind.OTHER and not requisite):
             yield scrapy.Request(canonical, callback=self.parse, errback=self.request_failed)
         else:
             yield scrapy.Request(canonical, callback=self.parse_requisite,

@@ -159,7 +159,11 @@ def _year(item: dict[str, Any]) -> int:
 ROLES: dict[str, tuple[Callable[[Sample], bool], bool]] = {
     "table-2008-2015": (
         lambda s: _year(s.item) < 2016 and "artTitle" in s.stored_html(), True),
-    "div-2016+": (lambda s: _year(s.item) >= 2016 and "contTit" in s.stored_html(), True),
+    "div-2016-2018": (lambda s: 2016 <= _year(s.item) < 2019 and "contTit" in s.stored_html(),
+                      True),
+    # The markup written blind (2019 on): read by the text conventions, replayed the same.
+    "plain-2019+": (lambda s: _year(s.item) >= 2019 and s.item.get("extracted_by") == "text"
+                    and 'class="wzbox"' in s.stored_html(), True),
     "multi-page": (lambda s: len(s.item.get("pages") or []) > 1, True),
     "gzip-stored": (lambda s: s.content_encoding == "gzip", False),
     "identity-stored": (lambda s: not s.content_encoding, False),
@@ -288,7 +292,7 @@ def test_mp_replay_shows_title(
     assert "WB Insert" in page, "not rewritten by pywb"
     assert s.item["title"] in page
     # Template markers survive rewriting (the archived layout is what replays).
-    for marker in ("artTitle", "contTit"):
+    for marker in ("artTitle", "contTit", "wzbox"):
         assert (marker in page) == (marker in s.stored_html())
 
 

@@ -99,8 +99,8 @@ def extract(url: str, fetch: Callable[[str], bytes]) -> dict:
     """Extract an article item the way a crawler written against the samples would."""
     doc = _parse(fetch(url))
     pages = [url]
-    for a in doc.cssselect("div.pages a"):
-        if _text(a).isdigit():
+    for a in doc.cssselect("div.pages a, center.fy a"):
+        if _text(a).strip("[]").isdigit():
             p = urljoin(url, a.get("href")).replace("_01.shtml", ".shtml")
             if p not in pages:
                 pages.append(p)
@@ -113,6 +113,16 @@ def extract(url: str, fetch: Callable[[str], bytes]) -> dict:
         published = f"{m.group(3)}-{m.group(4)}-{m.group(5)}T{m.group(6)}+08:00"
         crumbs = [_text(a) for a in doc.cssselect("table.position a")]
         body_sel = "div#Zoom"
+    elif doc.cssselect("div.wzbox h2"):  # the third generation (2019 on)
+        title = _text(doc.cssselect("div.wzbox h2")[0])
+        info = _text(doc.cssselect("div.wzxx")[0]).replace("\xa0", " ")
+        m = re.match(r"来源[:：](.*?)作者[:：](.*?)(\d{4})[年-](\d\d)[月-](\d\d)日? ?"
+                     r"(\d\d:\d\d:\d\d)$", info)
+        assert m, info
+        source, author = m.group(1).strip(), m.group(2).strip()
+        published = f"{m.group(3)}-{m.group(4)}-{m.group(5)}T{m.group(6)}+08:00"
+        crumbs = [_text(a) for a in doc.cssselect("div.dqwz a")]
+        body_sel = "div.wznr"
     else:
         title = _text(doc.cssselect("div.contTit")[0])
         t = re.match(r"(\d{4})年(\d\d)月(\d\d)日(\d\d:\d\d:\d\d)",
@@ -122,9 +132,10 @@ def extract(url: str, fetch: Callable[[str], bytes]) -> dict:
         author = _text(doc.cssselect("span#author_baidu")[0]).removeprefix("作者:").strip()
         crumbs = [_text(a) for a in doc.cssselect("div.position a")]
         body_sel = "div.contTxt"
-    editor = _text(doc.cssselect("div.editor")[0]).removeprefix("编辑:").strip()
+    editor = _text(doc.cssselect("div.editor, div.zrbj")[0])
+    editor = re.sub(r"^(责任)?编辑[:：]", "", editor).strip()
     related = [{"title": _text(a), "url": a.get("href").replace("_01.shtml", ".shtml")}
-               for a in doc.cssselect("div.relnews a")]
+               for a in doc.cssselect("div.relnews a, div.xgwz a")]
     paras: list[str] = []
     images: list[dict] = []
     for page in pages:
@@ -135,7 +146,8 @@ def extract(url: str, fetch: Callable[[str], bytes]) -> dict:
                 images.append({"url": urljoin(url, img.get("src")), "caption": None})
                 continue
             text = _text(p).strip("\u3000 ")
-            if p.get("align") == "center" and images and images[-1]["caption"] is None:
+            centred = p.get("align") == "center" or "center" in (p.get("style") or "")
+            if centred and images and images[-1]["caption"] is None:
                 prev = p.getprevious()
                 if prev is not None and prev.find("img") is not None:
                     images[-1]["caption"] = text
@@ -176,9 +188,9 @@ def test_fidelity_selectors_of_both_templates(site: Site, app: App) -> None:
         "pages": sample_fetch(HOST_ROOT + "/sznews/system/2009/04/17/010020692.shtml"),
     }
     arts = [site.article(i) for i in range(site.n)]
-    table = next(a for a in arts if not a.div_template)
-    div = next(a for a in arts if a.div_template)
-    multi = next(a for a in arts if len(a.pages) > 1)
+    table = next(a for a in arts if a.generation == "table")
+    div = next(a for a in arts if a.generation == "div")
+    multi = next(a for a in arts if len(a.pages) > 1 and a.generation != "plain")
     fetch = local_fetch(app)
     for key, sels, art in (("table", table_sel, table), ("div", div_sel, div)):
         for doc in (_parse(samples[key]), _parse(fetch(HOST_ROOT + art.page_path(1)))):
@@ -336,7 +348,9 @@ def test_encoding_and_content_types(replica: Replica, site: Site) -> None:
 
 def test_templates_banner_and_images(site: Site, app: App) -> None:
     arts = [site.article(i) for i in range(site.n)]
-    assert any(a.div_template for a in arts) and any(not a.div_template for a in arts)
+    assert {a.generation for a in arts} == {"table", "div", "plain"}
+    plain = sum(a.generation == "plain" for a in arts)
+    assert len(arts) / 5 < plain < len(arts) / 2, "about a third in the third markup"
     assert any(len(a.pages) > 1 for a in arts)
     fetch = local_fetch(app)
     banners = sum('class="weihu"' in fetch(HOST_ROOT + a.page_path(1)).decode("gb18030")
@@ -426,3 +440,24 @@ def test_scale_startup() -> None:
     sec = max(big.columns, key=lambda c: len(c.articles))
     body = App(big).route(sec.list_page_path(sec.list_pages - 1), "", HOST_ROOT).body
     assert "尾页".encode("gbk") in body
+
+
+def test_third_generation_shows_the_real_2020_text_conventions(site: Site, app: App) -> None:
+    """The 2019+ markup carries what the real 2020 page's text shows, and none of the
+    classes the other two generations (and the crawler's profile) use."""
+    fetch = local_fetch(app)
+    plain = [a for a in (site.article(i) for i in range(site.n)) if a.generation == "plain"]
+    colons, editors = set(), set()
+    for a in plain:
+        text = fetch(HOST_ROOT + a.page_path(1)).decode("gb18030")
+        for foreign in ("artTitle", "contTit", "contTxt", "pubtime_baidu", 'id="Zoom"',
+                        "您当前的位置", 'class="pages"', 'class="editor"', "relnews"):
+            assert foreign not in text, (a.aid, foreign)
+        assert f"<h2>{a.title}</h2>" in text.replace("&quot;", '"')
+        assert "综合新闻</a> -- " in text and "[<a " in text and "论坛注册</a>] [" in text
+        assert re.search(r">嵊州新闻网</a> &gt;&gt; <a [^>]*>", text)
+        meta = re.search(r'<div class="wzxx">(.*?)</div>', text).group(1)
+        assert re.match(r"来源[:：].*作者[:：].*\d{4}", meta)
+        colons.add(meta[2])
+        editors.add(re.search(r'<div class="zrbj">(.*?)[:：]', text).group(1))
+    assert colons == {":", "："} and editors == {"编辑", "责任编辑"}

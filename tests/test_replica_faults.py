@@ -250,7 +250,7 @@ def test_malformed_still_extracts(site: Site) -> None:
             doc = lxml.html.document_fromstring(
                 raw, parser=lxml.html.HTMLParser(encoding="gb18030"))
             assert doc.findtext(".//title") == want["title"] + "-嵊州新闻网"
-            assert doc.cssselect("div#Zoom p, div.contTxt p")
+            assert doc.cssselect("div#Zoom p, div.contTxt p, div.wznr p")
         assert checked >= 10
         assert logged(r, sorted(chosen)[0])[0]["fault"] == "malformed"
 

@@ -174,7 +174,11 @@ def test_correction_appends_one_paragraph(base: Site, multipage: bool) -> None:
     for p in _paths(base, [i]):
         rb, rc = _route(app_b, p), _route(app_c, p)
         if p == base.path(i, last) or (last == 1 and p.endswith("_01.shtml")):
-            closing = b"</div>" + (b'<div class="pages">' if last > 1 else b'<div class="editor">')
+            after = {"table": b'<div class="pages">', "div": b'<div class="pages">',
+                     "plain": b'<center class="fy">'}[a.generation] if last > 1 else {
+                "table": b'<div class="editor">', "div": b'<div class="editor">',
+                "plain": b'<div class="zrbj">'}[a.generation]
+            closing = b"</div>" + after
             assert rb.body.count(closing) == 1
             assert rc.body == rb.body.replace(closing, para + closing), p
             assert rc.mtime == rb.mtime + dt.timedelta(days=1) == a.page_mtime(last)

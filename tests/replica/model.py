@@ -38,6 +38,9 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 _START = int(dt.datetime(2008, 1, 1, tzinfo=TZ).timestamp())
 _END = int(dt.datetime(2024, 12, 31, 23, 59, 59, tzinfo=TZ).timestamp())
 _DIV_TEMPLATE_FROM = dt.datetime(2016, 1, 1, tzinfo=TZ).timestamp()
+# The third markup (2019 on, so about a third of 2008-2024): written from what the text of a
+# real 2020 page shows (SITE.md), not from the crawler's selectors.
+_PLAIN_TEMPLATE_FROM = dt.datetime(2019, 1, 1, tzinfo=TZ).timestamp()
 
 # (path, name, kind hint) -- path segments below /sznews/. Order matters: it is the page order.
 _TREE: list[tuple[str, str]] = [
@@ -230,7 +233,16 @@ class Article:
 
     @property
     def div_template(self) -> bool:
-        return self.ts >= _DIV_TEMPLATE_FROM
+        """The 2016-2018 div layout (``contTit``/``contTxt``)."""
+        return _DIV_TEMPLATE_FROM <= self.ts < _PLAIN_TEMPLATE_FROM
+
+    @property
+    def generation(self) -> str:
+        """Which markup renders the article: ``table`` (2008-2015), ``div`` (2016-2018) or
+        ``plain`` (2019 on: one meta line, h2 title, label-less breadcrumb, extra nav rows)."""
+        if self.ts >= _PLAIN_TEMPLATE_FROM:
+            return "plain"
+        return "div" if self.ts >= _DIV_TEMPLATE_FROM else "table"
 
     def page_path(self, n: int) -> str:
         """Path of page n (1-based); page 1 is the plain form, never `_01`."""

@@ -58,6 +58,44 @@ _LINKS = (
     '<a href="/cgi-bin/vote.cgi?id=1" target="_blank">网上调查</a> </div>'
 )
 
+# The third generation's own head and header rows (the sidebar and footer are the site-wide
+# includes every generation shares).
+_HEAD_PLAIN = (
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+    '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+    '<html xmlns="http://www.w3.org/1999/xhtml"><head>\n'
+    '<meta http-equiv="Content-Type" content="text/html; charset=gb2312" />\n'
+    "<title>{title}</title>\n"
+    '<link href="/sznews/css/style.css" rel="stylesheet" type="text/css" />\n'
+    '<link href="/sznews/css/wz2019.css" rel="stylesheet" type="text/css" />\n'
+    '<script type="text/javascript" src="/sznews/js/wz2019.js"></script>\n'
+    "</head>\n<body>\n"
+)
+_LOGO_PLAIN = (
+    '<div class="tophead"><a href="{root}/"><img src="/sznews/images/logo.gif" '
+    'alt="嵊州新闻网" /></a></div>'
+)
+_WEIHU_PLAIN = '<div class="tophead"><b>网站维护中</b></div>'
+_MENU_PLAIN = (
+    '<div class="menu"><a href="{root}/">首 页</a> | <a href="/sznews/xwpd/">新闻频道</a> | '
+    '<a href="/sznews/xwpd/jrsz/">今日嵊州</a> | <a href="/sznews/xwpd/xzww/">乡镇网闻</a> | '
+    '<a href="/sznews/szzt/">嵊州专题</a> | '
+    '<a href="http://bbs.zjol.com.cn/forum-sz.html" target="_blank">嵊州论坛</a> | '
+    '<a href="/sznews/whpd/">文化频道</a> | <a href="/sznews/shpd/">生活频道</a> | '
+    '<a href="/sznews/shpd/jkys/">健康在线</a> |</div>'
+    '<div class="submenu"><a href="/sznews/xwpd/index.shtml">综合新闻</a> -- '
+    '<a href="/sznews/xwpd/jrsz/index.shtml">今日嵊州</a> -- '
+    '<a href="/sznews/xwpd/xzww/index.shtml">乡镇网闻</a> -- '
+    '<a href="/sznews/xwpd/bmdt/index.shtml">部门动态</a></div>'
+    '<div class="userbar">[<a href="http://bbs.zjol.com.cn/member.php?mod=register" '
+    'target="_blank">论坛注册</a>] [<a href="http://bbs.zjol.com.cn/member.php?mod=logging" '
+    'target="_blank">登录</a>]</div>'
+)
+_MAIN_PLAIN = (
+    '<table width="1000" border="0" align="center" cellpadding="0" cellspacing="0">'
+    '<tr><td width="680" valign="top" class="lcol">'
+)
+
 
 def _enc(html: str) -> bytes:
     return html.encode("gbk")
@@ -238,6 +276,8 @@ class Renderer:
         )
         sec = a.column
         title = f"{a.title}-{SITE_NAME}"
+        if a.generation == "plain":
+            return self._plain_article(root, a, n, title)
         if a.div_template:
             links = [f'<a href="{root}/">{SITE_NAME}</a>']
             links += [f'<a href="{x.url_path}">{_e(x.name)}</a>' for x in sec.lineage]
@@ -260,6 +300,69 @@ class Renderer:
                 f"<tr><td>{editor}</td></tr></table>{relnews}"
             )
         return self._page(root, title, a.banner, position, main)
+
+    # ---- the third generation (2019 on) ---------------------------------------------------
+    # Written from the text of a real 2020 page (SITE.md: "What the text of real pages shows")
+    # and the platform's sibling sites, deliberately not from the crawler's selectors: other
+    # class names, an h2 title, one meta line in the 2008 order with full- or half-width
+    # colons, a breadcrumb row without a label, two extra nav rows, `责任编辑：`, centred
+    # images by style, a pager in a block of its own whose page 1 link is the `_01` alias.
+    def _plain_article(self, root: str, a: Article, n: int, title: str) -> bytes:
+        s = self.site
+        v = stable_hash(s.seed, "plain", a.aid)
+        colon = "：" if v % 3 else ":"
+        gap = " " if v % 5 else "&nbsp;&nbsp;"
+        when = (f"{a.when:%Y-%m-%d %H:%M:%S}" if v % 7 == 0
+                else f"{a.when:%Y年%m月%d日 %H:%M:%S}" if v % 7 == 1
+                else f"{a.when:%Y年%m月%d日%H:%M:%S}")
+        meta = (f"来源{colon}{_e(a.source)}{gap}作者{colon}{_e(a.author)}{gap}{when}")
+        editor_label = "编辑:" if v % 4 == 0 else "责任编辑："
+        crumbs = [f'<a href="{root}/">{SITE_NAME}</a>']
+        crumbs += [f'<a href="/sznews/{x.path}/">{_e(x.name)}</a>' for x in a.column.lineage]
+        body = "".join(self._plain_block(b) for b in a.pages[n - 1])
+        rel = "".join(
+            f'<li><a href="{root}{s.path(j)[:-6] + "_01.shtml" if alias else s.path(j)}" '
+            f'target="_blank">{_e(s.title(j))}</a></li>'
+            for j, alias in a.related
+        )
+        top = (_WEIHU_PLAIN if a.banner else _LOGO_PLAIN).format(root=root)
+        head = _HEAD_PLAIN.format(title=_e(title))
+        main = (
+            f'<div class="dqwz">{" &gt;&gt; ".join(crumbs)}</div>'
+            f'<div class="wzbox"><h2>{_e(a.title)}</h2>'
+            f'<div class="wzxx">{meta}</div>'
+            f'<div class="wznr" id="artibody">\n{body}</div>{self._plain_pager(a, n)}'
+            f'<div class="zrbj">{editor_label}{_e(a.editor)}</div></div>'
+            f'<div class="xgwz"><h3>相关文章</h3><ul>{rel}</ul></div>'
+        )
+        return _enc(
+            head + top + _MENU_PLAIN.format(root=root) + _MAIN_PLAIN + main + _SIDE_OPEN
+            + self.sidebar(root) + _FOOT
+        )
+
+    @staticmethod
+    def _plain_block(b) -> str:
+        if b.kind == "p":
+            return f"<p>\u3000\u3000{_e(b.text)}</p>\n"
+        if b.kind == "img":
+            return f'<p style="text-align: center;"><img src="{b.text}" alt="" /></p>\n'
+        return f'<p style="text-align: center;">{_e(b.text)}</p>\n'
+
+    @staticmethod
+    def _plain_pager(a: Article, n: int) -> str:
+        total = len(a.pages)
+        if total == 1:
+            return ""
+
+        def name(p: int) -> str:
+            return f"{a.aid}_{p:02d}.shtml"
+
+        parts = [f'<a href="{name(n - 1)}">上一页</a>'] if n > 1 else []
+        parts += [f"<span>{p}</span>" if p == n else f'<a href="{name(p)}">[{p}]</a>'
+                  for p in range(1, total + 1)]
+        if n < total:
+            parts.append(f'<a href="{name(n + 1)}">下一页</a>')
+        return f'<center class="fy">{" ".join(parts)}</center>'
 
     @staticmethod
     def _block(b) -> str:
@@ -294,6 +397,13 @@ STYLE_CSS = (
     ".weihu{color:#c00;font-weight:bold}\n"
     ".artTitle h1,.contTit{font-size:22px}#Zoom p,.contTxt p{line-height:2}\n"
 ).encode("ascii")
+WZ2019_CSS = (
+    ".dqwz{line-height:30px}.wzbox h2{font-size:24px;text-align:center}\n"
+    ".wzxx{color:#666;text-align:center;background:url(/sznews/images/line.gif) repeat-x bottom}\n"
+).encode("ascii")
+WZ2019_JS = (
+    b"function wzFont(size){document.getElementById('artibody').style.fontSize=size+'px';}\n"
+)
 COMMON_JS = b"function fontZoom(size){document.getElementById('Zoom').style.fontSize=size+'px';}\n"
 
 

@@ -32,7 +32,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from .model import HOST_ROOT, Site, stable_hash
-from .render import COMMON_JS, STYLE_CSS, Renderer, gif_bytes, jpeg_bytes
+from .render import (
+    COMMON_JS,
+    STYLE_CSS,
+    WZ2019_CSS,
+    WZ2019_JS,
+    Renderer,
+    gif_bytes,
+    jpeg_bytes,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ROBOTS = (SAMPLES / "sznews.zjol.com.cn" / "robots.txt").read_bytes()
@@ -216,7 +224,12 @@ class App:
         if path == "/sznews/js/common.js":
             return Response(200, COMMON_JS, "application/javascript", kind="static",
                             mtime=SITE_MTIME)
-        names = {"logo.gif", "nopic.gif", "bg.gif"}
+        if path == "/sznews/css/wz2019.css":
+            return Response(200, WZ2019_CSS, "text/css", kind="static", mtime=SITE_MTIME)
+        if path == "/sznews/js/wz2019.js":
+            return Response(200, WZ2019_JS, "application/javascript", kind="static",
+                            mtime=SITE_MTIME)
+        names = {"logo.gif", "nopic.gif", "bg.gif", "line.gif"}
         names |= {f"zt_{k}.gif" for k in range(len(self.site.sections["szzt"].children))}
         if path.startswith("/sznews/images/") and path[len("/sznews/images/"):] in names:
             return Response(200, gif_bytes(path), "image/gif", kind="static", mtime=SITE_MTIME)
