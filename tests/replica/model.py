@@ -34,7 +34,11 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .days import Day
 
 HOST_ROOT = "http://sznews.zjol.com.cn"
 SITE_NAME = "嵊州新闻网"
@@ -340,7 +344,7 @@ class Site:
         from .days import add_days  # days.py builds on this module
 
         self.day, self.daily = day, daily
-        self.days = add_days(self, day, daily, next_new)
+        self.days: list[Day] = add_days(self, day, daily, next_new)
         self.corrected: frozenset[int] = frozenset(self.corrections)
         self._newest = max(self.ts, default=0)
         self.article = lru_cache(maxsize=4096)(self._article)
@@ -371,7 +375,7 @@ class Site:
         return self.ts[i], i
 
     def new_articles(self) -> range:
-        """Indices of the articles added by `grow` (empty without growth)."""
+        """Indices of the articles added by `grow` or by days 1..D (empty without either)."""
         return range(self.base_n, self.n)
 
     # ---- articles -------------------------------------------------------------------------
