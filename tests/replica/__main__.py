@@ -1,6 +1,7 @@
 """CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--grow K] [--correct PATH[,PATH]]
-[--log F] [--maintenance M] [--fault SPEC]... [--latency SECONDS]` (fault modes: see
-tests/replica/faults.py; growth and corrections: see tests/replica/model.py)."""
+[--day D --daily K] [--no-validators] [--live-picbox] [--log F] [--maintenance M] [--fault SPEC]...
+[--latency SECONDS]` (fault modes: see tests/replica/faults.py; growth and corrections: see
+tests/replica/model.py; days: see tests/replica/days.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="serve these article paths (page 1) corrected: a paragraph appended to "
                         "the last page, new ETag, Last-Modified one day after publication "
                         "(repeatable)")
+    p.add_argument("--day", type=int, default=0, metavar="D",
+                   help="serve the site as it stands at the end of simulated day D (day 0, "
+                        "2025-01-01 +08:00, is the plain site): daily news, corrections and "
+                        "late filings of days 1..D (see tests/replica/days.py)")
+    p.add_argument("--daily", type=int, default=0, metavar="K",
+                   help="new articles a day with --day (default 0)")
+    p.add_argument("--no-validators", action="store_true",
+                   help="send no ETag and no Last-Modified; never answer 304")
+    p.add_argument("--live-picbox", action="store_true",
+                   help="the sidebar's 图片新闻 box shows the newest articles, so every page "
+                        "changes when news comes in while the articles do not")
     p.add_argument("--log", help="append one JSON line per request to this file")
     p.add_argument("--maintenance", action="append", default=[],
                    help="flap=K | stuck=PATH[,PATH] | window=START:DURATION (repeatable)")
@@ -49,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--latency must be >= 0 seconds: {args.latency}")
     correct = [c for arg in args.correct for c in arg.split(",") if c]
     try:
-        site = Site(args.seed, args.articles, args.grow, correct)
+        site = Site(args.seed, args.articles, args.grow, correct, day=args.day,
+                    daily=args.daily)
     except ValueError as exc:
         p.error(str(exc))
     if args.dump_expected:
@@ -64,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         server = ReplicaServer((args.host, args.port), site, args.maintenance, args.log,
-                               injected=args.fault, latency=args.latency)
+                               injected=args.fault, latency=args.latency,
+                               live_picbox=args.live_picbox, no_validators=args.no_validators)
     except ValueError as exc:
         p.error(str(exc))
 

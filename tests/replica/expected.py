@@ -10,19 +10,26 @@ articles but are not: a correct crawl drops them (DOWNLOAD_MAXSIZE), so they are
 Growth and corrections (`Site(seed, n, grow=K, correct=(PATH,))`) do change them: the K new
 articles are items too (`new_article_urls()`), and a corrected article's body ends with its
 correction paragraph (`corrected_page_urls()` names the pages whose bytes changed).
+
+Days (`Site(seed, n, day=D, daily=K)`, days.py): `expected_articles(site)` are the items as they
+stand at the end of day D (every correction of days <= D in the bodies); `new_on(site, d)`,
+`corrected_on(site, d)`, `filed_late_on(site, d)` and `changed_pages_on(site, d)` say what day d
+changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .days import changed_pages_on, corrected_on, filed_late_on, new_on
 from .faults import gzipbomb_urls, large_urls
 from .model import HOST_ROOT, SITE_NAME, Article, Site, correctable_path
 
 __all__ = [
-    "article_item", "article_page_urls", "correctable_path", "corrected_page_urls",
-    "expected_articles", "expected_sections", "gzipbomb_urls", "image_urls", "iter_articles",
-    "large_urls", "list_page_urls", "new_article_urls",
+    "article_item", "article_page_urls", "changed_pages_on", "correctable_path",
+    "corrected_on", "corrected_page_urls", "expected_articles", "expected_sections",
+    "filed_late_on", "gzipbomb_urls", "image_urls", "iter_articles", "large_urls",
+    "list_page_urls", "new_article_urls", "new_on",
 ]
 
 

@@ -18,6 +18,11 @@ Growth and corrections (for scheduled incremental crawls: run 1 on `Site(seed, n
   article's last page gets `correction_text()` appended as a final body paragraph and is served
   with Last-Modified = publish time + 1 day (`Article.page_mtime`). Its other pages are unchanged
   (a crawler that only revalidates page 1 of a multi-page article misses the correction).
+
+Days (for scheduled runs placed on a simulated day: `Site(seed, n, day=D, daily=K)`): the base
+site as it stands on day 0 (2025-01-01 +08:00), plus D days of news, corrections and late filings;
+see `days.py`. Column lists are kept in publication order (not index order), because an article
+filed late sits among older ones.
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .days import Day
 
 HOST_ROOT = "http://sznews.zjol.com.cn"
 SITE_NAME = "嵊州新闻网"
@@ -130,11 +139,19 @@ CORRECTION_DELAY = dt.timedelta(days=1)
 _GROW_GAP = (1800, 2 * 86400)
 
 
-def correction_text(title: str, when: dt.datetime) -> str:
-    """The paragraph a correction appends to the end of an article's body (its last page)."""
-    day = when + CORRECTION_DELAY
+def correction_text(title: str, when: dt.datetime, fixed: dt.datetime | None = None) -> str:
+    """The paragraph a correction appends to the end of an article's body (its last page).
+    `fixed` (the correction's time; default publication + 1 day) is in the text, so a second
+    correction on another day adds a different paragraph."""
+    day = fixed if fixed is not None else when + CORRECTION_DELAY
     return (f"（更正：本网{when:%Y年%m月%d日}刊发的《{title}》一文中部分表述有误，"
             f"已于{day:%Y年%m月%d日}更正。特此说明。）")
+
+
+def _npages(seed: int, aid: str) -> int:
+    """Pages of the article with this id: about 10% have 2-4, drawn from the id alone."""
+    r = random.Random(f"{seed}:pages:{aid}")
+    return r.randint(2, 4) if r.random() < 0.10 else 1
 
 
 def stable_hash(*parts: object) -> int:
@@ -214,18 +231,22 @@ class Article:
     related: list[tuple[int, bool]]  # (article index, link uses the _01 form)
     banner: bool
     corrected: bool = False  # the last page carries a correction paragraph
+    # When each correction was made, oldest first (`correct=`: publish time + 1 day).
+    corrections: tuple[dt.datetime, ...] = ()
+    filed: dt.datetime | None = None  # filed late (days.py): when it appeared on the site
 
     @property
     def corrected_at(self) -> dt.datetime | None:
-        """When the correction was made (publish time + 1 day), or None."""
-        return self.when + CORRECTION_DELAY if self.corrected else None
+        """When the latest correction was made, or None."""
+        return self.corrections[-1] if self.corrections else None
 
     def page_mtime(self, n: int) -> dt.datetime:
-        """Last-Modified of page n: the publish time, or the correction time for the page that
-        changed (the last page of a corrected article)."""
-        if self.corrected and n == len(self.pages):
-            return self.when + CORRECTION_DELAY
-        return self.when
+        """Last-Modified of page n: when the article appeared (its publish time, unless filed
+        late), or the latest correction's time for the page that changed (the last page)."""
+        appeared = max(self.when, self.filed) if self.filed else self.when
+        if self.corrections and n == len(self.pages):
+            return max(appeared, self.corrections[-1])
+        return appeared
 
     @property
     def when(self) -> dt.datetime:
@@ -265,11 +286,15 @@ class Site:
     """The generated site. Cheap to build: only ids, times and columns are precomputed."""
 
     def __init__(self, seed: int = 1, articles: int = 300, grow: int = 0,
-                 correct: Iterable[str] = ()) -> None:
+                 correct: Iterable[str] = (), *, day: int = 0, daily: int = 0) -> None:
         """`articles` base articles, plus `grow` newer ones; `correct`: article paths (page 1,
-        or full URLs) served corrected. `n` is the total (articles + grow), `base_n` the base."""
-        if grow < 0 or articles < 0:
-            raise ValueError("articles and grow must be >= 0")
+        or full URLs) served corrected. `n` is the total (articles + grow), `base_n` the base.
+        `day=D, daily=K`: the site on simulated day D, K new articles a day (days.py); day 0 is
+        the plain site. Growth has its own dates, so it does not combine with days."""
+        if grow < 0 or articles < 0 or day < 0 or daily < 0:
+            raise ValueError("articles, grow, day and daily must be >= 0")
+        if grow and day:
+            raise ValueError("grow and day do not combine: use one or the other")
         self.seed = seed
         self.base_n = articles
         self.grow = grow
@@ -321,12 +346,19 @@ class Site:
             self.col.append(c)
             self.columns[c].articles.append(i)
         self.by_id = {aid: i for i, aid in enumerate(self.ids)}
-        self.npages = [1] * self.n
-        for i in range(self.n):
-            r = random.Random(f"{seed}:pages:{self.ids[i]}")
-            if r.random() < 0.10:
-                self.npages[i] = r.randint(2, 4)
-        self.corrected: frozenset[int] = frozenset(self._resolve(p) for p in correct)
+        self.npages = [_npages(seed, aid) for aid in self.ids]
+        # Corrections: article index -> when each was made, oldest first.
+        self.corrections: dict[int, list[dt.datetime]] = {}
+        for p in correct:
+            i = self._resolve(p)
+            self.corrections.setdefault(i, [self.date(i) + CORRECTION_DELAY])
+        self.filed: dict[int, int] = {}  # filed late (days.py): index -> when it appeared
+        from .days import add_days  # days.py builds on this module
+
+        self.day, self.daily = day, daily
+        self.days: list[Day] = add_days(self, day, daily, next_new)
+        self.corrected: frozenset[int] = frozenset(self.corrections)
+        self._newest = max(self.ts, default=0)
         self.article = lru_cache(maxsize=4096)(self._article)
 
     def _resolve(self, path: str) -> int:
@@ -339,10 +371,23 @@ class Site:
     @property
     def newest_ts(self) -> int:
         """Publish time of the newest article (0 if none)."""
-        return self.ts[-1] if self.ts else 0
+        return self._newest
+
+    @property
+    def hub_ts(self) -> int:
+        """When hub and list pages last changed: the newest publication or late filing."""
+        return max(self._newest, max(self.filed.values(), default=0))
+
+    def appeared_ts(self, i: int) -> int:
+        """When article i appeared on the site: its publish time, unless it was filed late."""
+        return self.filed.get(i, self.ts[i])
+
+    def time_key(self, i: int) -> tuple[int, int]:
+        """Sort key of list order (publication time, then index), oldest first."""
+        return self.ts[i], i
 
     def new_articles(self) -> range:
-        """Indices of the articles added by `grow` (empty without growth)."""
+        """Indices of the articles added by `grow` or by days 1..D (empty without either)."""
         return range(self.base_n, self.n)
 
     # ---- articles -------------------------------------------------------------------------
@@ -384,14 +429,16 @@ class Site:
                 if j != i and j not in [x for x, _ in related]:
                     related.append((j, r.random() < 0.25))
         title = self.title(i)
-        corrected = i in self.corrected
-        if corrected:
-            pages[-1].append(Block("p", correction_text(title, self.date(i))))
+        fixes = tuple(self.corrections.get(i, ()))
+        for fixed in fixes:
+            pages[-1].append(Block("p", correction_text(title, self.date(i), fixed)))
+        filed = dt.datetime.fromtimestamp(self.filed[i], TZ) if i in self.filed else None
         return Article(
             index=i, aid=aid, ts=self.ts[i], column=self.columns[self.col[i]],
             title=title, source=r.choice(SOURCES), author=r.choice(AUTHORS),
             editor=r.choice(EDITORS), pages=pages, related=related,
-            banner=self.has_banner(self.path(i)), corrected=corrected,
+            banner=self.has_banner(self.path(i)), corrected=bool(fixes),
+            corrections=fixes, filed=filed,
         )
 
     def has_banner(self, path: str) -> bool:
@@ -439,16 +486,16 @@ class Site:
     # ---- sections -------------------------------------------------------------------------
     def subtree_latest(self, sec: Section, k: int, limit: int | None = None) -> list[int]:
         """The k newest article indices in a section's subtree, newest first; with `limit`,
-        only indices below it (`limit=base_n`: as the base site, ignoring growth)."""
+        only indices below it (`limit=base_n`: as the base site, ignoring growth and days)."""
         if sec.kind == "column":
             arts = sec.articles
             if limit is not None:
-                arts = arts[: bisect.bisect_left(arts, limit)]
+                arts = [i for i in arts if i < limit]
             return arts[::-1][:k]
         pool: list[int] = []
         for child in sec.children:
             pool.extend(self.subtree_latest(child, k, limit))
-        return sorted(pool, reverse=True)[:k]
+        return sorted(pool, key=self.time_key, reverse=True)[:k]
 
     def column_page(self, sec: Section, k: int) -> list[int]:
         """Article indices on list page k (0-based) of a column, newest first."""

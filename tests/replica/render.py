@@ -108,8 +108,11 @@ def _e(text: str) -> str:
 class Renderer:
     """Renders pages of one Site; caches the site-wide sidebar per root."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, live_picbox: bool = False) -> None:
+        """`live_picbox`: the 图片新闻 box shows the site's newest articles (days.py), so every
+        page changes when news comes in, while the articles themselves do not."""
         self.site = site
+        self.live_picbox = live_picbox
         self._side: dict[str, str] = {}
 
     # ---- shared blocks --------------------------------------------------------------------
@@ -122,6 +125,8 @@ class Renderer:
         (growth leaves the sidebar alone, so existing pages stay byte-identical)."""
         s = self.site
         latest = list(range(s.base_n - 1, max(-1, s.base_n - 9), -1))
+        if self.live_picbox:
+            latest = sorted(range(max(0, s.base_n - 8), s.n), key=s.time_key)[::-1][:8]
         return [(i, k % 3 == 2) for k, i in enumerate(latest)]
 
     def sidebar(self, root: str) -> str:

@@ -7,7 +7,8 @@ Request handling is a pipeline so faults can be added as switchable modes:
      final, others (content changes, delays, truncation) pass theirs on to the next;
   3. the server's fixed `latency` (`--latency SECONDS`, default 0) is added to the response's
      `delay`, on every response (faulted or not; robots.txt, images and off-site 502s too);
-  4. conditional requests (304) and gzip are applied, the request is logged (with the `fault`
+  4. validators (ETag, Last-Modified; none under `no_validators`), conditional requests (304)
+     and gzip are applied, the request is logged (with the `fault`
      modes that shaped the response), the response is written.
 
 Every connection has its own handler thread (ThreadingHTTPServer), so delays overlap: N
@@ -165,15 +166,29 @@ def parse_fault(spec: str, site: Site, t0: float) -> Fault:
 class App:
     """Routing: URL path to clean response. No state, so same input gives the same bytes."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, *, live_picbox: bool = False,
+                 no_validators: bool = False) -> None:
+        """`live_picbox`: see Renderer; `no_validators`: the server sends no ETag and no
+        Last-Modified and never answers 304 (a site a crawler can only revisit by content)."""
         self.site = site
-        self.render = Renderer(site)
+        self.render = Renderer(site, live_picbox)
+        self.live_picbox, self.no_validators = live_picbox, no_validators
         # Hub pages (home, sections, calendars) change when the site grows: their Last-Modified
-        # is never older than the newest article (SITE_MTIME for an ungrown site).
-        newest = dt.datetime.fromtimestamp(site.newest_ts, dt.UTC)
+        # is never older than the newest article or late filing (SITE_MTIME for the base site).
+        newest = dt.datetime.fromtimestamp(site.hub_ts, dt.UTC)
         self.hub_mtime = max(SITE_MTIME, newest)
+        # With a live picture box every page with the sidebar changed when the box last did.
+        shown = [site.appeared_ts(i) for i, _ in self.render.picnews()]
+        self.picbox_mtime = dt.datetime.fromtimestamp(max(shown, default=0), dt.UTC)
 
     def route(self, path: str, query: str, root: str) -> Response:
+        resp = self._route(path, query, root)
+        if (self.live_picbox and resp.status == 200 and resp.content_type == "text/html"
+                and resp.kind != "robots"):
+            resp.mtime = max(resp.mtime, self.picbox_mtime)
+        return resp
+
+    def _route(self, path: str, query: str, root: str) -> Response:
         s, r = self.site, self.render
         if path == "/":
             return Response(302, b"", headers={"Location": root + "/sznews/index.shtml"})
@@ -189,7 +204,7 @@ class App:
                                 mtime=a.page_mtime(found[1]))
         img = s.image_article(path) if path.startswith("/pic/") else None
         if img is not None:  # a new article's image is no older than the article
-            mtime = max(SITE_MTIME, dt.datetime.fromtimestamp(s.ts[img], dt.UTC))
+            mtime = max(SITE_MTIME, dt.datetime.fromtimestamp(s.appeared_ts(img), dt.UTC))
             return Response(200, jpeg_bytes(path), "image/jpeg", kind="static", mtime=mtime)
         static = self._static(path)
         if static is not None:
@@ -263,9 +278,11 @@ class ReplicaServer(ThreadingHTTPServer):
 
     def __init__(self, addr: tuple[str, int], site: Site, faults: list[str] = (),
                  log_path: str | None = None, injected: list[str] = (),
-                 latency: float = 0.0) -> None:
+                 latency: float = 0.0, *, live_picbox: bool = False,
+                 no_validators: bool = False) -> None:
         """`faults`: maintenance specs (`--maintenance`); `injected`: `--fault` specs;
-        `latency`: seconds every response waits before its status line (`--latency`)."""
+        `latency`: seconds every response waits before its status line (`--latency`);
+        `live_picbox`, `no_validators`: modes of App."""
         from .faults import parse_spec  # faults.py builds on this module
 
         if not latency >= 0:  # also refuses NaN
@@ -276,7 +293,7 @@ class ReplicaServer(ThreadingHTTPServer):
         chain += [parse_spec(f, site, self.t0) for f in injected]
         super().__init__(addr, Handler)
         self.site = site
-        self.app = App(site)
+        self.app = App(site, live_picbox=live_picbox, no_validators=no_validators)
         self.faults: list[Fault] = sorted(chain, key=lambda f: f.stage)
         self.log = RequestLog(log_path)
 
@@ -390,7 +407,7 @@ class Handler(BaseHTTPRequestHandler):
         if (ctype == "text/html" and not resp.exact_type
                 and stable_hash(seed, "charset", req.path) % 2):
             ctype = "text/html; charset=gb2312"
-        if status == 200:
+        if status == 200 and not self.server.app.no_validators:
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             lm = email.utils.format_datetime(resp.mtime.astimezone(dt.UTC), usegmt=True)
             hdrs["ETag"], hdrs["Last-Modified"] = etag, lm

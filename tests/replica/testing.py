@@ -20,13 +20,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class Replica:
     """A running replica: `url` (== `proxy_url`), `port`, `log_path`, `latency` (seconds),
     `requests()`, `stop()`;
-    `large_urls()` / `gzipbomb_urls()` list the extra pages of its `large=` / `gzipbomb=` faults."""
+    `large_urls()` / `gzipbomb_urls()` list the extra pages of its `large=` / `gzipbomb=` faults;
+    `day`, `daily`, `no_validators`, `live_picbox` as passed to start_replica."""
 
     def __init__(self, proc: subprocess.Popen, url: str, log_path: str, own_log: bool,
                  seed: int = 1, articles: int = 60, faults: tuple[str, ...] = (),
-                 grow: int = 0, correct: tuple[str, ...] = (), latency: float = 0.0) -> None:
+                 grow: int = 0, correct: tuple[str, ...] = (), latency: float = 0.0, *,
+                 day: int = 0, daily: int = 0, no_validators: bool = False,
+                 live_picbox: bool = False) -> None:
         self.proc = proc
         self.latency = latency
+        self.day, self.daily = day, daily
+        self.no_validators, self.live_picbox = no_validators, live_picbox
         self.seed, self.articles, self.faults = seed, articles, tuple(faults)
         self.grow, self.correct = grow, tuple(correct)
         self.url = url
@@ -54,8 +59,9 @@ class Replica:
                              root=root or self.url, grow=self.grow)
 
     def site(self) -> Site:
-        """The Site this replica serves (same seed, articles, grow, correct)."""
-        return Site(self.seed, self.articles, self.grow, self.correct)
+        """The Site this replica serves (same seed, articles, grow, correct, day, daily)."""
+        return Site(self.seed, self.articles, self.grow, self.correct, day=self.day,
+                    daily=self.daily)
 
     def stop(self) -> None:
         """Terminate the server; a log file we created ourselves is removed."""
@@ -81,13 +87,18 @@ class Replica:
 def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[str] = (),
                   log_path: str | os.PathLike | None = None, timeout: float = 20.0,
                   faults: Iterable[str] = (), grow: int = 0,
-                  correct: Iterable[str] = (), latency: float = 0.0) -> Replica:
+                  correct: Iterable[str] = (), latency: float = 0.0, day: int = 0,
+                  daily: int = 0, no_validators: bool = False,
+                  live_picbox: bool = False) -> Replica:
     """Run `python -m tests.replica` on a free port and wait for its READY line.
 
     `faults`: `--fault` specs (see tests/replica/faults.py), e.g. `("status5xx=0.1:2",)`.
     `grow`: K new articles on top of the `articles` base site (`--grow`); `correct`: article
     paths served corrected (`--correct`), e.g. `(correctable_path(Site(seed, articles)),)`.
-    `latency`: seconds every response waits before its status line (`--latency`)."""
+    `latency`: seconds every response waits before its status line (`--latency`).
+    `day`, `daily`: the site on simulated day `day`, `daily` new articles a day (`--day`,
+    `--daily`; tests/replica/days.py); `no_validators`: no ETag/Last-Modified, never 304;
+    `live_picbox`: the 图片新闻 box shows the newest articles, so every page changes daily."""
     faults = tuple(faults)
     correct = tuple(correct)
     own = log_path is None
@@ -107,6 +118,12 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         cmd += ["--correct", ",".join(correct)]
     if latency:
         cmd += ["--latency", repr(float(latency))]
+    if day or daily:
+        cmd += ["--day", str(day), "--daily", str(daily)]
+    if no_validators:
+        cmd.append("--no-validators")
+    if live_picbox:
+        cmd.append("--live-picbox")
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
@@ -117,4 +134,5 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         proc.wait()
         raise RuntimeError(f"replica did not start: {line!r}")
     return Replica(proc, line[0].split()[1], str(log_path), own, seed, articles, faults, grow,
-                   correct, latency)
+                   correct, latency, day=day, daily=daily, no_validators=no_validators,
+                   live_picbox=live_picbox)
