@@ -22,7 +22,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.extensions.warc import UNCHANGED
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
-from crawler.schedule import DAY, ScheduleConfig, first_entry, is_due, next_entry
+from crawler.schedule import DAY, DUE_SLACK, ScheduleConfig, first_entry, is_due, next_entry
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -130,6 +130,13 @@ class Revisits:
         """Whether an archived URL is asked for again by this run (a new one always is)."""
         entry = self.state.schedule_entry(url)
         return is_due(self.config, entry, self.now, self.run_id)
+
+    def due_urls(self) -> list[str]:
+        """Every archived URL this run must ask for again, wherever it is linked from."""
+        if self.config.policy == "all":
+            return []  # every page is asked for again as the walk finds it
+        fresh_since = self.now - self.config.fresh_days * DAY
+        return list(self.state.due_urls(self.now + DUE_SLACK, fresh_since, self.run_id))
 
     def archived(self, url: str) -> bool:
         return self.state.capture(url) is not None or self.state.schedule_entry(url) is not None

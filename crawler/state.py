@@ -24,7 +24,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,6 +182,20 @@ class CaptureState:
             (url,),
         ).fetchone()
         return Entry(*row) if row else None
+
+    def due_urls(self, now: float, fresh_since: float, run_id: str) -> Iterator[str]:
+        """Scheduled URLs due at ``now``: their time has come, or their article is fresh.
+
+        A daily run asks for these whether or not a page it walks links them: an old
+        article sits deep in a list that only a full sweep walks.
+        """
+        rows = self._reader.execute(
+            "SELECT url FROM schedule WHERE last_run != ? AND (next_due <= ? OR published >= ?)"
+            " ORDER BY next_due",
+            (run_id, now, fresh_since),
+        )
+        for (url,) in rows:
+            yield url
 
     def folded(self, source: str) -> int:
         """How far into ``source`` (a WARC or item file) the state has got, in bytes."""

@@ -145,6 +145,19 @@ class SznewsSpider(scrapy.Spider):
                 if request is not None:
                     yield request
         yield scrapy.Request(self.start_url, callback=self.parse, errback=self.request_failed)
+        # What the revisit schedule says is due, linked from today's walk or not.
+        if self.revisits is not None:
+            counts: Counter[str] = Counter()
+            for url in self.revisits.due_urls():
+                kind = self.profile.kind_of(url)
+                if self.links is not None and not self.links.admit(url, url, None, counts):
+                    continue
+                self.crawler.stats.inc_value(f"incremental/{kind.value}s/due")
+                if kind is PageKind.ARTICLE:
+                    yield self._article_request(url)
+                else:
+                    yield scrapy.Request(url, callback=self.parse_requisite,
+                                         errback=self.request_failed, priority=6)
 
     # -- callbacks ------------------------------------------------------------------------
 
@@ -404,6 +417,15 @@ class SznewsSpider(scrapy.Spider):
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _article_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.request_failed,
+            priority=5,
+            meta={"handle_httpstatus_list": [304]},  # not modified: check later pages
+        )
+
     def _written_down(
         self, url: str, callback_name: str, *, priority: int, stat: str, dont_filter: bool = False
     ) -> scrapy.Request | None:
@@ -413,11 +435,15 @@ class SznewsSpider(scrapy.Spider):
         callback = getattr(self, callback_name, None)
         if not callable(callback) or urlsplit(url).hostname != self.site_host:
             return None
+        meta = {}
         if callback == self.parse_article:
-            url = self.profile.article_first_page(url)  # an article is assembled from page 1
+            # An article is assembled from page 1, every page in full: the page written down
+            # may be a later one that an earlier assembly never got.
+            url = self.profile.article_first_page(url)
+            meta[FULL_FETCH] = True
         self.crawler.stats.inc_value(stat)
         return scrapy.Request(url, callback=callback, errback=self.request_failed,
-                              priority=priority, dont_filter=dont_filter)
+                              priority=priority, dont_filter=dont_filter, meta=meta)
 
     def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
         self._later_pages.pop(assembly.first_url, None)
@@ -502,13 +528,7 @@ class SznewsSpider(scrapy.Spider):
             # depend on the profile foreseeing every page of the site.
             counts["sznews/links/other_followed"] += 1
         if kind is PageKind.ARTICLE:
-            yield scrapy.Request(
-                canonical,
-                callback=self.parse_article,
-                errback=self.request_failed,
-                priority=5,
-                meta={"handle_httpstatus_list": [304]},  # not modified: check later pages
-            )
+            yield self._article_request(canonical)
         elif kind is PageKind.SECTION:
             yield scrapy.Request(canonical, callback=self.parse_section,
                                  errback=self.request_failed)
