@@ -5,7 +5,7 @@ REPLAY_VENV := .venv-replay
 BIN := $(VENV)/bin
 SCALE ?= 300
 
-.PHONY: install replay-env browser demo test lint bench bench-extract clean
+.PHONY: install replay-env browser demo test lint bench bench-extract bench-schedule clean
 
 install: $(VENV)/.installed
 
@@ -55,8 +55,14 @@ BENCH_SCALE = $(if $(filter command line environment,$(origin SCALE)),$(SCALE),2
 BENCH_ARGS = $(if $(SITE),--site $(SITE),--articles $(BENCH_SCALE)) \
 	$(if $(SITE_SMALL),--site-small $(SITE_SMALL)) $(if $(LATENCY),--latency $(LATENCY))
 
-bench: install bench-extract
+bench: install bench-extract bench-schedule
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# Scheduled runs day by day (30 days at 1,400 articles with and without the schedule and
+# without validators; 10 days at 20,000): requests and bytes a day, correction latency.
+# Results: docs/benchmarks.md, docs/benchmarks-schedule.json. About half an hour.
+bench-schedule: install
+	$(BIN)/python scripts/bench_schedule.py
 
 # Extraction accuracy per field: this project, GNE and trafilatura on the replica's three
 # markups (in process, about a minute). Results: docs/benchmarks.md, docs/benchmarks-extract.json.
