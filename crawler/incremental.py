@@ -108,9 +108,10 @@ class Revisits:
             now = run_clock(settings, ctx.started)
             revisits = cls(config, ctx.capture_state(), now, ctx.run_id, crawler.stats)
             last = last_full_sweep(ctx.layout.reports_dir)
+            # Rechecking everything (the policy before the schedule) walks every list too.
             revisits.full_sweep = (
-                config.full_sweep or last is None or now - last >= config.full_sweep_days * DAY
-                - 0.5 * DAY
+                config.policy == "all" or config.full_sweep or last is None
+                or now - last >= config.full_sweep_days * DAY - 0.5 * DAY
             )
             base = now if revisits.full_sweep else last
             revisits.next_full_sweep = (base or now) + config.full_sweep_days * DAY
