@@ -19,7 +19,6 @@ look-up always sees the run's own writes.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -109,8 +108,9 @@ NO_VERSION = Version(0, "", None)
 class Payload:
     """Where a payload was first archived: what an identical-payload revisit refers to.
 
-    Payloads seeded from an older archive's index have whole-second dates and no record id;
-    ``location`` (file name, offset, length) lets the caller read the exact ones once.
+    Rows an older release seeded from an index have whole-second dates and no record id;
+    ``location`` (file name, offset, length) lets the caller read the exact ones once. (The
+    state now learns payloads from the WARCs themselves: ``catch_up``.)
     """
 
     digest: str
@@ -391,22 +391,6 @@ class CaptureState:
         row = db.execute("SELECT offset FROM folded WHERE source = ?", (source,)).fetchone()
         return row[0] if row else 0
 
-    def seed_payloads(self, rows: Callable[[], Any]) -> int:
-        """Fill an empty payload table (an archive made before it existed) from ``rows()``,
-        an iterable of Payloads; returns how many were added."""
-        return self._executor.submit(self._seed_payloads, rows).result()
-
-    def _seed_payloads(self, rows: Callable[[], Any]) -> int:
-        db = self._db()
-        if db.execute("SELECT 1 FROM payloads LIMIT 1").fetchone():
-            return 0
-        added = 0
-        for payload in rows():
-            self._insert_payload(db, payload)
-            added += 1
-        db.commit()
-        return added
-
     def _maybe_commit(self) -> None:
         """Batched commits: a kill loses at most a couple of seconds of state, never WARC."""
         self._rows_since_commit += 1
@@ -481,30 +465,3 @@ def warc_source(filename: str) -> str:
 def item_source(path: Path, items_root: Path) -> str:
     """How an item file is named in ``folded`` (``items/<run>/articles.jsonl``)."""
     return f"items/{path.relative_to(items_root).as_posix()}"
-
-
-def payloads_from_index(index_path: Path) -> Any:
-    """Payloads of 200 responses in a CDXJ index, first capture of each digest first."""
-    try:
-        fh = index_path.open("r", encoding="utf-8")
-    except FileNotFoundError:
-        return
-    with fh:
-        for line in fh:
-            try:
-                _key, ts, body = line.split(" ", 2)
-                data = json.loads(body)
-            except ValueError:
-                continue
-            if data.get("mime") == "warc/revisit" or data.get("status") != "200":
-                continue
-            digest = data.get("digest")
-            if not digest:
-                continue
-            if not digest.startswith("sha1:"):
-                digest = "sha1:" + digest
-            date = f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
-            location = None
-            if data.get("filename") and data.get("offset") and data.get("length"):
-                location = (data["filename"], int(data["offset"]), int(data["length"]))
-            yield Payload(digest, data.get("url", ""), date, None, location)

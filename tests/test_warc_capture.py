@@ -196,26 +196,27 @@ def test_payloads_live_in_the_state_and_revisits_reach_across_runs(tmp_path):
     assert targets == [(URL + "&b", *original), (URL + "&c", *original)]
 
 
-def test_an_archive_from_before_the_payload_table_is_learned_from_its_index(tmp_path):
-    """Older archives have captures and an index but no payloads: the first revisit still
-    names the original's exact date and record id, read from the record."""
-    from archive.index import write_cdxj_index
+def test_an_archive_from_before_the_payload_table_is_learned_from_its_warcs(tmp_path):
+    """Older archives have WARCs but no payloads in the state: the catch-up reads them from
+    the records, so the first revisit names the original's exact date and record id."""
     from crawler.state import CaptureState
 
     old = fixed_capture(tmp_path)  # no state: as if the table had not existed
     old.response_downloaded(*reversed(exchange(b"<html>old</html>")))
     old.close()
-    write_cdxj_index(sorted((tmp_path / "warc").glob("*.warc.gz")), tmp_path / "index.cdxj")
 
     state = CaptureState(tmp_path / "state.sqlite")
+    assert state.catch_up(tmp_path / "warc", tmp_path / "items")["captures"] == 1
     ext = stateful_capture(tmp_path, state, "cccc", 3)
     ext.response_downloaded(*reversed(exchange(b"<html>old</html>", url=URL + "&new")))
     ext.close()
     state.close()
     (newest,) = [p for p in (tmp_path / "warc").glob("*.warc.gz") if revisit_targets(p)]
     exact = ("<urn:uuid:00000000-0000-0000-0000-000000000001>", "2026-01-02T03:04:06.000000Z")
-    assert revisit_targets(newest) == [(URL + "&new", *exact)]  # the index has whole seconds
+    assert revisit_targets(newest) == [(URL + "&new", *exact)]
     state = CaptureState(tmp_path / "state.sqlite")
+    assert state.catch_up(tmp_path / "warc", tmp_path / "items") == {"captures": 0,
+                                                                     "versions": 0}
     (digest,) = state._reader.execute("SELECT digest FROM payloads").fetchone()
     assert (state.payload(digest).record_id, state.payload(digest).warc_date) == exact
     state.close()

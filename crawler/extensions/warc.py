@@ -46,7 +46,7 @@ from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
 from crawler.run import StateUnavailable, run_context
-from crawler.state import Capture, CaptureState, Payload, payloads_from_index, warc_source
+from crawler.state import Capture, CaptureState, Payload, warc_source
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -274,11 +274,6 @@ class WarcCapture:
     def open(self, warc_dir: Path, index_path: Path | None = None) -> None:
         warc_dir.mkdir(parents=True, exist_ok=True)
         self.warc_dir = warc_dir
-        if self.state is not None and index_path is not None:
-            # An archive made before payloads were kept in the state: learn them once.
-            seeded = self.state.seed_payloads(lambda: payloads_from_index(index_path))
-            if seeded:
-                logger.info("Learned %d archived payloads from %s", seeded, index_path)
         for path in recover_open_files(warc_dir):
             logger.warning("Recovered an unfinished WARC from an earlier run: %s", path)
             self.stats.inc_value("warc/files/recovered")
