@@ -127,6 +127,7 @@ LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 SCHEDULER = "crawler.scheduler.MemoryQueueScheduler"
+DUPEFILTER_CLASS = "crawler.scheduler.ArchiveDupeFilter"
 
 
 # Debugging commands look at pages one at a time: they must not add runs to the archive.
