@@ -131,3 +131,23 @@ def test_no_article_is_new_twice_across_the_kills(tmp_path):
     assert [r["incremental"]["new"] for r in reports] == [ARTICLES, 0]
     lines = Counter(i["url"] for items in all_items(archive).values() for i in items)
     assert set(lines.values()) == {1}
+
+
+def test_a_list_page_archived_but_not_followed_is_followed_on_resume(tmp_path):
+    """The run dies right after a list page's response reaches the WARC, before its links are
+    written down: the resumed run fetches it again, and finishes with every article of it."""
+    site = Site(5, 300)
+    column = max(site.columns, key=lambda c: c.list_pages)
+    page = column.list_page_path(1)
+    only_there = {HOST + site.path(i) for i in site.column_page(column, 1)}
+    archive = tmp_path / "archive"
+    with start_replica(articles=300, seed=5) as replica:
+        assert crawl(archive, replica.proxy_url, f"warc_url:{page}") == -signal.SIGKILL
+        crawl(archive, replica.proxy_url)
+        crawl(archive, replica.proxy_url)
+    (first, items), = all_items(archive).items()  # the scheduled run exports nothing
+    assert only_there <= {i["url"] for i in items}
+    assert {i["url"] for i in items} == {a["url"] for a in expected_articles(site)}
+    reports = [json.loads(p.read_text("utf-8")) for p in sorted((archive / "reports").glob("*"))]
+    assert [r["run_id"] for r in reports][0] == first and len(reports) == 2
+    assert reports[1]["incremental"]["new"] == 0

@@ -322,6 +322,7 @@ class WarcCapture:
         ):
             request.meta[UNCHANGED] = True
         future = self.writer.submit(records)
+        future.target_uri = exchange.url  # for the kill tests' hook (crawler/killpoints.py)
         future.add_done_callback(self._check_write)
         if self.state is not None:
             captured = response.status == 200 and records[0].warc_type == "response"
@@ -437,6 +438,9 @@ class WarcCapture:
         exc = future.exception()
         if exc is None:
             killpoints.reached("warc_write")
+            url = getattr(future, "target_uri", None)
+            if url:
+                killpoints.written(url)
         if exc is None or self._failed is not None:
             return
         self._failed = exc
