@@ -96,7 +96,7 @@ def record_write_failure(crawler: Crawler | None, exc: BaseException, path: Path
         return False
     ctx.write_failed = exc
     message = failure_message(exc, path)
-    ctx.summary["write_error"] = message
+    ctx.summary.write_error = message
     if crawler.stats is not None:
         crawler.stats.set_value(STAT, message)
         crawler.stats.set_value("run/write_error_reason", reason)

@@ -79,13 +79,30 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 @dataclass
+class RunSummary:
+    """What components tell the run's report beyond the stats: which URLs, and why."""
+
+    LIMIT = 1000  # entries a list keeps: a report must stay readable on a bad day
+
+    dropped: list[dict[str, str]] = field(default_factory=list)  # over a size limit
+    failed_fetches: list[dict[str, str]] = field(default_factory=list)  # carried over
+    maintenance_unresolved: list[str] = field(default_factory=list)
+    index_lines: int | None = None
+    write_error: str | None = None  # the one message of a failed write (crawler.diskfull)
+
+    def note(self, listing: list[dict[str, str]], entry: dict[str, str]) -> None:
+        if len(listing) < self.LIMIT:
+            listing.append(entry)
+
+
+@dataclass
 class RunContext:
     run_id: str
     layout: ArchiveLayout
     started: datetime
     started_monotonic: float = field(default_factory=monotonic)
     finalizers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
-    summary: dict[str, object] = field(default_factory=dict)
+    summary: RunSummary = field(default_factory=RunSummary)
     _state: CaptureState | None = None
     # Set by the job tracker when the run can be resumed (JOBDIR); see crawler/job.py.
     inflight: Any = None

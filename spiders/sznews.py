@@ -373,14 +373,12 @@ class SznewsSpider(scrapy.Spider):
             # Asked first by the next run, until it succeeds or is gone (404/410).
             self.failed[request.url] = {"url": request.url, "callback": callback_name(request),
                                         "reason": reason}
-            failed = run_context(self.crawler).summary.setdefault("failed_fetches", [])
-            if len(failed) < 1000:
-                failed.append(self.failed[request.url])
+            summary = run_context(self.crawler).summary
+            summary.note(summary.failed_fetches, self.failed[request.url])
         if reason in ("too_large", "decompressed_too_large"):
-            dropped = run_context(self.crawler).summary.setdefault("dropped", [])
-            if len(dropped) < 1000:
-                dropped.append({"url": failure.request.url, "reason": reason,
-                                "detail": failure.getErrorMessage()[:300]})
+            summary = run_context(self.crawler).summary
+            summary.note(summary.dropped, {"url": failure.request.url, "reason": reason,
+                                           "detail": failure.getErrorMessage()[:300]})
         assembly: ArticleAssembly | None = failure.request.cb_kwargs.get("assembly")
         if assembly is not None:
             yield self._incomplete_article(assembly, failure)

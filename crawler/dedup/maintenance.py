@@ -245,5 +245,5 @@ class MaintenanceMiddleware:
                     raise
                 run.log_write_failure(logger, "Could not save the URLs left in maintenance", exc)
         if run is not None:
-            run.summary["maintenance_unresolved"] = sorted(self.unresolved)
+            run.summary.maintenance_unresolved = sorted(self.unresolved)
 

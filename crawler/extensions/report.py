@@ -101,13 +101,13 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
             "spider_exceptions": stats.get("spider_exceptions/count", 0),
         },
         "dedup": under(stats, "dedup/"),
-        "maintenance_unresolved": ctx.summary.get("maintenance_unresolved", []),
+        "maintenance_unresolved": ctx.summary.maintenance_unresolved,
         "failures": under(stats, "sznews/failed/"),
-        "dropped": ctx.summary.get("dropped", []),
+        "dropped": ctx.summary.dropped,
         "articles_with_problems": stats.get("sznews/articles/with_problems", 0),
         "incremental": incremental_section(ctx, stats),
-        "failed_fetches": ctx.summary.get("failed_fetches", []),
-        "index_lines": ctx.summary.get("index_lines"),
+        "failed_fetches": ctx.summary.failed_fetches,
+        "index_lines": ctx.summary.index_lines,
         "stats": {k: _plain(v) for k, v in sorted(stats.items())},
     }
 
@@ -165,7 +165,7 @@ class RunReport:
         if warc_dir.is_dir():
             warcs = sorted(warc_dir.glob("*.warc.gz"))
             try:
-                self.ctx.summary["index_lines"] = write_cdxj_index(
+                self.ctx.summary.index_lines = write_cdxj_index(
                     warcs, self.ctx.layout.index_path
                 )
             except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
