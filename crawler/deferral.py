@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_REGISTRY_ATTR = "_sznews_deferrals"
-
-
 class RequestDeferred(IgnoreRequest):
     """The same request comes back later; callbacks and errbacks do nothing with this one."""
 
@@ -79,11 +76,13 @@ class Deferrals:
 
     @classmethod
     def of(cls, crawler: Crawler) -> Deferrals:
-        registry = getattr(crawler, _REGISTRY_ATTR, None)
-        if registry is None:
-            registry = cls(crawler)
-            setattr(crawler, _REGISTRY_ATTR, registry)
-        return registry
+        """The run's one set of deferrals, shared by the retry and maintenance middlewares."""
+        from crawler.run import run_context
+
+        ctx = run_context(crawler)
+        if ctx.deferrals is None:
+            ctx.deferrals = cls(crawler)
+        return ctx.deferrals
 
     def schedule(self, request: Request, delay: float, kind: str = "retry") -> None:
         from twisted.internet import reactor

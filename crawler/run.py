@@ -108,6 +108,8 @@ class RunContext:
     inflight: Any = None
     # The revisit schedule of this run (crawler/incremental.py: Revisits.for_run).
     revisits: Any = None
+    # Requests waiting to come back (crawler/deferral.py: Deferrals.of).
+    deferrals: Any = None
     resumed: bool = False
     # Set when a write to ARCHIVE_DIR failed (a full disk): the run is ending, and what fails
     # after that is reported as a consequence, not as another error.
