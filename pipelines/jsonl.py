@@ -23,7 +23,7 @@ from itemadapter import ItemAdapter
 from crawler import killpoints
 from crawler.diskfull import record_write_failure
 from crawler.incremental import Revisits, published_time
-from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key
+from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key, item_line
 from crawler.keys import url_key
 from crawler.run import StateUnavailable, run_context
 from crawler.state import CaptureState, Version, item_source
@@ -58,13 +58,6 @@ def repair_and_read(path: Path) -> list[dict[str, Any]]:
         if isinstance(item, dict) and "url" in item:
             items.append(item)
     return items
-
-
-def item_line(item: Any) -> bytes:
-    data = ItemAdapter(item).asdict()
-    if not data.get("problems"):
-        data.pop("problems", None)
-    return (json.dumps(data, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode("utf-8")
 
 
 class JsonLinesExportPipeline:
