@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
 
 from crawler import killpoints
 from crawler.diskfull import record_write_failure
@@ -83,12 +84,13 @@ class JsonLinesExportPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
+        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+            raise NotConfigured("a debugging command exports no items")
         ctx = run_context(crawler)
         state, revisits = None, None
-        if not crawler.settings.getbool("ARCHIVE_READ_ONLY"):
-            # A full disk may leave no room for the state: the WARC capture stops the run.
-            with contextlib.suppress(StateUnavailable):
-                state, revisits = ctx.capture_state(), Revisits.for_run(crawler)
+        # A full disk may leave no room for the state: the WARC capture stops the run.
+        with contextlib.suppress(StateUnavailable):
+            state, revisits = ctx.capture_state(), Revisits.for_run(crawler)
         pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, state, ctx.run_id,
                        revisits)
         pipeline.crawler = crawler
