@@ -1,6 +1,7 @@
 """Scrapy settings of the archive crawler; component settings are prefixed (WARC_, DEDUP_, ...)."""
 
-from crawler import offline  # noqa: F401  (keeps tldextract off the network)
+# Sets tldextract's TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS before Scrapy makes its extractor.
+from crawler import offline  # noqa: F401
 
 BOT_NAME = "sznews"
 SPIDER_MODULES = ["spiders"]
