@@ -3,9 +3,13 @@
 A faithful WARC needs the reason phrase of the status line and the moment the fetch began
 (not when the request was scheduled). Scrapy's handler drops the phrase and measures only the
 latency, so this subclass records both in ``request.meta`` (``warc/reason``,
-``warc/fetch_began``). It reaches into Scrapy's private ``_ScrapyAgent``; when a Scrapy release
-moves it, the crawl falls back to the stock handler and standard reason phrases (the WARC
-extension logs that once).
+``warc/fetch_began``). It subclasses Scrapy's private ``_ScrapyAgent`` and builds it from the
+handler's private attributes, as Scrapy's own ``download_request`` does. Nothing falls back
+when a Scrapy release moves them: an archive that quietly lost its servers' reason phrases
+would be worse than a crawl that does not start, so ``tests/test_downloader.py`` fetches
+through this handler from a server with an unusual status line and fails on such an upgrade.
+(A response that did not come through this handler, in unit tests, gets the standard phrase
+of its status: ``crawler/extensions/warc.py: exchange_from``.)
 
 It also caps response headers while they are read (``DOWNLOAD_MAXHEADERS_SIZE`` bytes,
 ``DOWNLOAD_MAXHEADERS`` lines): Twisted keeps every header line a server sends and

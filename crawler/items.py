@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
 
+from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 if TYPE_CHECKING:
@@ -93,3 +94,16 @@ def content_key(article: Mapping[str, Any]) -> str:
     data = json.dumps([article.get(name) for name in CONTENT_FIELDS], ensure_ascii=False,
                       separators=(",", ":"), sort_keys=True)
     return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def item_line(item: Any) -> bytes:
+    """An item as one JSON Lines line, exactly as the crawl exports it.
+
+    Here, not in the exporter, because ``scrapy reextract`` must write the same bytes and
+    ``crawler/`` never imports ``pipelines/`` (the pipelines build on the crawler package,
+    not the other way round). An empty ``problems`` is left out: most records have none.
+    """
+    data = ItemAdapter(item).asdict()
+    if not data.get("problems"):
+        data.pop("problems", None)
+    return (json.dumps(data, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode("utf-8")

@@ -1,8 +1,7 @@
 """Scrapy settings of the archive crawler; component settings are prefixed (WARC_, DEDUP_, ...)."""
 
-import sys
-
-from crawler import offline  # noqa: F401  (keeps tldextract off the network)
+# Sets tldextract's TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS before Scrapy makes its extractor.
+from crawler import offline  # noqa: F401
 
 BOT_NAME = "sznews"
 SPIDER_MODULES = ["spiders"]
@@ -129,13 +128,6 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 SCHEDULER = "crawler.scheduler.MemoryQueueScheduler"
 DUPEFILTER_CLASS = "crawler.scheduler.ArchiveDupeFilter"
 
-
-# Debugging commands look at pages one at a time: they must not add runs to the archive.
-_COMMAND = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
-ARCHIVE_READ_ONLY = False
-if _COMMAND in {"parse", "check", "shell", "fetch", "view"}:
-    ARCHIVE_READ_ONLY = True
-    WARC_ENABLED = False
-    ITEM_PIPELINES = {}
-    EXTENSIONS = {**EXTENSIONS, "crawler.extensions.report.RunReport": None}
+# crawl, warcshell, reextract, and parse/check/shell/fetch/view with ARCHIVE_DIR read-only
+# (ARCHIVE_READ_ONLY, their default_settings: crawler/commands/__init__.py).
 COMMANDS_MODULE = "crawler.commands"

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
 
 from crawler import killpoints
 from crawler.diskfull import record_write_failure
 from crawler.incremental import Revisits, published_time
-from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key
+from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key, item_line
 from crawler.keys import url_key
 from crawler.run import StateUnavailable, run_context
 from crawler.state import CaptureState, Version, item_source
@@ -60,13 +61,6 @@ def repair_and_read(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def item_line(item: Any) -> bytes:
-    data = ItemAdapter(item).asdict()
-    if not data.get("problems"):
-        data.pop("problems", None)
-    return (json.dumps(data, ensure_ascii=False, separators=(", ", ": ")) + "\n").encode("utf-8")
-
-
 class JsonLinesExportPipeline:
     def __init__(
         self,
@@ -90,12 +84,13 @@ class JsonLinesExportPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
+        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+            raise NotConfigured("a debugging command exports no items")
         ctx = run_context(crawler)
         state, revisits = None, None
-        if not crawler.settings.getbool("ARCHIVE_READ_ONLY"):
-            # A full disk may leave no room for the state: the WARC capture stops the run.
-            with contextlib.suppress(StateUnavailable):
-                state, revisits = ctx.capture_state(), Revisits.for_run(crawler)
+        # A full disk may leave no room for the state: the WARC capture stops the run.
+        with contextlib.suppress(StateUnavailable):
+            state, revisits = ctx.capture_state(), Revisits.for_run(crawler)
         pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, state, ctx.run_id,
                        revisits)
         pipeline.crawler = crawler

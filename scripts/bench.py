@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import gzip
 import json
 import os
 import platform
@@ -39,7 +38,6 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -283,23 +281,11 @@ def run_wget(work: Path, replica: Replica | ExternalSite, keepalive: bool,
     return result
 
 
-def reextract_command_available() -> bool:
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "-h"], cwd=SRC,
-                          capture_output=True, text=True, env=child_env(None))
-    return re.search(r"^\s+reextract\b", proc.stdout, re.M) is not None
-
-
 def run_reextract(archive_dir: Path, out: Path) -> dict:
-    """Offline re-extraction of a complete run's WARCs, one process."""
-    if reextract_command_available():
-        cmd = [sys.executable, "-m", "scrapy", "reextract", "-s", f"ARCHIVE_DIR={archive_dir}",
-               "-s", "LOG_LEVEL=WARNING", "-o", str(out)]
-        method = "scrapy reextract"
-    else:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "_reextract_loop",
-               str(archive_dir), str(out)]
-        method = ("direct loop over archive.reader.iter_records + crawler.extract.parse_html/"
-                  "extract_article_page + crawler.items.article_item (no `scrapy reextract` yet)")
+    """Offline re-extraction of a complete run's WARCs, one process: `scrapy reextract`."""
+    cmd = [sys.executable, "-m", "scrapy", "reextract", "-s", f"ARCHIVE_DIR={archive_dir}",
+           "-s", "LOG_LEVEL=WARNING", "-o", str(out)]
+    method = "scrapy reextract"
     result = measure(cmd, cwd=SRC, env=child_env(None), log=out.with_suffix(".log"))
     articles = 0
     if out.exists():
@@ -311,42 +297,6 @@ def run_reextract(archive_dir: Path, out: Path) -> dict:
     result["articles_per_second"] = round(articles / wall, 1)
     result["articles_per_cpu_second"] = round(articles / (result["cpu_seconds"] or 1e-9), 1)
     return result
-
-
-def _reextract_loop(archive_dir: Path, out: Path) -> int:
-    """The fallback re-extraction: every article from the WARCs, written as JSON Lines."""
-    from dataclasses import asdict
-
-    from archive.reader import iter_records
-    from crawler.extract import extract_article_page, parse_html
-    from crawler.items import article_item
-    from crawler.profile import SZNEWS, PageKind
-
-    pages: dict[str, dict[int, Any]] = {}
-    for warc in sorted((archive_dir / "warc").glob("*.warc.gz")):
-        for rec in iter_records(warc):
-            if rec.rec_type != "response" or rec.http_headers is None:
-                continue
-            url = rec.target_uri
-            if not url or SZNEWS.kind_of(url) is not PageKind.ARTICLE:
-                continue
-            if rec.http_headers.get_statuscode() != "200":
-                continue
-            body = rec.payload
-            encoding = (rec.http_headers.get_header("Content-Encoding") or "").lower()
-            if encoding == "gzip":
-                body = gzip.decompress(body)
-            elif encoding == "deflate":
-                body = zlib.decompress(body)
-            page = extract_article_page(
-                parse_html(body, url, rec.http_headers.get_header("Content-Type")), SZNEWS)
-            first = SZNEWS.article_first_page(url)
-            pages.setdefault(first, {})[SZNEWS.article_page_number(url) or 1] = page
-    with open(out, "w", encoding="utf-8") as fh:
-        for first, by_number in pages.items():
-            item = article_item([by_number[n] for n in sorted(by_number)], first, None)
-            fh.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
-    return 0
 
 
 # -- reporting ---------------------------------------------------------------------------------
@@ -555,8 +505,6 @@ def markdown_tables(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "_reextract_loop":
-        return _reextract_loop(Path(argv[1]), Path(argv[2]))
     if argv and argv[0] == "--render":
         # Tables for docs/benchmarks.md from a results file (also a partial one).
         result = json.loads(Path(argv[1] if len(argv) > 1 else ROOT / "docs" /

@@ -2,16 +2,21 @@
 
 The replica stands in for the real site, which is unreachable from here; the crawl is the
 unchanged `scrapy crawl sznews` a user runs against the real host, pointed at the replica
-with the standard `http_proxy` variable.
+with the standard `http_proxy` variable. Its whole log goes to ARCHIVE_DIR/crawl.log (the
+standard LOG_FILE setting, as in the README's cron line); the console shows only what a
+person watching wants: the progress lines and any warning or error, echoed from that file as
+it grows, then the summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +27,48 @@ from tests.replica.expected import expected_articles  # noqa: E402
 from tests.replica.testing import start_replica  # noqa: E402
 
 MARKER = ".made-by-demo"
+LOG_NAME = "crawl.log"
+# Scrapy's log format: "<date> <time> [<logger>] <LEVEL>: <message>".
+_PROGRESS = re.compile(r"\[progress\] INFO: (?P<message>.*)")
+_ALERT = re.compile(r"\] (WARNING|ERROR|CRITICAL): ")
+
+
+def console_line(log_line: str) -> str | None:
+    """What the console shows of one log line: a progress line's message, a warning or an
+    error whole; nothing of the rest (settings, middleware lists, per-page debug)."""
+    progress = _PROGRESS.search(log_line)
+    if progress:
+        return "  " + progress.group("message")
+    if _ALERT.search(log_line):
+        return log_line
+    return None
+
+
+def follow(log: Path, crawl: subprocess.Popen) -> int:
+    """Echo the crawl's log to the console, filtered, until the crawl exits; its exit code.
+
+    The log is read only up to its last whole line, so a line being written is never cut.
+    """
+    position = 0
+    while True:
+        code = crawl.poll()
+        try:
+            with log.open("rb") as fh:
+                fh.seek(position)
+                data = fh.read()
+        except FileNotFoundError:
+            data = b""
+        if code is not None:
+            data += b"\n"  # the last line, whole or not
+        whole = data[: data.rfind(b"\n") + 1]
+        position += len(whole)
+        for line in whole.decode("utf-8", "replace").splitlines():
+            shown = console_line(line)
+            if shown is not None:
+                print(shown, flush=True)
+        if code is not None:
+            return code
+        time.sleep(0.5)
 
 
 def human_bytes(n: float) -> str:
@@ -51,16 +98,21 @@ def main() -> int:
     with start_replica(articles=args.articles, seed=args.seed) as replica:
         print(f"Replica of sznews.zjol.com.cn ({args.articles} articles) at {replica.url}, "
               "used as http_proxy.\n", flush=True)
+        log = archive_dir / LOG_NAME
         cmd = [sys.executable, "-m", "scrapy", "crawl", "sznews",
                "-s", f"ARCHIVE_DIR={archive_dir}", "-s", "LOG_LEVEL=INFO",
-               "-s", "STATS_DUMP=False"]
+               "-s", f"LOG_FILE={log}",
+               # The replica is crawled in seconds: a progress line every second, not every 5.
+               "-s", "PROGRESS_INTERVAL=1"]
         for key, value in FAST.items():
             cmd += ["-s", f"{key}={value}"]
         print("$ http_proxy=" + replica.proxy_url + " " + " ".join(cmd[1:]), flush=True)
-        code = subprocess.call(cmd, cwd=ROOT, env=crawl_env(replica.proxy_url))
+        print(f"Progress below; the whole log goes to {log}.", flush=True)
+        code = follow(log, subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(replica.proxy_url)))
         expected = len(expected_articles(seed=args.seed, articles=args.articles))
     if code != 0:
-        print(f"\nThe crawl failed (exit {code}).", file=sys.stderr)
+        print(f"\nThe crawl failed (exit {code}); its log: {archive_dir / LOG_NAME}",
+              file=sys.stderr)
         return code
 
     reports = sorted((archive_dir / "reports").glob("*.json"))
@@ -77,6 +129,7 @@ Done in {report['duration_seconds']:.1f} s: {report['responses']} responses arch
   articles     {archive_dir / 'items' / run_id / 'articles.jsonl'}
   sections     {archive_dir / 'items' / run_id / 'sections.jsonl'}
   report       {reports[-1]}
+  crawl log    {archive_dir / LOG_NAME}
 
 Replay it in pywb (its own environment, made by `make replay-env`):
   make replay-env

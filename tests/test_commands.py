@@ -411,7 +411,7 @@ def test_warcshell_shows_the_archived_article(crawled: CrawlResult) -> None:
         "'cls': type(response).__name__, 'encoded': 'Content-Encoding' in response.headers, "
         "'head': response.xpath('//title/text()').get(), 'title': extracted.title, "
         "'spider': spider.name, 'meta': response.meta.get('warc_location'), "
-        "'item': __import__('pipelines.jsonl', fromlist=['x']).item_line(item).decode()}",
+        "'item': __import__('crawler.items', fromlist=['x']).item_line(item).decode()}",
     )
     assert got["status"] == 200
     assert got["url"] == got["request"] == item["url"]

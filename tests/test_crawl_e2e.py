@@ -251,6 +251,43 @@ def test_scrapy_parse_prints_what_each_callback_yields(replica, site, callback, 
     assert list(tmp_path.iterdir()) == []
 
 
+HOME = "http://sznews.zjol.com.cn/sznews/index.shtml"
+DEBUGGING = {
+    "fetch": ["fetch", "--nolog", HOME],
+    "shell": ["shell", HOME, "-c", "response.status"],
+    "view": ["view", "--nolog", HOME],
+}
+
+
+def debugging_command(replica, archive_dir, args, *settings):
+    env = crawl_env(replica.proxy_url)
+    env["BROWSER"] = "true"  # `scrapy view` opens the page with a command that does nothing
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args, "-s", f"ARCHIVE_DIR={archive_dir}", *settings],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+        capture_output=True, text=True, errors="replace", timeout=120,  # the page is GB2312
+    )
+
+
+@pytest.mark.parametrize("command", sorted(DEBUGGING))
+def test_debugging_commands_leave_the_archive_dir_untouched(replica, command, tmp_path):
+    proc = debugging_command(replica, tmp_path, DEBUGGING[command])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    if command == "fetch":
+        assert proc.stdout.rstrip().endswith("</html>")
+    if command == "shell":
+        assert proc.stdout.strip() == "200"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no warc/, items/, reports/, state/"
+
+
+def test_it_is_archive_read_only_that_keeps_a_debugging_command_out(replica, tmp_path):
+    """The control: the same fetch with ARCHIVE_READ_ONLY off is a run of the archive."""
+    proc = debugging_command(replica, tmp_path, DEBUGGING["fetch"], "-s", "ARCHIVE_READ_ONLY=0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    made = {p.name for p in tmp_path.iterdir()}
+    assert {"warc", "items", "reports", "state"} <= made
+
+
 def test_state_holds_every_archived_page_and_nothing_else(crawled, records):
     import sqlite3
 

@@ -11,9 +11,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from archive.reader import ArchiveReadError
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, item_line
 from crawler.reextract import AtomicLines, Reextractor
-from pipelines.jsonl import item_line
 
 
 class Command(ScrapyCommand):

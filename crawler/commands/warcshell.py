@@ -57,6 +57,9 @@ class Command(ScrapyCommand):
         "LOGSTATS_INTERVAL": 0,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
+        # The crawler exists only to give the shell its objects: nothing under ARCHIVE_DIR
+        # may be written (crawler/commands/__init__.py).
+        "ARCHIVE_READ_ONLY": True,
     }
 
     def syntax(self) -> str:
@@ -100,15 +103,6 @@ class Command(ScrapyCommand):
     def process_options(self, args: list[str], opts: Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        # The crawler exists only to give the shell its objects: no crawl component may start,
-        # because some of them open files under ARCHIVE_DIR (WARC capture, state, reports).
-        for name, value in {
-            "EXTENSIONS": {},
-            "ITEM_PIPELINES": {},
-            "WARC_ENABLED": False,
-            "ARCHIVE_READ_ONLY": True,
-        }.items():
-            self.settings.set(name, value, priority="cmdline")
         if not opts.loglevel and self.settings.getpriority("LOG_LEVEL") < 40:
             self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
 

@@ -31,8 +31,10 @@ class JobTracker:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobTracker:
+        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+            raise NotConfigured("a debugging command makes no run to resume")
         jobdir = crawler.settings.get("JOBDIR")
-        if not jobdir or crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+        if not jobdir:
             raise NotConfigured("no JOBDIR: this run cannot be resumed")
         ctx = run_context(crawler)
         log = InflightLog(Path(jobdir).parent / "inflight.log")

@@ -12,6 +12,7 @@ from time import monotonic
 from typing import Any
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
@@ -138,6 +139,8 @@ class RunReport:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RunReport:
+        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+            raise NotConfigured("a debugging command makes no run: no index, no report")
         ext = cls(run_context(crawler), crawler.stats)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext

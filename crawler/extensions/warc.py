@@ -233,6 +233,8 @@ class WarcCapture:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+            raise NotConfigured("a debugging command writes no WARC files")
         if not crawler.settings.getbool("WARC_ENABLED", True):
             raise NotConfigured("WARC_ENABLED is off: no WARC files are written")
         # A bad setting stops the crawl before it starts: archiving silently off is worse.

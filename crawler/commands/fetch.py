@@ -1,0 +1,14 @@
+"""``scrapy fetch`` as Scrapy has it, with ARCHIVE_DIR read-only (see ``__init__.py``)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from scrapy.commands import fetch
+
+
+class Command(fetch.Command):
+    default_settings: ClassVar[dict[str, Any]] = {
+        **fetch.Command.default_settings,
+        "ARCHIVE_READ_ONLY": True,
+    }

@@ -1,0 +1,14 @@
+"""``scrapy parse`` as Scrapy has it, with ARCHIVE_DIR read-only (see ``__init__.py``)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from scrapy.commands import parse
+
+
+class Command(parse.Command):
+    default_settings: ClassVar[dict[str, Any]] = {
+        **parse.Command.default_settings,
+        "ARCHIVE_READ_ONLY": True,
+    }
