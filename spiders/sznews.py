@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.assembly import ArticleAssembly
 from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import load_pending, save_pending
 from crawler.deferral import RequestDeferred
@@ -34,6 +33,7 @@ from crawler.extract import (
     parse_html,
     requisite_links,
 )
+from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
 from crawler.incremental import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, article_item, section_item
 from crawler.job import InflightLog, callback_name
@@ -42,46 +42,8 @@ from crawler.run import run_context
 from crawler.state import CaptureState
 
 
-def failure_reason(failure: Failure) -> str:
-    """A short, stable name for why a request failed (a stat and report key)."""
-    message = failure.getErrorMessage()
-    if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
-    if failure.check(IgnoreRequest) and "during decompression" in message:
-        return "decompressed_too_large"
-    if failure.check(IgnoreRequest) and "robots.txt" in message:
-        return "robots"
-    if failure.check(DownloadCancelledError) or "download max size" in message.lower():
-        return "too_large"
-    return failure.type.__name__ if failure.type else "unknown"
-
-
-# A failure that asking again will not cure: not carried over to the next run.
-PERMANENT_FAILURES = ("http_404", "http_410", "too_large", "decompressed_too_large",
-                      "MaintenanceUnresolved", "IgnoreRequest")
-FAILED_FILE = "failed.json"
-
-
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class ArticleAssembly:
-    """An article whose later pages are still being fetched (rides along in ``cb_kwargs``)."""
-
-    first_url: str
-    fetched: str
-    warc: Any = None
-    pages: dict[int, ArticlePage] = field(default_factory=dict)
-    known: dict[int, str] = field(default_factory=dict)
-    unchanged: set[int] = field(default_factory=set)
-
-    def next_missing(self) -> str | None:
-        for number in sorted(self.known):
-            if number not in self.pages:
-                return self.known[number]
-        return None
 
 
 class SznewsSpider(scrapy.Spider):
