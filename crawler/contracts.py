@@ -13,7 +13,8 @@ from urllib.parse import urljoin
 
 from scrapy.contracts import Contract
 
-from crawler.extract import page_links, parse_html
+from crawler.extract import parse_html
+from crawler.links import page_links
 from crawler.profile import SZNEWS, PageKind
 
 _MAX_CANDIDATES = 20

@@ -26,17 +26,15 @@ from crawler.extract import (
     ArticlePage,
     ParsedPage,
     article_page_urls,
-    css_links,
     extract_article_page,
     extract_section_page,
-    links_by_block,
     parse_html,
-    requisite_links,
 )
 from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
 from crawler.incremental import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, article_item, section_item
 from crawler.job import InflightLog, callback_name
+from crawler.links import css_links, links_by_block, requisite_links
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
 from crawler.state import CaptureState

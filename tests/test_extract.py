@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from crawler.dedup.maintenance import is_maintenance_page
 from crawler.extract import (
     assemble_article,
-    css_links,
     extract_article_page,
     extract_section_page,
-    is_maintenance_page,
     parse_html,
     parse_meta_line,
-    requisite_links,
 )
+from crawler.links import css_links, requisite_links
 from crawler.profile import SZNEWS
 
 SAMPLES = Path(__file__).parent / "samples"

@@ -205,7 +205,7 @@ def test_a_template_that_finds_some_fields_keeps_them() -> None:
 
 
 def test_lazy_and_responsive_images_are_requisites() -> None:
-    from crawler.extract import requisite_links
+    from crawler.links import requisite_links
 
     html = ('<html><body><img src="/a.gif" data-original="/pic/b.jpg">'
             '<img data-src="/pic/c.jpg" srcset="/pic/d.jpg 1x, /pic/e.jpg 2x"></body></html>')

@@ -29,7 +29,7 @@ from crawler.deferral import (
     is_robots,
     retry_after_seconds,
 )
-from crawler.extract import is_maintenance_page, parse_html
+from crawler.extract import ParsedPage, _first_text, parse_html
 from crawler.job import callback_name
 from crawler.profile import SZNEWS, SiteProfile
 from crawler.run import run_context
@@ -73,6 +73,23 @@ def _decoded_body(body: bytes, content_encoding: bytes | None) -> bytes | None:
     except (zlib.error, gzip.BadGzipFile):
         return None
     return out
+
+
+def is_maintenance_page(page: ParsedPage, profile: SiteProfile) -> bool:
+    """A page whose whole content is the maintenance notice.
+
+    The notice alone proves nothing: real articles carry it as a header banner. A
+    maintenance page has the notice as its title and no site structure at all.
+    """
+    if page.tree is None:
+        return False
+    title = _first_text(page, profile.maintenance_title_xpath) or ""
+    if profile.maintenance_notice not in title:
+        return False
+    has_structure = any(page.xpath(q) for q in profile.template_blocks) or any(
+        page.xpath(t.marker) for t in profile.templates
+    )
+    return not has_structure
 
 
 def classify_maintenance(
