@@ -17,7 +17,6 @@ from archive.records import (
     response_record,
     revisit_record,
     revisit_records,
-    standard_warcinfo_fields,
     warcinfo_record,
 )
 from archive.writer import (
@@ -53,7 +52,6 @@ __all__ = [
     "response_record",
     "revisit_record",
     "revisit_records",
-    "standard_warcinfo_fields",
     "utc_now",
     "warcinfo_record",
     "write_cdxj_index",

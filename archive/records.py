@@ -28,7 +28,8 @@ PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-no
 REVISIT_PROFILES = (PROFILE_IDENTICAL_PAYLOAD, PROFILE_SERVER_NOT_MODIFIED)
 
 WARCINFO_FORMAT = "WARC File Format 1.1"
-WARCINFO_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+# https: the address the crawl has always written (and the one the specification serves).
+WARCINFO_CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 
 HeaderValue = bytes | str
 
@@ -377,32 +378,3 @@ def warcinfo_record(
     ]
     return _finish("warcinfo", record_id, headers, block, CONTENT_TYPE_WARC_FIELDS)
 
-
-def standard_warcinfo_fields(
-    *,
-    software: str,
-    operator: str,
-    hostname: str,
-    robots: str,
-    is_part_of: str | None = None,
-    description: str | None = None,
-    http_header_user_agent: str | None = None,
-    extra: dict[str, str] | None = None,
-) -> dict[str, str]:
-    """The warcinfo fields replay and QA tools look for, in conventional order."""
-    fields = {
-        "software": software,
-        "format": WARCINFO_FORMAT,
-        "conformsTo": WARCINFO_CONFORMS_TO,
-        "robots": robots,
-        "operator": operator,
-        "hostname": hostname,
-    }
-    if is_part_of:
-        fields["isPartOf"] = is_part_of
-    if description:
-        fields["description"] = description
-    if http_header_user_agent:
-        fields["http-header-user-agent"] = http_header_user_agent
-    fields.update(extra or {})
-    return fields

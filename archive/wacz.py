@@ -24,7 +24,6 @@ $SZNEWS_WACZ, next to this interpreter, on PATH, then in <repo>/.venv-replay/bin
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -44,7 +43,7 @@ from cdxj_indexer.main import CompressedWriter
 
 from archive.index import write_cdxj_index
 from archive.reader import ArchiveReadError, read_record
-from archive.writer import OPEN_SUFFIX, WARC_SUFFIX
+from archive.writer import OPEN_SUFFIX, WARC_SUFFIX, fsync_dir
 
 HELP = "package a finished ARCHIVE_DIR as a WACZ file (for ReplayWeb.page)"
 
@@ -319,7 +318,7 @@ def build_wacz(
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, output)
-        _fsync_dir(output.parent)
+        fsync_dir(output.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -334,15 +333,6 @@ def _version() -> str:
         return version("sznews-archive")
     except Exception:
         return "unknown"
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # --------------------------------------------------------------------------- validation

@@ -71,7 +71,7 @@ def file_timestamp(date: datetime) -> str:
     return date.strftime("%Y%m%d%H%M%S") + f"{date.microsecond // 1000:03d}"
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     """Make a rename durable; best effort on platforms without directory fds."""
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -195,7 +195,7 @@ class WarcFileWriter:
             self._fh = None
             self._name = None
         os.replace(open_path, final)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         self.files.append(final)
 
     def _abandon(self, *, delete: bool) -> None:
@@ -463,5 +463,5 @@ def recover_open_files(directory: Path) -> list[Path]:
         if result is not None:
             recovered.append(result)
     if recovered:
-        _fsync_dir(directory)
+        fsync_dir(directory)
     return recovered

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -30,11 +29,14 @@ from archive.reader import read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
+    WARCINFO_CONFORMS_TO,
+    WARCINFO_FORMAT,
     Exchange,
     HttpRequestData,
     HttpResponseData,
     exchange_records,
     format_warc_date,
+    new_record_id,
     payload_digest,
     revisit_records,
 )
@@ -155,10 +157,6 @@ def stop_crawl(crawler: Crawler, reason: str) -> None:
         deferred_from_coro(engine.close_spider_async(reason=reason))
 
 
-def new_record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
-
-
 def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
     """The exact WARC-Date and record id of a payload known only from an index (whole-second
     timestamps, no id), read from the record itself."""
@@ -257,9 +255,8 @@ class WarcCapture:
     def warcinfo_fields(self) -> dict[str, str]:
         fields = {
             "software": self.config.software,
-            "format": "WARC File Format 1.1",
-            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
-            "warc-format/warc-1.1/",
+            "format": WARCINFO_FORMAT,
+            "conformsTo": WARCINFO_CONFORMS_TO,
             "robots": self.config.robots_policy,
             "operator": self.config.operator,
             "hostname": self.host,
