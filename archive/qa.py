@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError, read_record
 from archive.replay import (
     DEFAULT_COLLECTION,
@@ -48,7 +49,6 @@ from archive.replay import (
     wayback_timestamp,
 )
 from archive.wacz import iter_items
-from archive.writer import OPEN_SUFFIX
 
 HELP = ("load every article and section page of a finished ARCHIVE_DIR in headless Chromium "
         "through pywb; report missing resources and live-web leaks")
@@ -93,11 +93,8 @@ def _locate(archive_dir: Path, item: dict[str, Any]) -> tuple[str, str] | str:
     if not isinstance(pointer, dict):
         return "no warc pointer"
     try:
-        filename = str(pointer["filename"])
-        if "/" in filename or "\\" in filename or filename.endswith(OPEN_SUFFIX):
-            return f"bad WARC filename {filename!r}"
-        record = read_record(archive_dir / "warc" / filename, int(pointer["offset"]),
-                             int(pointer["length"]))
+        path = ArchiveLayout(archive_dir).warc_path(str(pointer["filename"]))
+        record = read_record(path, int(pointer["offset"]), int(pointer["length"]))
         stamp = wayback_timestamp(record.rec_headers.get_header("WARC-Date"))
     except (KeyError, TypeError, ValueError, OSError, ArchiveReadError) as exc:
         return f"warc pointer unreadable ({exc})"
@@ -165,7 +162,8 @@ def unpack_wacz(wacz: Path, dest: Path, warnings: list[str]) -> list[PageJob]:
     page list disagrees with its WARCs fails here as it would in ReplayWeb.page. Pages carry
     a title but no text, so only the title is looked for.
     """
-    warc_dir = dest / "warc"
+    layout = ArchiveLayout(dest)
+    warc_dir = layout.warc_dir
     warc_dir.mkdir(parents=True, exist_ok=True)
     pages: list[PageJob] = []
     try:
@@ -182,7 +180,7 @@ def unpack_wacz(wacz: Path, dest: Path, warnings: list[str]) -> list[PageJob]:
                     index_lines += zf.read(name).splitlines()
             if not index_lines:
                 raise QaSetupError(f"{wacz} has no index under indexes/")
-            (dest / "index.cdxj").write_bytes(
+            layout.index_path.write_bytes(
                 b"".join(line + b"\n" for line in index_lines if line.strip()))
             try:
                 listed = zf.read("pages/pages.jsonl").decode("utf-8").splitlines()

@@ -41,11 +41,10 @@ from pathlib import Path
 
 from warcio.timeutils import iso_date_to_timestamp
 
-from archive.writer import OPEN_SUFFIX, WARC_SUFFIX
+from archive.layout import INDEX_NAME, OPEN_SUFFIX, WARC_SUFFIX, ArchiveLayout
 
 HELP = "check a finished ARCHIVE_DIR: WARC integrity, digests, pairs, index and item pointers"
 
-INDEX_NAME = "index.cdxj"
 CHUNK = 1 << 20
 FIRST_CHUNK = 16 << 10
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -362,6 +361,7 @@ def check_record(record: ParsedRecord, where: str, offset: int, report: Report) 
 class Verifier:
     def __init__(self, archive_dir: Path, *, out=None, quiet: bool = False) -> None:
         self.dir = Path(archive_dir)
+        self.layout = ArchiveLayout(self.dir)
         self.report = Report()
         self.out = out
         self.quiet = quiet
@@ -384,12 +384,12 @@ class Verifier:
 
     # ---------------------------------------------------------------- WARC files
     def check_warcs(self) -> None:
-        warc_dir = self.dir / "warc"
+        warc_dir = self.layout.warc_dir
         if not warc_dir.is_dir():
             self.report.fail("warc", "no warc/ directory")
             return
         paths = sorted(p for p in warc_dir.iterdir() if p.is_file())
-        finished = [p for p in paths if p.name.endswith(WARC_SUFFIX)]
+        finished = self.layout.finished_warcs()
         for path in paths:
             if path.name.endswith(OPEN_SUFFIX):
                 self.report.fail(self.rel(path), "unfinished WARC file (.open): a crawl is "
@@ -397,7 +397,7 @@ class Verifier:
             elif path not in finished:
                 self.report.notes.append(f"{self.rel(path)}: not a WARC file, ignored")
         if not finished:
-            items = [p for p in self.dir.glob("items/*/*.jsonl") if p.stat().st_size]
+            items = [p for p in self.layout.item_files() if p.stat().st_size]
             if items or paths:
                 self.report.fail("warc", f"no finished *{WARC_SUFFIX} files")
             else:  # a run that could write nothing at all (a full disk) claims nothing
@@ -575,7 +575,7 @@ class Verifier:
         if not filename or "/" in filename or "\\" in filename:
             return None, f"invalid WARC filename {filename!r}"
         if filename not in self.finished_files:
-            if (self.dir / "warc" / (filename + OPEN_SUFFIX)).exists():
+            if (self.layout.warc_dir / (filename + OPEN_SUFFIX)).exists():
                 return None, f"points into unfinished file {filename}{OPEN_SUFFIX}"
             return None, f"points into missing WARC file {filename}"
         info = self.records.get((filename, offset))
@@ -592,7 +592,7 @@ class Verifier:
 
     # ---------------------------------------------------------------- index
     def check_index(self) -> None:
-        path = self.dir / INDEX_NAME
+        path = self.layout.index_path
         if not path.is_file():
             self.report.fail(INDEX_NAME, "index is missing")
             return
@@ -660,12 +660,11 @@ class Verifier:
 
     # ---------------------------------------------------------------- items
     def check_items(self) -> None:
-        items_dir = self.dir / "items"
-        if not items_dir.is_dir():
+        if not self.layout.items_root.is_dir():
             self.report.notes.append("no items/ directory")
             return
         without = 0
-        for path in sorted(items_dir.glob("*/*.jsonl")):
+        for path in self.layout.item_files():
             rel = self.rel(path)
             with open(path, encoding="utf-8", errors="replace") as fh:
                 for lineno, raw in enumerate(fh, 1):

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from archive.layout import OPEN_SUFFIX, WARC_SUFFIX, fsync_dir, unfinished_warcs
 from archive.records import (
     Exchange,
     WarcRecord,
@@ -24,8 +25,6 @@ from archive.records import (
 
 log = logging.getLogger(__name__)
 
-OPEN_SUFFIX = ".open"
-WARC_SUFFIX = ".warc.gz"
 
 
 class ArchiveWriteError(OSError):
@@ -69,20 +68,6 @@ def file_timestamp(date: datetime) -> str:
         raise ValueError(f"clock must return timezone-aware datetimes, got {date!r}")
     date = date.astimezone(UTC)
     return date.strftime("%Y%m%d%H%M%S") + f"{date.microsecond // 1000:03d}"
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename durable; best effort on platforms without directory fds."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_all(fh: BinaryIO, data: bytes) -> None:
@@ -458,7 +443,7 @@ def recover_open_files(directory: Path) -> list[Path]:
     on the same directory, since its current file is `.open` too."""
     directory = Path(directory)
     recovered: list[Path] = []
-    for path in sorted(directory.glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+    for path in unfinished_warcs(directory):
         result = recover_open_file(path)
         if result is not None:
             recovered.append(result)

@@ -37,6 +37,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive.fastread import read_record_at, scan_records
+from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError, StoredRecord
 from archive.records import payload_digest
 from archive.writer import iter_gzip_members
@@ -45,7 +46,6 @@ from crawler.extract import ParsedPage, extract_article_page, extract_section_pa
 from crawler.items import ArticleItem, SectionItem, article_item, section_item
 from crawler.middlewares import NoSniffingOfCompressedBodies
 from crawler.profile import SZNEWS, PageKind, SiteProfile
-from crawler.run import ArchiveLayout
 
 logger = logging.getLogger(__name__)
 
@@ -188,9 +188,7 @@ class Archive:
 
     def warc_paths(self) -> list[Path]:
         """Finished WARC files, oldest first (their names start with the creation time)."""
-        if not self.warc_dir.is_dir():
-            return []
-        return sorted(p for p in self.warc_dir.iterdir() if p.name.endswith((".warc.gz", ".warc")))
+        return self.layout.finished_warcs()
 
     def _file_order(self) -> dict[str, int]:
         return {p.name: i for i, p in enumerate(self.warc_paths())}

@@ -163,7 +163,7 @@ class RunReport:
             with contextlib.suppress(OSError):
                 warc_dir.mkdir(parents=True)
         if warc_dir.is_dir():
-            warcs = sorted(warc_dir.glob("*.warc.gz"))
+            warcs = self.ctx.layout.finished_warcs()
             try:
                 self.ctx.summary["index_lines"] = write_cdxj_index(
                     warcs, self.ctx.layout.index_path

@@ -25,6 +25,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.layout import ArchiveLayout
 from archive.reader import read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
@@ -87,7 +88,7 @@ class WarcConfig:
             raise ValueError(f"WARC_PREFIX must be a plain file-name part, got {prefix!r}")
         obey = settings.getbool("ROBOTSTXT_OBEY")
         return cls(
-            archive_dir=Path(settings.get("ARCHIVE_DIR") or "data"),
+            archive_dir=ArchiveLayout.at(settings.get("ARCHIVE_DIR")).root,
             prefix=prefix,
             max_size=max_size,
             operator=settings.get("WARC_OPERATOR", "") or "",
@@ -296,7 +297,8 @@ class WarcCapture:
         if self._crawler is not None and run_context(self._crawler).write_failed is not None:
             self._failed = run_context(self._crawler).write_failed
             return  # could not even open the state: the spider starts nothing
-        self.open(self.config.archive_dir / "warc", self.config.archive_dir / "index.cdxj")
+        layout = ArchiveLayout(self.config.archive_dir)
+        self.open(layout.warc_dir, layout.index_path)
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         if self.writer is None:
