@@ -30,11 +30,9 @@ import base64
 import binascii
 import hashlib
 import json
-import mmap
 import sys
-import zlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,12 +40,10 @@ from pathlib import Path
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.layout import INDEX_NAME, OPEN_SUFFIX, WARC_SUFFIX, ArchiveLayout
+from archive.members import ParsedRecord, RecordError, iter_members_resyncing, parse_record
 
 HELP = "check a finished ARCHIVE_DIR: WARC integrity, digests, pairs, index and item pointers"
 
-CHUNK = 1 << 20
-FIRST_CHUNK = 16 << 10
-GZIP_MAGIC = b"\x1f\x8b\x08"
 INDEXED_TYPES = frozenset({"response", "revisit"})
 POINTABLE_TYPES = frozenset({"response", "revisit"})
 
@@ -111,156 +107,6 @@ class RecordInfo:
     refers_to: str | None
     refers_to_uri: str | None
     refers_to_date: str | None
-
-
-# --------------------------------------------------------------------------- gzip members
-
-
-@dataclass(frozen=True)
-class Member:
-    offset: int
-    length: int
-    data: bytes | None  # None: this span is not a readable gzip member
-    error: str | None = None
-
-
-def _inflate_at(buf: mmap.mmap | bytes, pos: int) -> tuple[bytes, int]:
-    """Inflate the gzip member starting at pos: (data, compressed length) or ValueError.
-
-    Input is fed in growing zero-copy slices: records are mostly a few KiB, and feeding a
-    whole megabyte per member would copy the file over and over (unused_data is a copy).
-    """
-    view = memoryview(buf)
-    size = len(view)
-    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out: list[bytes] = []
-    fed = pos
-    step = FIRST_CHUNK
-    try:
-        while True:
-            if fed >= size:
-                raise ValueError("file ends inside this gzip member (truncated)")
-            chunk = view[fed:fed + step]
-            fed += len(chunk)
-            step = min(step * 2, CHUNK)
-            try:
-                out.append(decomp.decompress(chunk))
-            except zlib.error as exc:
-                raise ValueError(f"gzip data is corrupt ({exc})") from None
-            finally:
-                chunk.release()
-            if decomp.eof:
-                return b"".join(out), fed - len(decomp.unused_data) - pos
-    finally:
-        view.release()
-
-
-def _resync(buf: mmap.mmap | bytes, start: int) -> int | None:
-    """Offset of the next intact member holding a WARC record after a damaged span."""
-    pos = start
-    while True:
-        pos = buf.find(GZIP_MAGIC, pos)
-        if pos < 0:
-            return None
-        try:
-            data, _ = _inflate_at(buf, pos)
-        except ValueError:
-            pos += 1
-            continue
-        if data.startswith(b"WARC/"):
-            return pos
-        pos += 1
-
-
-def iter_members(path: Path) -> Iterator[Member]:
-    """Every gzip member of a file; damaged spans come out as data=None with the reason."""
-    with open(path, "rb") as fh:
-        size = fh.seek(0, 2)
-        if size == 0:
-            return
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            pos = 0
-            while pos < size:
-                try:
-                    data, length = _inflate_at(buf, pos)
-                except ValueError as exc:
-                    nxt = _resync(buf, pos + 1)
-                    end = size if nxt is None else nxt
-                    what = str(exc)
-                    if nxt is None and pos > 0:
-                        what = (f"trailing garbage or truncated member: the last {end - pos} "
-                                f"bytes of the file are not a readable gzip member ({what})")
-                    elif nxt is not None:
-                        what = f"{what}; {end - pos} bytes skipped, reading resumes at {end}"
-                    yield Member(pos, end - pos, None, what)
-                    if nxt is None:
-                        return
-                    pos = nxt
-                    continue
-                yield Member(pos, length, data)
-                pos += length
-
-
-# --------------------------------------------------------------------------- records
-
-
-class RecordError(ValueError):
-    pass
-
-
-@dataclass
-class ParsedRecord:
-    version: str
-    headers: list[tuple[str, str]]
-    block: bytes
-
-    def get(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
-
-    def get_all(self, name: str) -> list[str]:
-        lname = name.lower()
-        return [value for key, value in self.headers if key.lower() == lname]
-
-
-def parse_record(data: bytes) -> ParsedRecord:
-    """Exactly one WARC record, framed as the spec says, or RecordError."""
-    if not data.startswith(b"WARC/"):
-        raise RecordError("gzip member does not start with a WARC record (no 'WARC/' line)")
-    end = data.find(b"\r\n\r\n")
-    if end < 0:
-        raise RecordError("WARC header block is not terminated by an empty line")
-    try:
-        lines = data[:end].decode("utf-8").split("\r\n")
-    except UnicodeDecodeError:
-        raise RecordError("WARC header block is not valid UTF-8") from None
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep or not name.strip():
-            raise RecordError(f"malformed WARC header line {line!r}")
-        headers.append((name.strip(), value.strip()))
-    record = ParsedRecord(lines[0].strip(), headers, b"")
-    raw_length = record.get("Content-Length")
-    try:
-        length = int(raw_length or "")
-    except ValueError:
-        raise RecordError(f"missing or invalid Content-Length {raw_length!r}") from None
-    start = end + 4
-    block = data[start:start + length]
-    if len(block) < length:
-        raise RecordError(f"block is {len(block)} bytes, shorter than Content-Length {length}")
-    tail = data[start + length:]
-    if not tail.startswith(b"\r\n\r\n"):
-        raise RecordError("record does not end with CRLF CRLF after its block")
-    if len(tail) > 4:
-        raise RecordError(f"{len(tail) - 4} extra bytes after the record in its gzip member "
-                          "(one record per member expected)")
-    record.block = block
-    return record
 
 
 def _digest_matches(header: str, data: bytes) -> tuple[bool, str]:
@@ -411,7 +257,7 @@ class Verifier:
         where = self.rel(path)
         self.report.files += 1
         count = 0
-        for member in iter_members(path):
+        for member in iter_members_resyncing(path):
             if member.data is None:
                 self.damaged[path.name].append((member.offset, member.offset + member.length))
                 self.report.fail(where, f"broken gzip member: {member.error}",

@@ -38,9 +38,9 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archive.fastread import read_record_at, scan_records
 from archive.layout import ArchiveLayout
+from archive.members import iter_gzip_members
 from archive.reader import ArchiveReadError, StoredRecord
 from archive.records import payload_digest
-from archive.writer import iter_gzip_members
 from crawler.dedup.maintenance import classify_maintenance
 from crawler.extract import ParsedPage, extract_article_page, extract_section_page, parse_html
 from crawler.items import ArticleItem, SectionItem, article_item, section_item
@@ -378,8 +378,8 @@ class Archive:
         path = self.path_of(capture)
         try:
             with open(path, "rb") as fh:
-                fh.seek(capture.offset + capture.length)
-                member = next(iter_gzip_members(fh, chunk_size=64 * 1024), None)
+                start = capture.offset + capture.length
+                member = next(iter_gzip_members(fh, 64 * 1024, start=start), None)
         except OSError:
             return None
         if member is None or member.data is None:
