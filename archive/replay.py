@@ -19,7 +19,6 @@ site shows things that were never captured. Offline-ness is enforced in three pl
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -36,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from archive.cdxj import CdxjError, read_index
 from archive.layout import INDEX_NAME, OPEN_SUFFIX, ArchiveLayout
 
 log = logging.getLogger(__name__)
@@ -143,22 +143,15 @@ def read_index_summary(index_path: Path) -> IndexSummary:
     """Parse every CDXJ line once, so a malformed index fails here and not inside pywb."""
     names: set[str] = set()
     count = 0
-    with open(index_path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.strip()
-            if not line or line.startswith("!"):
-                continue
-            parts = line.split(" ", 2)
-            if len(parts) != 3:
-                raise CollectionError(f"{index_path}:{lineno}: not a CDXJ line: {line[:120]!r}")
-            try:
-                fields = json.loads(parts[2])
-            except json.JSONDecodeError as exc:
-                raise CollectionError(f"{index_path}:{lineno}: bad JSON block: {exc}") from exc
-            filename = fields.get("filename")
-            if filename:
-                names.add(filename)
-            count += 1
+    for lineno, _line, entry in read_index(index_path):
+        if entry is None:
+            continue
+        if isinstance(entry, CdxjError):
+            raise CollectionError(f"{index_path}:{lineno}: {entry}")
+        filename = entry.fields.get("filename")
+        if filename:
+            names.add(filename)
+        count += 1
     return IndexSummary(count, frozenset(names))
 
 
@@ -477,13 +470,11 @@ def query_url(base: str, collection: str, url_pattern: str) -> str:
 
 def iter_index_entries(index_path: Path) -> Iterable[tuple[str, str, dict[str, str]]]:
     """(urlkey, timestamp, fields) for each CDXJ line; for picking URLs to show or test."""
-    with open(index_path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line or line.startswith("!"):
-                continue
-            key, stamp, block = line.split(" ", 2)
-            yield key, stamp, json.loads(block)
+    for _lineno, _line, entry in read_index(index_path):
+        if isinstance(entry, CdxjError):
+            raise entry
+        if entry is not None:
+            yield entry.urlkey, entry.timestamp, entry.fields
 
 
 __all__ = [

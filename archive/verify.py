@@ -39,6 +39,7 @@ from pathlib import Path
 
 from warcio.timeutils import iso_date_to_timestamp
 
+from archive.cdxj import CdxjError, read_index
 from archive.layout import INDEX_NAME, OPEN_SUFFIX, WARC_SUFFIX, ArchiveLayout
 from archive.members import ParsedRecord, RecordError, iter_members_resyncing, parse_record
 
@@ -444,60 +445,50 @@ class Verifier:
             return
         covered: set[tuple[str, int]] = set()
         previous: str | None = None
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                line = raw.rstrip("\n")
-                where = f"{INDEX_NAME}:{lineno}"
-                if not line.strip():
-                    self.report.fail(where, "empty line")
-                    continue
-                if previous is not None and line < previous:
-                    self.report.fail(where, "index is not sorted: this line sorts before the "
-                                     "previous one")
-                previous = line
-                if line.startswith("!"):
-                    continue
-                self.report.index_lines += 1
-                parts = line.split(" ", 2)
-                try:
-                    fields = json.loads(parts[2]) if len(parts) == 3 else None
-                except json.JSONDecodeError:
-                    fields = None
-                if not isinstance(fields, dict):
-                    self.report.fail(where, "not a CDXJ line (urlkey timestamp {json})")
-                    continue
-                stamp = parts[1]
-                try:
-                    filename = str(fields["filename"])
-                    offset = int(fields["offset"])
-                    length = int(fields["length"])
-                except (KeyError, TypeError, ValueError):
-                    self.report.fail(where, "missing or invalid filename/offset/length")
-                    continue
-                url = fields.get("url")
-                info, problem = self.locate(filename, offset, length)
-                label = f"{url} {stamp}"
-                if info is None:
-                    self.report.fail(where, f"{label}: {problem}")
-                    continue
-                covered.add((info.filename, info.offset))
-                rid = info.record_id
-                if problem:
-                    self.report.fail(where, f"{label}: {problem}", record_id=rid)
-                if info.warc_type not in INDEXED_TYPES | {"resource", "metadata"}:
-                    self.report.fail(where, f"{label}: points at a {info.warc_type} record",
-                                     record_id=rid)
-                if url != info.uri:
-                    self.report.fail(where, f"url {url} but the record's WARC-Target-URI is "
-                                     f"{info.uri}", record_id=rid)
-                expected_stamp = _timestamp(info.date)
-                if stamp != expected_stamp:
-                    self.report.fail(where, f"{label}: timestamp {stamp} but the record's "
-                                     f"WARC-Date is {info.date}", record_id=rid)
-                digest = fields.get("digest")
-                if digest and info.payload_digest and digest != info.payload_digest:
-                    self.report.fail(where, f"{label}: digest {digest} but the record has "
-                                     f"{info.payload_digest}", record_id=rid)
+        for lineno, line, entry in read_index(path, errors="replace"):
+            where = f"{INDEX_NAME}:{lineno}"
+            if not line.strip():
+                self.report.fail(where, "empty line")
+                continue
+            if previous is not None and line < previous:
+                self.report.fail(where, "index is not sorted: this line sorts before the "
+                                 "previous one")
+            previous = line
+            if entry is None:
+                continue
+            self.report.index_lines += 1
+            try:
+                if isinstance(entry, CdxjError):
+                    raise entry
+                filename, offset, length = entry.location()
+            except CdxjError as exc:
+                self.report.fail(where, str(exc))
+                continue
+            fields, stamp = entry.fields, entry.timestamp
+            url = fields.get("url")
+            info, problem = self.locate(filename, offset, length)
+            label = f"{url} {stamp}"
+            if info is None:
+                self.report.fail(where, f"{label}: {problem}")
+                continue
+            covered.add((info.filename, info.offset))
+            rid = info.record_id
+            if problem:
+                self.report.fail(where, f"{label}: {problem}", record_id=rid)
+            if info.warc_type not in INDEXED_TYPES | {"resource", "metadata"}:
+                self.report.fail(where, f"{label}: points at a {info.warc_type} record",
+                                 record_id=rid)
+            if url != info.uri:
+                self.report.fail(where, f"url {url} but the record's WARC-Target-URI is "
+                                 f"{info.uri}", record_id=rid)
+            expected_stamp = _timestamp(info.date)
+            if stamp != expected_stamp:
+                self.report.fail(where, f"{label}: timestamp {stamp} but the record's "
+                                 f"WARC-Date is {info.date}", record_id=rid)
+            digest = fields.get("digest")
+            if digest and info.payload_digest and digest != info.payload_digest:
+                self.report.fail(where, f"{label}: digest {digest} but the record has "
+                                 f"{info.payload_digest}", record_id=rid)
         for info in self.records.values():
             if info.warc_type in INDEXED_TYPES and (info.filename, info.offset) not in covered:
                 self.report.fail(self._where(info), f"{info.warc_type} for {info.uri} "

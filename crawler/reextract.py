@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import ipaddress
-import json
 import logging
 import os
 import re
@@ -36,6 +35,7 @@ from scrapy.utils.gz import gunzip
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
+from archive.cdxj import CdxjError, CdxjLine, read_index
 from archive.fastread import read_record_at, scan_records
 from archive.layout import ArchiveLayout
 from archive.members import iter_gzip_members
@@ -202,30 +202,29 @@ class Archive:
     def load_index(self) -> Archive:
         """Read ``index.cdxj`` (responses and revisits; pywb's own format)."""
         order = self._file_order()
-        with self.layout.index_path.open("r", encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    _key, ts, body = line.rstrip("\n").split(" ", 2)
-                    data = json.loads(body)
-                    offset, length = int(data["offset"]), int(data["length"])
-                    filename = data["filename"]
-                except (ValueError, KeyError):
-                    continue
-                status = data.get("status")
-                self._add(
-                    Capture(
-                        url=data.get("url", ""),
-                        timestamp=ts,
-                        status=int(status) if status and status.isdigit() else None,
-                        mime=data.get("mime"),
-                        revisit=data.get("mime") == "warc/revisit",
-                        filename=filename,
-                        offset=offset,
-                        length=length,
-                        order=(order.get(Path(filename).name, -1), offset),
-                        digest=_norm_digest(data.get("digest")),
-                    )
+        for _lineno, _line, entry in read_index(self.layout.index_path):
+            if not isinstance(entry, CdxjLine):
+                continue
+            try:
+                filename, offset, length = entry.location()
+            except CdxjError:
+                continue
+            data = entry.fields
+            status = data.get("status")
+            self._add(
+                Capture(
+                    url=data.get("url", ""),
+                    timestamp=entry.timestamp,
+                    status=int(status) if status and status.isdigit() else None,
+                    mime=data.get("mime"),
+                    revisit=data.get("mime") == "warc/revisit",
+                    filename=filename,
+                    offset=offset,
+                    length=length,
+                    order=(order.get(Path(filename).name, -1), offset),
+                    digest=_norm_digest(data.get("digest")),
                 )
+            )
         self.source = "index"
         return self
 
