@@ -161,6 +161,14 @@ def _plain_record(
     )
 
 
+def parse_member(data: bytes, offset: int, length: int, where: str) -> StoredRecord:
+    """The record of one inflated gzip member: read here when plain, else by warcio."""
+    try:
+        return _plain_record(data, offset, length)
+    except _NotPlain:
+        return _parse_one(data, offset, length, where)
+
+
 def read_record_at(path: Path, offset: int, length: int) -> StoredRecord:
     """``archive.reader.read_record``, reading plain records without warcio's stream stack."""
     data = read_member(path, offset, length)
