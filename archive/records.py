@@ -2,6 +2,16 @@
 
 Everything here is pure (no I/O, no clock, no randomness): ids and dates come from the
 caller so that the exact bytes of a record are reproducible in tests and in audits.
+
+Why not warcio's ``WARCWriter.create_warc_record``: it would keep our record ids and dates,
+but it serialises HTTP headers through ``StatusAndHeaders.to_ascii_bytes``, which rewrites
+any header that is not ASCII (``Content-Disposition: attachment; filename=<GBK bytes>``
+is stored as ``filename*=UTF-8''%C3%96...``), so the record would no longer hold the bytes
+the server sent; it also recomputes Content-Length and appends the headers it adds in its
+own order. The archive's promise is the wire's bytes (the real reason phrase, repeated
+headers, raw Latin-1 header bytes), with only Content-Length fixed to the stored body and
+Transfer-Encoding dropped, so records are built here; warcio reads them back
+(``archive.reader``) and its checker passes them (tests/test_archive_index.py).
 """
 
 from __future__ import annotations
