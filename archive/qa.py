@@ -24,13 +24,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -40,12 +38,14 @@ from archive.reader import ArchiveReadError, read_record
 from archive.replay import (
     DEFAULT_COLLECTION,
     ReplayError,
+    StopSignal,
     WaybackProcess,
     find_replay_venv,
     offline_env,
     prepare_collection,
     replay_url,
     start_wayback,
+    stop_on_signals,
     wayback_timestamp,
 )
 from archive.wacz import iter_items
@@ -379,23 +379,6 @@ class Progress:
         self.stream.flush()
 
 
-class _Stop(Exception):
-    """SIGTERM/SIGHUP as an exception, so that wayback and the browser are stopped."""
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    def handler(signum: int, _frame: object) -> None:
-        raise _Stop(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 # --------------------------------------------------------------------------- running
 
 
@@ -525,7 +508,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     warnings: list[str] = []
     try:
-        with _stop_on_signals():
+        with stop_on_signals():
             rows = run_qa(archive_dir, sample=args.sample, screenshots=args.screenshots,
                           parallel=args.parallel, timeout=args.timeout, progress=sys.stderr,
                           warnings=warnings)
@@ -534,7 +517,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (KeyboardInterrupt, _Stop):
+    except (KeyboardInterrupt, StopSignal):
         print("\nqa interrupted", file=sys.stderr)
         return 130
     for warning in warnings:

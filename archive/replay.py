@@ -23,13 +23,15 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -477,7 +479,34 @@ def iter_index_entries(index_path: Path) -> Iterable[tuple[str, str, dict[str, s
             yield entry.urlkey, entry.timestamp, entry.fields
 
 
+# --------------------------------------------------------------------------- stopping
+
+
+class StopSignal(Exception):
+    """SIGTERM/SIGHUP as an exception, so that wayback (and a browser) are stopped."""
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM/SIGHUP into StopSignal while wayback serves.
+
+    wayback runs in its own session (so Ctrl-C does not make it print a traceback); without
+    this, a `kill` of the CLI would skip the cleanup and leave wayback running on its port.
+    """
+
+    def handler(signum: int, _frame: object) -> None:
+        raise StopSignal(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 __all__ = [
+    "StopSignal",
     "DEFAULT_COLLECTION",
     "INDEX_NAME",
     "CollectionError",
@@ -493,5 +522,6 @@ __all__ = [
     "query_url",
     "replay_url",
     "start_wayback",
+    "stop_on_signals",
     "wayback_timestamp",
 ]
