@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from archive.records import find_header
+
 READ_SIZE = 1 << 20
 # Bytes given to the decompressor at a time: what it leaves unused after a member's end is
 # copied out, so a small feed keeps that copy small.
@@ -140,11 +142,7 @@ class ParsedRecord:
     block: bytes
 
     def get(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     def get_all(self, name: str) -> list[str]:
         lname = name.lower()
