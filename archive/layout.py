@@ -89,6 +89,11 @@ class ArchiveLayout:
     def state_dir(self) -> Path:
         return self.root / "state"
 
+    @property
+    def state_db(self) -> Path:
+        """The capture state database (crawler/state.py) scheduled runs share."""
+        return self.state_dir / "captures.sqlite"
+
     def items_dir(self, run_id: str) -> Path:
         return self.items_root / run_id
 

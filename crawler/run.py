@@ -89,7 +89,7 @@ class RunContext:
                     for path in recover_open_files(warc_dir):
                         logger.warning("Recovered an unfinished WARC from an earlier run: %s",
                                        path)
-                state = CaptureState(self.layout.state_dir / "captures.sqlite")
+                state = CaptureState(self.layout.state_db)
             except (OSError, sqlite3.Error) as exc:
                 self._state_error = exc
                 raise StateUnavailable(str(exc)) from exc

@@ -57,7 +57,7 @@ def incremental_section(ctx: RunContext, stats: dict[str, Any]) -> dict[str, Any
     now = datetime.fromisoformat(clock).timestamp() if clock else None
     forecast = None
     if now is not None:
-        forecast = due_forecast(ctx.layout.state_dir / "captures.sqlite", now)
+        forecast = due_forecast(ctx.layout.state_db, now)
     return {
         **under(stats, "incremental/articles/"),
         **exported_versions(ctx.layout.items_dir(ctx.run_id)),

@@ -249,7 +249,7 @@ class WarcCapture:
         try:
             ext.state = run_context(crawler).capture_state()
         except StateUnavailable as exc:  # a full disk: the crawl stops once opened
-            path = run_context(crawler).layout.state_dir / "captures.sqlite"
+            path = run_context(crawler).layout.state_db
             record_write_failure(crawler, exc.__cause__ or exc, path, "state_write_error")
         return ext
 
