@@ -1,6 +1,7 @@
 """WARC/1.1 writing, indexing and reading for the archive crawler (no Scrapy dependency)."""
 
 from archive.index import write_cdxj_index
+from archive.layout import ArchiveLayout, finished_warcs
 from archive.reader import ArchiveReadError, StoredRecord, iter_records, read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
@@ -17,7 +18,6 @@ from archive.records import (
     response_record,
     revisit_record,
     revisit_records,
-    standard_warcinfo_fields,
     warcinfo_record,
 )
 from archive.writer import (
@@ -30,6 +30,7 @@ from archive.writer import (
 )
 
 __all__ = [
+    "ArchiveLayout",
     "PROFILE_IDENTICAL_PAYLOAD",
     "PROFILE_SERVER_NOT_MODIFIED",
     "ArchiveReadError",
@@ -43,6 +44,7 @@ __all__ = [
     "WarcFileWriter",
     "WarcRecord",
     "exchange_records",
+    "finished_warcs",
     "format_warc_date",
     "iter_records",
     "new_record_id",
@@ -53,7 +55,6 @@ __all__ = [
     "response_record",
     "revisit_record",
     "revisit_records",
-    "standard_warcinfo_fields",
     "utc_now",
     "warcinfo_record",
     "write_cdxj_index",

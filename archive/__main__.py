@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,12 +23,14 @@ from archive.replay import (
     DEFAULT_COLLECTION,
     INDEX_NAME,
     ReplayError,
+    StopSignal,
     WaybackProcess,
     iter_index_entries,
     prepare_collection,
     query_url,
     replay_url,
     start_wayback,
+    stop_on_signals,
 )
 
 SITE_HOME = "http://sznews.zjol.com.cn/"
@@ -88,29 +88,6 @@ def _home_capture(index_path: Path, wanted: str) -> tuple[str, str] | None:
     return fallback
 
 
-class _Stop(Exception):
-    """Raised from a signal handler so that `finally` blocks stop the child process."""
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into an exception while serving.
-
-    wayback runs in its own session (so Ctrl-C does not make it print a traceback); without
-    this, a `kill` of the CLI would skip the cleanup and leave wayback running on its port.
-    """
-
-    def handler(signum: int, _frame: object) -> None:
-        raise _Stop(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def cmd_replay(args: argparse.Namespace) -> int:
     """Serve DIR in pywb on 127.0.0.1 until Ctrl-C (or SIGTERM/SIGHUP)."""
     archive_dir: Path = args.archive_dir
@@ -119,7 +96,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 2
     root, temporary = _replay_root(archive_dir, args.root)
     wb: WaybackProcess | None = None
-    with _stop_on_signals():
+    with stop_on_signals():
         try:
             prepare_collection(archive_dir, root, args.collection)
             wb = start_wayback(root, args.port, echo=True, new_session=True)
@@ -137,7 +114,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         except ReplayError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        except (KeyboardInterrupt, _Stop):
+        except (KeyboardInterrupt, StopSignal):
             print("\nstopping wayback", file=sys.stderr)
             return 0
         finally:

@@ -11,6 +11,10 @@ this project's records, line for line: the SURT key, the 14-digit timestamp and 
 
 The crawl only sends GET requests, so cdxj-indexer's ``post_append`` (a POST body in the
 key) has nothing to do here and is not reproduced.
+
+Reading the index back is here too (``read_index``): replay checks it before pywb sees it,
+re-extraction looks captures up in it and ``verify`` checks every line against the WARCs;
+each decides for itself what a bad line means (an error, a skip, a failure to report).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import surt
 from warcio.timeutils import iso_date_to_timestamp
@@ -93,3 +99,61 @@ def sorted_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:
     """Every line of every file, sorted, exact duplicates once (as cdxj-indexer's sort)."""
     lines = sorted(line for path, name in paths for line in file_lines(path, name))
     return [line for n, line in enumerate(lines) if n == 0 or line != lines[n - 1]]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class CdxjError(ValueError):
+    """A line that is not ``urlkey timestamp {json}`` (or lacks what a reader needs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CdxjLine:
+    urlkey: str
+    timestamp: str
+    fields: dict[str, Any]
+
+    def location(self) -> tuple[str, int, int]:
+        """(filename, offset, length) of the record the line points at, or CdxjError."""
+        try:
+            return (str(self.fields["filename"]), int(self.fields["offset"]),
+                    int(self.fields["length"]))
+        except (KeyError, TypeError, ValueError):
+            raise CdxjError("missing or invalid filename/offset/length") from None
+
+
+def parse_line(line: str) -> CdxjLine:
+    """One index line (without its newline), or CdxjError saying what is wrong with it."""
+    parts = line.strip().split(" ", 2)
+    if len(parts) != 3:
+        raise CdxjError(f"not a CDXJ line (urlkey timestamp {{json}}): {line[:120]!r}")
+    try:
+        fields = json.loads(parts[2])
+    except json.JSONDecodeError as exc:
+        raise CdxjError(f"bad JSON block: {exc}") from None
+    if not isinstance(fields, dict):
+        raise CdxjError("bad JSON block: not an object")
+    return CdxjLine(parts[0], parts[1], fields)
+
+
+def read_index(
+    path: Path, *, errors: str = "strict"
+) -> Iterator[tuple[int, str, CdxjLine | CdxjError | None]]:
+    """(line number, line, its parse) for every line of an index file, in file order.
+
+    The parse is None for a blank line or a ``!`` header line (neither points anywhere) and
+    the CdxjError for a line that does not parse, so that each reader chooses what to do.
+    ``errors``: how undecodable bytes are read (``verify`` reads them as replacement
+    characters to report the line; everyone else refuses the file).
+    """
+    with open(path, encoding="utf-8", errors=errors) as fh:
+        for lineno, raw in enumerate(fh, 1):
+            line = raw.rstrip("\n")
+            if not line.strip() or line.startswith("!"):
+                yield lineno, line, None
+                continue
+            try:
+                yield lineno, line, parse_line(line)
+            except CdxjError as exc:
+                yield lineno, line, exc

@@ -5,7 +5,8 @@ records a second time to extract them; through warcio's layered stream readers t
 over a quarter of its CPU. This module reads the plain, well-formed records the crawl writes
 with a regex, split and slices, giving exactly what warcio gives (same lines, same decoding,
 same header tuples), and hands anything else to warcio itself (``archive.reader``), so odd
-or damaged records still read, or fail, exactly as before.
+or damaged records still read, or fail, exactly as before. This is the one reading parser
+of WARC and HTTP header blocks; gzip members come from ``archive.members``, the one walker.
 """
 
 from __future__ import annotations
@@ -14,18 +15,11 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from warcio.statusandheaders import StatusAndHeaders
 
+from archive.members import iter_gzip_members
 from archive.reader import ArchiveReadError, StoredRecord, _parse_one, read_member
-
-# A re-extraction reads every record of the archive once to index it and most response
-# records a second time to extract them; through warcio's layered stream readers that was
-# over a quarter of its CPU. What follows reads the plain, well-formed records this project
-# writes with a regex, split and slices, giving exactly what warcio gives (same lines, same
-# decoding, same header tuples), and hands anything else to warcio itself (archive.reader),
-# so odd or damaged records still read, or fail, exactly as before.
 
 _WARC_VERSIONS = ("WARC/1.1", "WARC/1.0", "WARC/0.17", "WARC/0.18")  # warcio's WARC_TYPES
 _HTTP_RECORDS = ("response", "request", "revisit")  # warcio parses HTTP headers of these
@@ -36,10 +30,6 @@ _MAX_HEADER_BLOCK = 8 * 1024
 # A header block of printable ASCII lines, each starting with a visible character, up to
 # and including the empty line that ends it.
 _SIMPLE_BLOCK = re.compile(rb"(?:[\x21-\x7e][\x20-\x7e]*\r\n)+\r\n")
-_SCAN_READ = 1 << 20
-# Bytes given to the decompressor at a time: what it leaves unused after a member's end is
-# copied out, so a small feed keeps that copy small (iter_gzip_members gives it 1 MiB).
-_SCAN_FEED = 16 * 1024
 
 
 class _NotPlain(Exception):
@@ -171,6 +161,14 @@ def _plain_record(
     )
 
 
+def parse_member(data: bytes, offset: int, length: int, where: str) -> StoredRecord:
+    """The record of one inflated gzip member: read here when plain, else by warcio."""
+    try:
+        return _plain_record(data, offset, length)
+    except _NotPlain:
+        return _parse_one(data, offset, length, where)
+
+
 def read_record_at(path: Path, offset: int, length: int) -> StoredRecord:
     """``archive.reader.read_record``, reading plain records without warcio's stream stack."""
     data = read_member(path, offset, length)
@@ -188,52 +186,12 @@ def read_record_at(path: Path, offset: int, length: int) -> StoredRecord:
     return _parse_one(data, offset, length, f"{path}:{offset}")
 
 
-def _gzip_members(fh: BinaryIO, start: int = 0) -> Iterator[tuple[int, int, bytes | None]]:
-    """``archive.writer.iter_gzip_members`` as (offset, length, data), without its copying.
-
-    Same members, same stop at the first broken or truncated one (data None); the input goes
-    to the decompressor in small slices of a memoryview so that no member's end copies the
-    rest of a 1 MiB read. ``start`` is the file offset of a member to begin with.
-    """
-    fh.seek(start)
-    buf = memoryview(b"")
-    pos = 0  # in buf
-    base = start  # file offset of buf[0]
-    while True:
-        if pos >= len(buf):
-            base += len(buf)
-            buf, pos = memoryview(fh.read(_SCAN_READ)), 0
-            if not buf:
-                return
-        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        start = base + pos
-        out: list[bytes] = []
-        try:
-            while True:
-                if pos >= len(buf):
-                    base += len(buf)
-                    buf, pos = memoryview(fh.read(_SCAN_READ)), 0
-                    if not buf:
-                        yield start, base - start, None
-                        return
-                chunk = buf[pos : pos + _SCAN_FEED]
-                out.append(decomp.decompress(chunk))
-                if decomp.eof:
-                    pos += len(chunk) - len(decomp.unused_data)
-                    break
-                pos += len(chunk)
-        except zlib.error:
-            yield start, base + pos - start, None
-            return
-        yield start, base + pos - start, b"".join(out)
-
-
 def scan_records(path: Path, start: int = 0) -> Iterator[StoredRecord]:
     """``archive.reader.iter_records`` for a scan: warcinfo payloads, response/revisit HTTP
     headers, nothing else parsed (a request record comes without its HTTP headers).
     ``start``: the offset of the record to begin with (0: the whole file)."""
     with open(path, "rb") as fh:
-        for offset, length, data in _gzip_members(fh, start):
+        for offset, length, data, _error in iter_gzip_members(fh, start=start):
             if data is None:
                 raise ArchiveReadError(f"{path}: broken gzip member at offset {offset}")
             try:

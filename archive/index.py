@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from archive.cdxj import sorted_lines
-from archive.writer import OPEN_SUFFIX
+from archive.layout import OPEN_SUFFIX
 
 
 def write_cdxj_index(

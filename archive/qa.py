@@ -24,31 +24,31 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError, read_record
 from archive.replay import (
     DEFAULT_COLLECTION,
     ReplayError,
+    StopSignal,
     WaybackProcess,
     find_replay_venv,
     offline_env,
     prepare_collection,
     replay_url,
     start_wayback,
+    stop_on_signals,
     wayback_timestamp,
 )
 from archive.wacz import iter_items
-from archive.writer import OPEN_SUFFIX
 
 HELP = ("load every article and section page of a finished ARCHIVE_DIR in headless Chromium "
         "through pywb; report missing resources and live-web leaks")
@@ -93,11 +93,8 @@ def _locate(archive_dir: Path, item: dict[str, Any]) -> tuple[str, str] | str:
     if not isinstance(pointer, dict):
         return "no warc pointer"
     try:
-        filename = str(pointer["filename"])
-        if "/" in filename or "\\" in filename or filename.endswith(OPEN_SUFFIX):
-            return f"bad WARC filename {filename!r}"
-        record = read_record(archive_dir / "warc" / filename, int(pointer["offset"]),
-                             int(pointer["length"]))
+        path = ArchiveLayout(archive_dir).warc_path(str(pointer["filename"]))
+        record = read_record(path, int(pointer["offset"]), int(pointer["length"]))
         stamp = wayback_timestamp(record.rec_headers.get_header("WARC-Date"))
     except (KeyError, TypeError, ValueError, OSError, ArchiveReadError) as exc:
         return f"warc pointer unreadable ({exc})"
@@ -165,7 +162,8 @@ def unpack_wacz(wacz: Path, dest: Path, warnings: list[str]) -> list[PageJob]:
     page list disagrees with its WARCs fails here as it would in ReplayWeb.page. Pages carry
     a title but no text, so only the title is looked for.
     """
-    warc_dir = dest / "warc"
+    layout = ArchiveLayout(dest)
+    warc_dir = layout.warc_dir
     warc_dir.mkdir(parents=True, exist_ok=True)
     pages: list[PageJob] = []
     try:
@@ -182,7 +180,7 @@ def unpack_wacz(wacz: Path, dest: Path, warnings: list[str]) -> list[PageJob]:
                     index_lines += zf.read(name).splitlines()
             if not index_lines:
                 raise QaSetupError(f"{wacz} has no index under indexes/")
-            (dest / "index.cdxj").write_bytes(
+            layout.index_path.write_bytes(
                 b"".join(line + b"\n" for line in index_lines if line.strip()))
             try:
                 listed = zf.read("pages/pages.jsonl").decode("utf-8").splitlines()
@@ -381,23 +379,6 @@ class Progress:
         self.stream.flush()
 
 
-class _Stop(Exception):
-    """SIGTERM/SIGHUP as an exception, so that wayback and the browser are stopped."""
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    def handler(signum: int, _frame: object) -> None:
-        raise _Stop(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 # --------------------------------------------------------------------------- running
 
 
@@ -527,7 +508,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     warnings: list[str] = []
     try:
-        with _stop_on_signals():
+        with stop_on_signals():
             rows = run_qa(archive_dir, sample=args.sample, screenshots=args.screenshots,
                           parallel=args.parallel, timeout=args.timeout, progress=sys.stderr,
                           warnings=warnings)
@@ -536,7 +517,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (KeyboardInterrupt, _Stop):
+    except (KeyboardInterrupt, StopSignal):
         print("\nqa interrupted", file=sys.stderr)
         return 130
     for warning in warnings:

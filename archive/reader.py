@@ -10,7 +10,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
-from archive.writer import iter_gzip_members
+from archive.members import iter_gzip_members
 
 
 class ArchiveReadError(ValueError):

@@ -2,6 +2,16 @@
 
 Everything here is pure (no I/O, no clock, no randomness): ids and dates come from the
 caller so that the exact bytes of a record are reproducible in tests and in audits.
+
+Why not warcio's ``WARCWriter.create_warc_record``: it would keep our record ids and dates,
+but it serialises HTTP headers through ``StatusAndHeaders.to_ascii_bytes``, which rewrites
+any header that is not ASCII (``Content-Disposition: attachment; filename=<GBK bytes>``
+is stored as ``filename*=UTF-8''%C3%96...``), so the record would no longer hold the bytes
+the server sent; it also recomputes Content-Length and appends the headers it adds in its
+own order. The archive's promise is the wire's bytes (the real reason phrase, repeated
+headers, raw Latin-1 header bytes), with only Content-Length fixed to the stored body and
+Transfer-Encoding dropped, so records are built here; warcio reads them back
+(``archive.reader``) and its checker passes them (tests/test_archive_index.py).
 """
 
 from __future__ import annotations
@@ -28,7 +38,8 @@ PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-no
 REVISIT_PROFILES = (PROFILE_IDENTICAL_PAYLOAD, PROFILE_SERVER_NOT_MODIFIED)
 
 WARCINFO_FORMAT = "WARC File Format 1.1"
-WARCINFO_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+# https: the address the crawl has always written (and the one the specification serves).
+WARCINFO_CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 
 HeaderValue = bytes | str
 
@@ -83,11 +94,16 @@ class WarcRecord:
         return b"".join(out)
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+        return find_header(self.headers, name)
+
+
+def find_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    """The first value of a header, names compared case-insensitively as WARC says."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -377,32 +393,3 @@ def warcinfo_record(
     ]
     return _finish("warcinfo", record_id, headers, block, CONTENT_TYPE_WARC_FIELDS)
 
-
-def standard_warcinfo_fields(
-    *,
-    software: str,
-    operator: str,
-    hostname: str,
-    robots: str,
-    is_part_of: str | None = None,
-    description: str | None = None,
-    http_header_user_agent: str | None = None,
-    extra: dict[str, str] | None = None,
-) -> dict[str, str]:
-    """The warcinfo fields replay and QA tools look for, in conventional order."""
-    fields = {
-        "software": software,
-        "format": WARCINFO_FORMAT,
-        "conformsTo": WARCINFO_CONFORMS_TO,
-        "robots": robots,
-        "operator": operator,
-        "hostname": hostname,
-    }
-    if is_part_of:
-        fields["isPartOf"] = is_part_of
-    if description:
-        fields["description"] = description
-    if http_header_user_agent:
-        fields["http-header-user-agent"] = http_header_user_agent
-    fields.update(extra or {})
-    return fields

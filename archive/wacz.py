@@ -24,7 +24,6 @@ $SZNEWS_WACZ, next to this interpreter, on PATH, then in <repo>/.venv-replay/bin
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -43,8 +42,8 @@ from typing import Any
 from cdxj_indexer.main import CompressedWriter
 
 from archive.index import write_cdxj_index
+from archive.layout import WARC_SUFFIX, ArchiveLayout, fsync_dir
 from archive.reader import ArchiveReadError, read_record
-from archive.writer import OPEN_SUFFIX, WARC_SUFFIX
 
 HELP = "package a finished ARCHIVE_DIR as a WACZ file (for ReplayWeb.page)"
 
@@ -93,21 +92,17 @@ def _page_ts(warc_date: str) -> str:
 
 def iter_items(archive_dir: Path) -> Iterable[tuple[Path, int, dict[str, Any]]]:
     """(file, line number, item) for every item, oldest run first, in file order."""
-    items_dir = archive_dir / "items"
-    if not items_dir.is_dir():
-        return
-    for run_dir in sorted(p for p in items_dir.iterdir() if p.is_dir()):
-        for path in sorted(run_dir.glob("*.jsonl")):
-            with open(path, encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        item = json.loads(line)
-                    except json.JSONDecodeError:
-                        yield path, lineno, {}
-                        continue
-                    yield path, lineno, item if isinstance(item, dict) else {}
+    for path in ArchiveLayout(archive_dir).item_files():
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError:
+                    yield path, lineno, {}
+                    continue
+                yield path, lineno, item if isinstance(item, dict) else {}
 
 
 def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
@@ -142,11 +137,8 @@ def _capture_ts(archive_dir: Path, item: dict[str, Any], where: str,
     problem = "no warc pointer"
     if isinstance(pointer, dict):
         try:
-            filename = str(pointer["filename"])
-            if "/" in filename or "\\" in filename or filename.endswith(OPEN_SUFFIX):
-                raise ValueError(f"bad filename {filename!r}")
-            record = read_record(archive_dir / "warc" / filename, int(pointer["offset"]),
-                                 int(pointer["length"]))
+            path = ArchiveLayout(archive_dir).warc_path(str(pointer["filename"]))
+            record = read_record(path, int(pointer["offset"]), int(pointer["length"]))
         except (KeyError, TypeError, ValueError, OSError, ArchiveReadError) as exc:
             problem = f"warc pointer unreadable ({exc})"
         else:
@@ -245,15 +237,17 @@ def _zipnum(cdxj: Path, data_path: Path, idx_path: Path) -> None:
 
 
 def _finished_warcs(archive_dir: Path) -> list[Path]:
-    warc_dir = archive_dir / "warc"
+    """The layout's finished WARCs, refusing a directory a crawl may still be writing to."""
+    layout = ArchiveLayout(archive_dir)
+    warc_dir = layout.warc_dir
     if not warc_dir.is_dir():
         raise WaczError(f"{warc_dir} does not exist")
-    unfinished = sorted(p.name for p in warc_dir.glob(f"*{OPEN_SUFFIX}"))
+    unfinished = [p.name for p in layout.unfinished_warcs()]
     if unfinished:
         raise WaczError(
             f"{warc_dir} has unfinished files ({', '.join(unfinished)}): a crawl is still "
             "running, or was killed; let it finish (the next run recovers .open files)")
-    warcs = sorted(p for p in warc_dir.glob(f"*{WARC_SUFFIX}") if p.is_file())
+    warcs = layout.finished_warcs()
     if not warcs:
         raise WaczError(f"no *{WARC_SUFFIX} files in {warc_dir}")
     return warcs
@@ -319,7 +313,7 @@ def build_wacz(
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, output)
-        _fsync_dir(output.parent)
+        fsync_dir(output.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -334,15 +328,6 @@ def _version() -> str:
         return version("sznews-archive")
     except Exception:
         return "unknown"
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # --------------------------------------------------------------------------- validation

@@ -8,12 +8,14 @@ import logging
 import os
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from archive.layout import OPEN_SUFFIX, WARC_SUFFIX, fsync_dir, unfinished_warcs
+from archive.members import RecordError, iter_gzip_members, parse_record
 from archive.records import (
     Exchange,
     WarcRecord,
@@ -24,8 +26,6 @@ from archive.records import (
 
 log = logging.getLogger(__name__)
 
-OPEN_SUFFIX = ".open"
-WARC_SUFFIX = ".warc.gz"
 
 
 class ArchiveWriteError(OSError):
@@ -69,20 +69,6 @@ def file_timestamp(date: datetime) -> str:
         raise ValueError(f"clock must return timezone-aware datetimes, got {date!r}")
     date = date.astimezone(UTC)
     return date.strftime("%Y%m%d%H%M%S") + f"{date.microsecond // 1000:03d}"
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable; best effort on platforms without directory fds."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _write_all(fh: BinaryIO, data: bytes) -> None:
@@ -195,7 +181,7 @@ class WarcFileWriter:
             self._fh = None
             self._name = None
         os.replace(open_path, final)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         self.files.append(final)
 
     def _abandon(self, *, delete: bool) -> None:
@@ -348,78 +334,6 @@ class BackgroundWarcWriter:
 # --------------------------------------------------------------------------- recovery
 
 
-@dataclass(frozen=True)
-class GzipMember:
-    offset: int
-    length: int
-    data: bytes | None  # decompressed content; None when the member is broken/incomplete
-
-
-def iter_gzip_members(fh: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[GzipMember]:
-    """Walk a multi-member gzip stream, reporting exact member boundaries.
-
-    Stops (yielding a member with data=None) at the first member that is truncated or not
-    gzip at all, since nothing after a broken member can be trusted.
-    """
-    offset = 0
-    pending = b""
-    eof = False
-    while True:
-        if not pending and not eof:
-            pending = fh.read(chunk_size)
-            eof = not pending
-        if not pending:
-            return
-        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out: list[bytes] = []
-        consumed = 0
-        try:
-            while True:
-                out.append(decomp.decompress(pending))
-                if decomp.eof:
-                    consumed += len(pending) - len(decomp.unused_data)
-                    pending = decomp.unused_data
-                    break
-                consumed += len(pending)
-                pending = fh.read(chunk_size)
-                if not pending:
-                    eof = True
-                    yield GzipMember(offset, consumed, None)
-                    return
-        except zlib.error:
-            yield GzipMember(offset, consumed, None)
-            return
-        yield GzipMember(offset, consumed, b"".join(out))
-        offset += consumed
-
-
-def parse_warc_record_bytes(data: bytes) -> tuple[str, dict[str, str]] | None:
-    """(WARC-Type, headers) if `data` is exactly one complete WARC record, else None."""
-    if not data.startswith(b"WARC/"):
-        return None
-    end = data.find(b"\r\n\r\n")
-    if end < 0:
-        return None
-    try:
-        lines = data[:end].decode("utf-8").split("\r\n")
-    except UnicodeDecodeError:
-        return None
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            return None
-        headers[name.strip().lower()] = value.strip()
-    try:
-        length = int(headers["content-length"])
-    except (KeyError, ValueError):
-        return None
-    block_end = end + 4 + length
-    if len(data) != block_end + 4 or data[block_end:] != b"\r\n\r\n":
-        return None
-    return headers.get("warc-type", ""), headers
-
-
 def final_name(open_path: Path) -> Path:
     return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
 
@@ -430,11 +344,14 @@ def recover_open_file(path: Path) -> Path | None:
     first_type: str | None = None
     with open(path, "rb") as fh:
         for member in iter_gzip_members(fh):
-            parsed = parse_warc_record_bytes(member.data) if member.data is not None else None
-            if parsed is None:
+            if member.data is None:
+                break
+            try:
+                record = parse_record(member.data)
+            except RecordError:
                 break
             if first_type is None:
-                first_type = parsed[0]
+                first_type = record.get("WARC-Type") or ""
             good_end = member.offset + member.length
     if good_end == 0 or first_type != "warcinfo":
         log.warning("deleting unrecoverable WARC file %s", path)
@@ -458,10 +375,10 @@ def recover_open_files(directory: Path) -> list[Path]:
     on the same directory, since its current file is `.open` too."""
     directory = Path(directory)
     recovered: list[Path] = []
-    for path in sorted(directory.glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+    for path in unfinished_warcs(directory):
         result = recover_open_file(path)
         if result is not None:
             recovered.append(result)
     if recovered:
-        _fsync_dir(directory)
+        fsync_dir(directory)
     return recovered

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from archive.captures import warcinfo_field
 from archive.fastread import scan_records
 from archive.reader import ArchiveReadError
 from crawler.items import content_key
@@ -22,10 +23,7 @@ def _warcinfo_run(path: Path) -> str:
     """The run that wrote a WARC file (its warcinfo's ``isPartOf``), else the file name."""
     for record in scan_records(path):
         if record.rec_type == "warcinfo":
-            for line in record.payload.decode("utf-8", "replace").splitlines():
-                key, sep, value = line.partition(":")
-                if sep and key.strip() == "isPartOf" and value.strip():
-                    return value.strip()
+            return warcinfo_field(record.payload, "isPartOf") or path.name
         break
     return path.name
 

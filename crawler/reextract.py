@@ -12,16 +12,12 @@ and headers and takes the payload of the record it refers to.
 
 from __future__ import annotations
 
-import io
 import ipaddress
-import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO, NamedTuple
@@ -33,114 +29,54 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import Settings
 from scrapy.utils.gz import gunzip
-from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
 
-from archive.fastread import read_record_at, scan_records
-from archive.reader import ArchiveReadError, StoredRecord
-from archive.records import payload_digest
-from archive.writer import iter_gzip_members
+from archive.captures import (
+    CaptureIndex,
+    CaptureNotFound,
+    IndexedCapture,
+    Loaded,
+    nearest,
+    parse_timestamp,
+    timestamp14,
+)
+from archive.reader import ArchiveReadError
 from crawler.dedup.maintenance import classify_maintenance
 from crawler.extract import ParsedPage, extract_article_page, extract_section_page, parse_html
 from crawler.items import ArticleItem, SectionItem, article_item, section_item
 from crawler.middlewares import NoSniffingOfCompressedBodies
 from crawler.profile import SZNEWS, PageKind, SiteProfile
-from crawler.run import ArchiveLayout
 
 logger = logging.getLogger(__name__)
 
 WARC_LOCATION = "warc_location"  # the request.meta key the spider reads its pointer from
 # Article items that carry a cross-run version number (set by a pipeline in the crawl).
 _HAS_VERSION = "version" in {f.name for f in fields(ArticleItem)}
-_MAX_REVISIT_CHAIN = 5
 
-
-_NON_DIGITS = re.compile("[^0-9]")
-
-
-class CaptureNotFound(LookupError):
-    pass
+# Re-exported: ``scrapy warcshell`` and callers of this module look them up here.
+__all__ = [
+    "WARC_LOCATION",
+    "Archive",
+    "AtomicLines",
+    "CaptureNotFound",
+    "IndexedCapture",
+    "Loaded",
+    "PageSource",
+    "Reextractor",
+    "build_response",
+    "compression_middleware",
+    "parse_response",
+    "parse_timestamp",
+    "url_forms",
+]
 
 
 # --------------------------------------------------------------------------- captures
-
-
-def timestamp14(warc_date: str) -> str:
-    """``2026-11-28T12:00:03.123456Z`` as the CDXJ timestamp ``20261128120003``."""
-    if warc_date.isascii():  # the usual case, without a Python loop over its characters
-        digits = _NON_DIGITS.sub("", warc_date)
-    else:  # str.isdigit's other digits (Arabic-Indic, superscripts...) count too
-        digits = "".join(c for c in warc_date if c.isdigit())
-    return digits[:14].ljust(14, "0")
 
 
 def fetched_from(warc_date: str) -> str:
     """A WARC-Date as the items' ``fetched`` (UTC, whole seconds)."""
     ts = timestamp14(warc_date)
     return f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
-
-
-def parse_timestamp(value: str) -> str:
-    """``YYYY[MM[DD[hh[mm[ss]]]]]`` (``-``, ``:``, ``T``, ``Z``, spaces allowed) as 14 digits.
-
-    Missing parts are padded like wayback does (``2026`` is ``20260101000000``).
-    """
-    digits = value
-    for sep in "-:TZ ":
-        digits = digits.replace(sep, "")
-    if not digits.isdigit() or not 4 <= len(digits) <= 14:
-        raise ValueError(f"not a timestamp (YYYYMMDDhhmmss): {value!r}")
-    padded = digits + "0101000000"[len(digits) - 4 :]
-    datetime.strptime(padded, "%Y%m%d%H%M%S")  # raises ValueError on 20261399...
-    return padded
-
-
-def _first_values(headers: StatusAndHeaders) -> dict[str, str]:
-    """Header values by lower-case name, the first of each as ``get_header`` gives it.
-
-    One pass instead of a scan of the list for each of the dozen headers the scan reads.
-    """
-    return {name.lower(): value for name, value in reversed(headers.headers)}
-
-
-def _norm_digest(digest: str | None) -> str | None:
-    if not digest:
-        return None
-    return digest.split(":", 1)[-1].upper()
-
-
-@dataclass(frozen=True, slots=True)
-class Capture:
-    """One response or revisit record, as the index or a scan of the WARCs describes it."""
-
-    url: str
-    timestamp: str  # 14 digits
-    status: int | None
-    mime: str | None  # content type ("warc/revisit" for revisits in the index)
-    revisit: bool
-    filename: str
-    offset: int
-    length: int
-    order: tuple[int, int]  # (WARC file position oldest first, offset): archive order
-    digest: str | None = None
-    # Known only from a scan (the index does not carry them).
-    date: str | None = None
-    record_id: str | None = None
-    refers_to: str | None = None
-    content_encoding: str | None = None
-    run: str | None = None  # the crawl run (warcinfo isPartOf) that wrote the record
-
-    @property
-    def sort_key(self) -> tuple[str, str, tuple[int, int]]:
-        return (self.timestamp, self.date or "", self.order)
-
-
-def _warcinfo_field(block: bytes, name: str) -> str | None:
-    for line in block.decode("utf-8", "replace").splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() == name:
-            return value.strip() or None
-    return None
 
 
 def _content_type_is_html(content_type: str | None) -> bool:
@@ -172,310 +108,21 @@ def url_forms(url: str, profile: SiteProfile = SZNEWS) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-class Archive:
-    """The captures of one ``ARCHIVE_DIR``, from its CDXJ index or from a scan of its WARCs."""
+class Archive(CaptureIndex):
+    """The capture index, looked up by every URL the site answers for the same page."""
 
-    def __init__(self, archive_dir: Path | str) -> None:
-        self.layout = ArchiveLayout(Path(archive_dir))
-        self.warc_dir = self.layout.warc_dir
-        self.captures: list[Capture] = []
-        self.by_url: dict[str, list[Capture]] = {}
-        self.by_id: dict[str, Capture] = {}
-        self.source = ""
-        self._scanned = False
-
-    # -- sources ---------------------------------------------------------------------------
-
-    def warc_paths(self) -> list[Path]:
-        """Finished WARC files, oldest first (their names start with the creation time)."""
-        if not self.warc_dir.is_dir():
-            return []
-        return sorted(p for p in self.warc_dir.iterdir() if p.name.endswith((".warc.gz", ".warc")))
-
-    def _file_order(self) -> dict[str, int]:
-        return {p.name: i for i, p in enumerate(self.warc_paths())}
-
-    def _add(self, capture: Capture) -> None:
-        self.captures.append(capture)
-        self.by_url.setdefault(capture.url, []).append(capture)
-        if capture.record_id:
-            self.by_id[capture.record_id] = capture
-
-    def load_index(self) -> Archive:
-        """Read ``index.cdxj`` (responses and revisits; pywb's own format)."""
-        order = self._file_order()
-        with self.layout.index_path.open("r", encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    _key, ts, body = line.rstrip("\n").split(" ", 2)
-                    data = json.loads(body)
-                    offset, length = int(data["offset"]), int(data["length"])
-                    filename = data["filename"]
-                except (ValueError, KeyError):
-                    continue
-                status = data.get("status")
-                self._add(
-                    Capture(
-                        url=data.get("url", ""),
-                        timestamp=ts,
-                        status=int(status) if status and status.isdigit() else None,
-                        mime=data.get("mime"),
-                        revisit=data.get("mime") == "warc/revisit",
-                        filename=filename,
-                        offset=offset,
-                        length=length,
-                        order=(order.get(Path(filename).name, -1), offset),
-                        digest=_norm_digest(data.get("digest")),
-                    )
-                )
-        self.source = "index"
-        return self
-
-    def scan(self) -> Archive:
-        """Read every record of every WARC, oldest file first (no index needed)."""
-        self.captures.clear()
-        self.by_url.clear()
-        self.by_id.clear()
-        for position, path in enumerate(self.warc_paths()):
-            run = path.name
-            for record in scan_records(path):
-                if record.rec_type == "warcinfo":
-                    run = _warcinfo_field(record.payload, "isPartOf") or run
-                if record.rec_type not in ("response", "revisit"):
-                    continue
-                http = record.http_headers
-                status = http.get_statuscode() if http is not None else None
-                warc = _first_values(record.rec_headers)
-                fields = _first_values(http) if http is not None else {}
-                date = warc.get("warc-date")
-                self._add(
-                    Capture(
-                        url=warc.get("warc-target-uri") or "",
-                        timestamp=timestamp14(date or ""),
-                        status=int(status) if status and status.isdigit() else None,
-                        mime=fields.get("content-type"),
-                        revisit=record.rec_type == "revisit",
-                        filename=path.name,
-                        offset=record.offset,
-                        length=record.length,
-                        order=(position, record.offset),
-                        digest=_norm_digest(warc.get("warc-payload-digest")),
-                        date=date,
-                        record_id=warc.get("warc-record-id"),
-                        refers_to=warc.get("warc-refers-to"),
-                        content_encoding=fields.get("content-encoding"),
-                        run=run,
-                    )
-                )
-        self.source = "scan"
-        self._scanned = True
-        return self
-
-    @classmethod
-    def open(cls, archive_dir: Path | str) -> Archive:
-        """From the index when there is one, else from a scan."""
-        archive = cls(archive_dir)
-        if archive.layout.index_path.is_file():
-            return archive.load_index()
-        logger.warning("No %s: scanning the WARC files instead", archive.layout.index_path)
-        return archive.scan()
-
-    # -- finding captures ------------------------------------------------------------------
-
-    def captures_of(self, url: str, profile: SiteProfile = SZNEWS) -> list[Capture]:
+    def captures_of(self, url: str, profile: SiteProfile = SZNEWS) -> list[IndexedCapture]:
         """Every capture of ``url`` under any of its forms, oldest first."""
-        found: list[Capture] = []
-        forms = url_forms(url, profile)
-        wanted = set(forms)
-        for form in forms:
-            found.extend(self.by_url.get(form, []))
-        # The index may hold the URL with another host case or a default port.
-        if not found:
-            for key, caps in self.by_url.items():
-                try:
-                    if profile.canonical_url(key) in wanted:
-                        found.extend(caps)
-                except ValueError:
-                    continue
-        rank = {form: i for i, form in enumerate(forms)}
-        # Oldest first; at the same instant the canonical form sorts last (it wins "latest").
-        return sorted(set(found), key=lambda c: (c.sort_key, -rank.get(c.url, len(forms))))
+        return self.captures_of_forms(url_forms(url, profile), profile.canonical_url)
 
     def find(
         self, url: str, timestamp: str | None = None, profile: SiteProfile = SZNEWS
-    ) -> Capture:
+    ) -> IndexedCapture:
         """The latest capture of ``url``, or the one nearest ``timestamp`` (14 digits)."""
         captures = self.captures_of(url, profile)
         if not captures:
             raise CaptureNotFound(f"{url} is not in the archive {self.layout.root}")
-        if timestamp is None:
-            return captures[-1]
-        target = datetime.strptime(timestamp, "%Y%m%d%H%M%S")
-
-        def distance(c: Capture) -> float:
-            return abs((datetime.strptime(c.timestamp, "%Y%m%d%H%M%S") - target).total_seconds())
-
-        return min(reversed(captures), key=distance)
-
-    # -- reading records -------------------------------------------------------------------
-
-    def path_of(self, capture: Capture) -> Path:
-        return self.warc_dir / capture.filename
-
-    def read(self, capture: Capture) -> StoredRecord:
-        return read_record_at(self.path_of(capture), capture.offset, capture.length)
-
-    def load(self, capture: Capture) -> Loaded:
-        """The record with its payload; a revisit's payload comes from its original."""
-        record = self.read(capture)
-        if record.rec_type != "revisit":
-            return Loaded(capture, record, record.payload, None)
-        original = record
-        for _ in range(_MAX_REVISIT_CHAIN):
-            original = self._original_of(original)
-            if original.rec_type != "revisit":
-                break
-        else:
-            raise ArchiveReadError(f"revisit chain too long from {capture.url}")
-        wanted = _norm_digest(record.rec_headers.get_header("WARC-Payload-Digest"))
-        got = _norm_digest(payload_digest(original.payload))
-        if wanted and got != wanted:
-            raise ArchiveReadError(
-                f"revisit {record.record_id} names payload {wanted}, its original "
-                f"{original.record_id} holds {got}"
-            )
-        return Loaded(capture, record, original.payload, original)
-
-    def _original_of(self, revisit: StoredRecord) -> StoredRecord:
-        headers = revisit.rec_headers
-        refers_to = headers.get_header("WARC-Refers-To")
-        uri = headers.get_header("WARC-Refers-To-Target-URI") or revisit.target_uri or ""
-        date = headers.get_header("WARC-Refers-To-Date")
-        digest = _norm_digest(headers.get_header("WARC-Payload-Digest"))
-        if refers_to and refers_to in self.by_id:
-            return self.read(self.by_id[refers_to])
-        # Candidates by (URI, digest); the one captured at WARC-Refers-To-Date first.
-        candidates = [
-            c for c in self.by_url.get(uri, [])
-            if not c.revisit and (digest is None or c.digest is None or c.digest == digest)
-        ]
-        ts = timestamp14(date) if date else None
-        candidates.sort(key=lambda c: (c.timestamp != ts, c.sort_key))
-        for candidate in candidates:
-            record = self.read(candidate)
-            if refers_to is None or record.record_id == refers_to:
-                return record
-        if refers_to and not self._scanned:
-            # The index has no record ids: look the original up by scanning the WARCs.
-            self.scan()
-            if refers_to in self.by_id:
-                return self.read(self.by_id[refers_to])
-        raise ArchiveReadError(
-            f"revisit {revisit.record_id} of {revisit.target_uri}: original "
-            f"{refers_to or uri + ' ' + (date or '')} is not in the archive"
-        )
-
-    def request_record(self, capture: Capture, response_id: str | None) -> StoredRecord | None:
-        """The request record written right after a response/revisit (its pair), if any."""
-        path = self.path_of(capture)
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(capture.offset + capture.length)
-                member = next(iter_gzip_members(fh, chunk_size=64 * 1024), None)
-        except OSError:
-            return None
-        if member is None or member.data is None:
-            return None
-        try:
-            record = next(iter(ArchiveIterator(io.BytesIO(member.data))))
-        except StopIteration:
-            return None
-        if record.rec_type != "request":
-            return None
-        if response_id and record.rec_headers.get_header("WARC-Concurrent-To") != response_id:
-            return None
-        return StoredRecord(
-            offset=capture.offset + capture.length,
-            length=member.length,
-            rec_type=record.rec_type,
-            rec_headers=record.rec_headers,
-            http_headers=record.http_headers,
-            payload=record.raw_stream.read(),
-        )
-
-
-@dataclass
-class Loaded:
-    """A capture read back: its own record and the payload it stands for."""
-
-    capture: Capture
-    record: StoredRecord  # the response or revisit record itself
-    payload: bytes  # as stored (still content-encoded); a revisit's comes from its original
-    original: StoredRecord | None  # the record a revisit refers to
-
-    @property
-    def url(self) -> str:
-        return self.record.target_uri or self.capture.url
-
-    @property
-    def date(self) -> str:
-        return self.record.rec_headers.get_header("WARC-Date") or ""
-
-    @property
-    def status(self) -> int:
-        http = self.record.http_headers
-        code = http.get_statuscode() if http is not None else None
-        return int(code) if code and code.isdigit() else 200
-
-    @property
-    def protocol(self) -> str | None:
-        http = self.record.http_headers
-        return http.protocol if http is not None and http.protocol else None
-
-    @property
-    def not_modified(self) -> bool:
-        """A ``server-not-modified`` revisit: a 304 whose headers do not describe the payload."""
-        profile = self.record.rec_headers.get_header("WARC-Profile") or ""
-        return self.original is not None and profile.endswith("/server-not-modified")
-
-    def _headers(self) -> list[tuple[str, str]]:
-        own = list(self.record.http_headers.headers) if self.record.http_headers else []
-        if not self.not_modified or self.original is None or not self.original.http_headers:
-            return own
-        # As a cache applies a 304: the stored response's headers, updated by the 304's.
-        updated = {name.lower() for name, _ in own}
-        kept = [(n, v) for n, v in self.original.http_headers.headers if n.lower() not in updated]
-        return kept + own
-
-    def header_list(self) -> list[tuple[bytes, bytes]]:
-        return [(_header_bytes(k), _header_bytes(v)) for k, v in self._headers()]
-
-    def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for n, v in self._headers() if n.lower() == wanted), None)
-
-    @property
-    def pointer(self) -> dict[str, Any]:
-        """What an item's ``warc`` names: this record (the revisit itself, not its original)."""
-        return {
-            "filename": self.capture.filename,
-            "offset": self.capture.offset,
-            "length": self.capture.length,
-            "record_id": self.record.record_id,
-        }
-
-
-def _header_bytes(value: str) -> bytes:
-    """Undo warcio's header decoding (UTF-8 when valid, else Latin-1)."""
-    try:
-        raw = value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw
-    return value.encode("utf-8")
+        return nearest(captures, timestamp)
 
 
 # --------------------------------------------------------------------------- responses
@@ -605,9 +252,9 @@ class Reextractor:
         self.host = (host or profile.host).lower()
         self.decompress = compression_middleware(settings)
         self.stats = ReextractStats(warc_files=len(archive.warc_paths()))
-        self._latest_ok: dict[str, Capture] = {}
-        self._latest_any: dict[str, Capture] = {}
-        self._ok: dict[str, list[Capture]] = {}  # every 200 capture of a URL, oldest first
+        self._latest_ok: dict[str, IndexedCapture] = {}
+        self._latest_any: dict[str, IndexedCapture] = {}
+        self._ok: dict[str, list[IndexedCapture]] = {}  # every 200 capture of a URL, oldest first
         for capture in sorted(archive.captures, key=lambda c: c.sort_key):
             self._latest_any[capture.url] = capture
             if capture.status == 200:
@@ -630,7 +277,7 @@ class Reextractor:
     def _own(self, url: str) -> bool:
         return (urlsplit(url).hostname or "").lower() == self.host
 
-    def _response(self, capture: Capture) -> tuple[Loaded, Response | PageSource] | None:
+    def _response(self, capture: IndexedCapture) -> tuple[Loaded, Response | PageSource] | None:
         """The callback's response for a 200 HTML capture, or None (with a skip reason)."""
         if capture.mime != "warc/revisit" and not _content_type_is_html(capture.mime):
             self.stats.skip("not html")
@@ -696,10 +343,10 @@ class Reextractor:
                 return build_response(loaded, request, decompress=self.decompress)
         return PageSource(url, body, content_type.decode("latin-1") if content_type else None)
 
-    def _page_one_captures(self) -> tuple[dict[str, Capture], dict[str, Capture]]:
+    def _page_one_captures(self) -> tuple[dict[str, IndexedCapture], dict[str, IndexedCapture]]:
         """Latest 200 capture of each article page 1 and each section list page 1, by key."""
-        articles: dict[str, Capture] = {}
-        sections: dict[str, Capture] = {}
+        articles: dict[str, IndexedCapture] = {}
+        sections: dict[str, IndexedCapture] = {}
         for url, capture in self._latest_ok.items():
             if not self._own(url):
                 self.stats.skip("other host")
@@ -727,7 +374,7 @@ class Reextractor:
             if item is not None:
                 yield item
 
-    def section(self, capture: Capture) -> SectionItem | None:
+    def section(self, capture: IndexedCapture) -> SectionItem | None:
         got = self._response(capture)
         if got is None:
             return None
@@ -736,7 +383,7 @@ class Reextractor:
         self.stats.sections += 1
         return section_item(section, fetched_from(loaded.date), loaded.pointer)
 
-    def article(self, capture: Capture) -> ArticleItem | None:
+    def article(self, capture: IndexedCapture) -> ArticleItem | None:
         got = self._response(capture)
         if got is None:
             return None
@@ -775,7 +422,7 @@ class Reextractor:
             self.stats.multipage += 1
         return item
 
-    def version(self, page_urls: list[str], page_one: Capture) -> int:
+    def version(self, page_urls: list[str], page_one: IndexedCapture) -> int:
         """The article's version as the crawl numbers it (pipelines/version.py).
 
         A run counts when it captured a page of the article with a payload other than that

@@ -14,12 +14,12 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
+from archive.layout import ArchiveLayout
 from archive.writer import recover_open_files
 from crawler.state import CaptureState
 
@@ -28,49 +28,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ArchiveLayout", "RunContext", "StateUnavailable", "new_run_id", "run_context"]
+
 
 class StateUnavailable(NotConfigured):
     """The state database could not be opened (the cause is chained)."""
 
 
 _RUNS: weakref.WeakKeyDictionary[Crawler, RunContext] = weakref.WeakKeyDictionary()
-
-
-@dataclass
-class ArchiveLayout:
-    """Where everything lives under ``ARCHIVE_DIR``; stable across releases."""
-
-    root: Path
-
-    @property
-    def warc_dir(self) -> Path:
-        return self.root / "warc"
-
-    @property
-    def items_root(self) -> Path:
-        return self.root / "items"
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def index_path(self) -> Path:
-        return self.root / "index.cdxj"
-
-    @property
-    def rejects_dir(self) -> Path:
-        return self.root / "rejects"
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / "state"
-
-    def items_dir(self, run_id: str) -> Path:
-        return self.items_root / run_id
-
-    def report_path(self, run_id: str) -> Path:
-        return self.reports_dir / f"{run_id}.json"
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -143,7 +108,7 @@ class RunContext:
                     for path in recover_open_files(warc_dir):
                         logger.warning("Recovered an unfinished WARC from an earlier run: %s",
                                        path)
-                state = CaptureState(self.layout.state_dir / "captures.sqlite")
+                state = CaptureState(self.layout.state_db)
             except (OSError, sqlite3.Error) as exc:
                 self._state_error = exc
                 raise StateUnavailable(str(exc)) from exc
@@ -164,9 +129,9 @@ def run_context(crawler: Crawler) -> RunContext:
     ctx = _RUNS.get(crawler)
     if ctx is None:
         started = datetime.now(UTC)
-        root = Path(crawler.settings.get("ARCHIVE_DIR") or "data")
+        layout = ArchiveLayout.at(crawler.settings.get("ARCHIVE_DIR"))
         run_id = crawler.settings.get("ARCHIVE_RUN_ID") or new_run_id(started)
-        ctx = RunContext(run_id=run_id, layout=ArchiveLayout(root), started=started)
+        ctx = RunContext(run_id=run_id, layout=layout, started=started)
         ctx.resumed = crawler.settings.getbool("ARCHIVE_RESUMED")
         _RUNS[crawler] = ctx
     return ctx

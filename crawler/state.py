@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from archive.layout import finished_warcs
 from crawler import killpoints
 from crawler.schedule import DAY, Entry
 
@@ -358,7 +359,7 @@ class CaptureState:
 
         db = self._db()
         counts = {"captures": 0, "versions": 0}
-        warcs = sorted(warc_dir.glob("*.warc.gz")) if warc_dir.is_dir() else []
+        warcs = finished_warcs(warc_dir)
         for path in warcs:
             source = warc_source(path.name)
             start = self._folded_in(db, source)

@@ -245,7 +245,7 @@ def run_scrapy(kind: str, archive_dir: Path, replica: Replica | ExternalSite,
 
 def count_wget_responses(warc: Path) -> int:
     """Response records in wget's WARC (one gzip member per record; tolerant of a cut tail)."""
-    from archive.writer import iter_gzip_members
+    from archive.members import iter_gzip_members
 
     n = 0
     with open(warc, "rb") as fh:

@@ -260,7 +260,7 @@ def test_recover_ignores_finished_files(tmp_path: Path) -> None:
 
 
 def test_member_scan_independent_of_chunk_size(tmp_path: Path) -> None:
-    from archive.writer import iter_gzip_members
+    from archive.members import iter_gzip_members
 
     writer = make_writer(tmp_path)
     locs = writer.write_exchange(exchange(1)) + writer.write_exchange(exchange(2, b"z" * 3000))

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from archive.index import write_cdxj_index
+from archive.members import iter_gzip_members, parse_record
 from archive.qa import (
     DRIVER,
     PageJob,
@@ -32,7 +33,7 @@ from archive.qa import (
 )
 from archive.records import Exchange, HttpRequestData, HttpResponseData
 from archive.replay import ReplayEnvError, find_replay_venv
-from archive.writer import WarcFileWriter, iter_gzip_members, parse_warc_record_bytes
+from archive.writer import WarcFileWriter
 from tests.crawling import ROOT, CrawlResult, crawl_env
 from tests.test_replay import _ci
 
@@ -213,13 +214,11 @@ def _without(archive: Path, target: str) -> None:
         with open(warc, "rb") as fh:
             for member in iter_gzip_members(fh):
                 assert member.data is not None, f"{warc} is broken at {member.offset}"
-                parsed = parse_warc_record_bytes(member.data)
-                assert parsed is not None
-                _type, headers = parsed
-                if headers.get("warc-target-uri") == target:
+                record = parse_record(member.data)
+                if record.get("WARC-Target-URI") == target:
                     removed += 1
                     continue
-                moved[headers["warc-record-id"]] = (warc.name, len(kept), member.length)
+                moved[str(record.get("WARC-Record-ID"))] = (warc.name, len(kept), member.length)
                 kept += data[member.offset:member.offset + member.length]
         warc.write_bytes(bytes(kept))
     assert removed >= 2, f"expected a response and a request for {target}, removed {removed}"

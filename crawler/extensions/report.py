@@ -58,7 +58,7 @@ def incremental_section(ctx: RunContext, stats: dict[str, Any]) -> dict[str, Any
     now = datetime.fromisoformat(clock).timestamp() if clock else None
     forecast = None
     if now is not None:
-        forecast = due_forecast(ctx.layout.state_dir / "captures.sqlite", now)
+        forecast = due_forecast(ctx.layout.state_db, now)
     return {
         **under(stats, "incremental/articles/"),
         **exported_versions(ctx.layout.items_dir(ctx.run_id)),
@@ -166,7 +166,7 @@ class RunReport:
             with contextlib.suppress(OSError):
                 warc_dir.mkdir(parents=True)
         if warc_dir.is_dir():
-            warcs = sorted(warc_dir.glob("*.warc.gz"))
+            warcs = self.ctx.layout.finished_warcs()
             try:
                 self.ctx.summary.index_lines = write_cdxj_index(
                     warcs, self.ctx.layout.index_path

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -26,15 +25,19 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.layout import ArchiveLayout
 from archive.reader import read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
+    WARCINFO_CONFORMS_TO,
+    WARCINFO_FORMAT,
     Exchange,
     HttpRequestData,
     HttpResponseData,
     exchange_records,
     format_warc_date,
+    new_record_id,
     payload_digest,
     revisit_records,
 )
@@ -85,7 +88,7 @@ class WarcConfig:
             raise ValueError(f"WARC_PREFIX must be a plain file-name part, got {prefix!r}")
         obey = settings.getbool("ROBOTSTXT_OBEY")
         return cls(
-            archive_dir=Path(settings.get("ARCHIVE_DIR") or "data"),
+            archive_dir=ArchiveLayout.at(settings.get("ARCHIVE_DIR")).root,
             prefix=prefix,
             max_size=max_size,
             operator=settings.get("WARC_OPERATOR", "") or "",
@@ -153,10 +156,6 @@ def stop_crawl(crawler: Crawler, reason: str) -> None:
         return
     if engine is not None:
         deferred_from_coro(engine.close_spider_async(reason=reason))
-
-
-def new_record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
 
 
 def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
@@ -252,16 +251,15 @@ class WarcCapture:
         try:
             ext.state = run_context(crawler).capture_state()
         except StateUnavailable as exc:  # a full disk: the crawl stops once opened
-            path = run_context(crawler).layout.state_dir / "captures.sqlite"
+            path = run_context(crawler).layout.state_db
             record_write_failure(crawler, exc.__cause__ or exc, path, "state_write_error")
         return ext
 
     def warcinfo_fields(self) -> dict[str, str]:
         fields = {
             "software": self.config.software,
-            "format": "WARC File Format 1.1",
-            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
-            "warc-format/warc-1.1/",
+            "format": WARCINFO_FORMAT,
+            "conformsTo": WARCINFO_CONFORMS_TO,
             "robots": self.config.robots_policy,
             "operator": self.config.operator,
             "hostname": self.host,
@@ -296,7 +294,8 @@ class WarcCapture:
         if self._crawler is not None and run_context(self._crawler).write_failed is not None:
             self._failed = run_context(self._crawler).write_failed
             return  # could not even open the state: the spider starts nothing
-        self.open(self.config.archive_dir / "warc", self.config.archive_dir / "index.cdxj")
+        layout = ArchiveLayout(self.config.archive_dir)
+        self.open(layout.warc_dir, layout.index_path)
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         if self.writer is None:

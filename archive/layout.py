@@ -1,0 +1,123 @@
+"""Where everything lives under an ``ARCHIVE_DIR``, and which WARC files are finished.
+
+Every reader of an archive (verify, replay, WACZ, re-extraction, the state's catch-up, the
+run report) and every writer used to spell ``warc/``, ``index.cdxj`` and ``items/`` on its
+own and to decide for itself which files count as finished WARCs; they disagreed (some took
+``.warc``, some looked at ``.open`` anywhere in the name). The names are a stable interface:
+pywb collections, WACZ packages and item pointers depend on them, so they live here once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+WARC_SUFFIX = ".warc.gz"  # the writer writes only this: one gzip member per record
+OPEN_SUFFIX = ".open"  # a WARC still being written (or left by a killed run)
+INDEX_NAME = "index.cdxj"
+DEFAULT_ROOT = "data"  # ARCHIVE_DIR when the setting is empty
+
+
+def finished_warcs(warc_dir: Path) -> list[Path]:
+    """The finished WARC files of a directory, oldest first.
+
+    Names start with the creation time, so name order is write order (re-extraction and
+    revisit resolution rely on it). A file still ``.open`` is never finished: it may be cut
+    at any moment, and recovery names it once it is whole. A missing directory holds none.
+    """
+    warc_dir = Path(warc_dir)
+    if not warc_dir.is_dir():
+        return []
+    return sorted(p for p in warc_dir.iterdir() if p.name.endswith(WARC_SUFFIX) and p.is_file())
+
+
+def unfinished_warcs(warc_dir: Path) -> list[Path]:
+    """Files still ``.open``: a crawl is writing them, or was killed and not yet recovered."""
+    warc_dir = Path(warc_dir)
+    if not warc_dir.is_dir():
+        return []
+    return sorted(p for p in warc_dir.iterdir() if p.name.endswith(WARC_SUFFIX + OPEN_SUFFIX))
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename durable; best effort on platforms without directory fds."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class ArchiveLayout:
+    """Where everything lives under ``ARCHIVE_DIR``; stable across releases."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, archive_dir: str | Path | None) -> ArchiveLayout:
+        """The layout of the ``ARCHIVE_DIR`` setting's value (empty: ``data``)."""
+        return cls(Path(archive_dir or DEFAULT_ROOT))
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.root / "warc"
+
+    @property
+    def items_root(self) -> Path:
+        return self.root / "items"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / INDEX_NAME
+
+    @property
+    def rejects_dir(self) -> Path:
+        return self.root / "rejects"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def state_db(self) -> Path:
+        """The capture state database (crawler/state.py) scheduled runs share."""
+        return self.state_dir / "captures.sqlite"
+
+    def items_dir(self, run_id: str) -> Path:
+        return self.items_root / run_id
+
+    def report_path(self, run_id: str) -> Path:
+        return self.reports_dir / f"{run_id}.json"
+
+    def warc_path(self, filename: str) -> Path:
+        """The finished file a CDXJ line or an item pointer names, or ValueError.
+
+        Only a base name in ``warc/`` is followed: a pointer is data read from disk, and a
+        path in it must not lead a reader out of the archive or into a file being written.
+        """
+        if not filename or "/" in filename or "\\" in filename or filename.endswith(OPEN_SUFFIX):
+            raise ValueError(f"bad WARC filename {filename!r}")
+        return self.warc_dir / filename
+
+    def finished_warcs(self) -> list[Path]:
+        return finished_warcs(self.warc_dir)
+
+    def unfinished_warcs(self) -> list[Path]:
+        return unfinished_warcs(self.warc_dir)
+
+    def item_files(self) -> list[Path]:
+        """Every run's item files (``items/<run_id>/*.jsonl``), in run order."""
+        if not self.items_root.is_dir():
+            return []
+        return sorted(self.items_root.glob("*/*.jsonl"))
