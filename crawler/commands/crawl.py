@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import crawl
 
+from archive.layout import ArchiveLayout
 from crawler.diskfull import create_reserve, release_reserve, reserve_size
 from crawler.job import ArchiveBusy, ArchiveJob, ArchiveLock
 from crawler.run_outcome import run_failure
@@ -34,7 +34,7 @@ class Command(crawl.Command):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
-        archive_dir = Path(self.settings.get("ARCHIVE_DIR") or "data")
+        archive_dir = ArchiveLayout.at(self.settings.get("ARCHIVE_DIR")).root
         try:
             reserve = reserve_size(self.settings)
         except ValueError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
 from crawler.items import ArticleItem, item_line
 from crawler.reextract import AtomicLines, Reextractor
@@ -70,9 +71,10 @@ class Command(ScrapyCommand):
         sections_out = Path(opts.sections) if opts.sections else None
         if sections_out is not None and sections_out.resolve() == out.resolve():
             raise UsageError("--sections must name another file than the articles' file")
-        archive_dir = Path(self.settings.get("ARCHIVE_DIR") or "data")
-        if not (archive_dir / "warc").is_dir():
-            print(f"reextract: no WARC files: {archive_dir / 'warc'} does not exist",
+        layout = ArchiveLayout.at(self.settings.get("ARCHIVE_DIR"))
+        archive_dir = layout.root
+        if not layout.warc_dir.is_dir():
+            print(f"reextract: no WARC files: {layout.warc_dir} does not exist",
                   file=sys.stderr)
             self.exitcode = 1
             return

@@ -12,6 +12,7 @@ from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Headers, Request, Response, TextResponse
 from scrapy.shell import Shell
 
+from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
 from crawler import reextract as rx
 from crawler.extract import extract_article_page, extract_section_page, parse_html
@@ -116,7 +117,7 @@ class Command(ScrapyCommand):
                 timestamp = rx.parse_timestamp(opts.timestamp)
             except ValueError as exc:
                 raise UsageError(str(exc), print_help=False) from None
-        archive_dir = self.settings.get("ARCHIVE_DIR") or "data"
+        archive_dir = ArchiveLayout.at(self.settings.get("ARCHIVE_DIR")).root
         archive = rx.Archive(archive_dir)
         if not archive.warc_dir.is_dir():
             return self._fail(f"no WARC files: {archive.warc_dir} does not exist")
