@@ -106,7 +106,9 @@ def main() -> int:
                "-s", "PROGRESS_INTERVAL=1"]
         for key, value in FAST.items():
             cmd += ["-s", f"{key}={value}"]
-        print("$ http_proxy=" + replica.proxy_url + " " + " ".join(cmd[1:]), flush=True)
+        # What a user would type: the venv's scrapy, the same arguments.
+        print("$ http_proxy=" + replica.proxy_url + " .venv/bin/scrapy " + " ".join(cmd[3:]),
+              flush=True)
         print(f"Progress below; the whole log goes to {log}.", flush=True)
         code = follow(log, subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(replica.proxy_url)))
         expected = len(expected_articles(seed=args.seed, articles=args.articles))
