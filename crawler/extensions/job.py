@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 
 class JobTracker:
-    """Writes ``+`` lines of the in-flight log; the spider middleware and the item
-    exporter write the ``-`` lines."""
+    """Writes the work log's ``+`` lines (and ``x`` for refused copies); ``JobDoneMiddleware``
+    writes the ``-`` lines."""
 
     def __init__(self, log: InflightLog) -> None:
         self.log = log
