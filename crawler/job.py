@@ -5,9 +5,10 @@ crawl continues the same run: same item files, same report), Scrapy's JOBDIR (th
 and spider state), and the work log. Scrapy's JOBDIR alone does not survive SIGKILL: its
 disk queue can be left unreadable, and the requests being downloaded or parsed when the
 process died are in the seen-set although their work never finished. The work log records
-each request when it is scheduled and again when its work is done (every request its callback
-yielded scheduled, every item it yielded written), one line each, so a restart puts back exactly the unfinished ones and
-Scrapy's queue is not needed. The directory is removed when a run ends normally.
+each request when it is scheduled and again when its work is done (every request its
+callback yielded scheduled, every item it yielded written), one line each, so a restart puts
+back exactly the unfinished ones and Scrapy's queue is not needed. The directory is removed
+when a run ends normally.
 """
 
 from __future__ import annotations
