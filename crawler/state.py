@@ -198,13 +198,6 @@ class CaptureState:
         for (url,) in rows:
             yield url
 
-    def folded(self, source: str) -> int:
-        """How far into ``source`` (a WARC or item file) the state has got, in bytes."""
-        row = self._reader.execute(
-            "SELECT offset FROM folded WHERE source = ?", (source,)
-        ).fetchone()
-        return row[0] if row else 0
-
     def payload(self, digest: str) -> Payload | None:
         pending = self._pending_payloads.get(digest)
         if pending is not None:
@@ -310,14 +303,6 @@ class CaptureState:
     def _write_schedule(self, entry: Entry) -> None:
         self._db().execute("INSERT OR REPLACE INTO schedule VALUES (?, ?, ?, ?, ?, ?)", entry)
         self._uncommitted.append((self._pending_schedule, entry.url, entry))
-        self._maybe_commit()
-
-    def record_folded(self, source: str, offset: int) -> Future:
-        """``source`` is on disk up to ``offset`` and nothing in it needs a row."""
-        return self._executor.submit(self._write_folded, source, offset)
-
-    def _write_folded(self, source: str, offset: int) -> None:
-        self._advance(self._db(), source, offset)
         self._maybe_commit()
 
     @staticmethod
