@@ -34,7 +34,7 @@ from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
 from crawler.incremental import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, article_item, section_item
 from crawler.job import InflightLog, callback_name
-from crawler.links import css_links, links_by_block, requisite_links
+from crawler.links import BlockLink, css_links, links_by_block, requisite_links
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
 from crawler.state import CaptureState
@@ -152,6 +152,7 @@ class SznewsSpider(scrapy.Spider):
         page = self._parse(response)
         self.crawler.stats.inc_value("sznews/hub_pages")
         section = extract_section_page(page, self.profile)
+        links = links_by_block(page, self.profile)  # for the walk and the follow alike
         number = self.profile.list_page_number(response.url)
         counts: Counter[str] = Counter()
         if number == 1:
@@ -165,14 +166,14 @@ class SznewsSpider(scrapy.Spider):
                     yield from self._request(self.profile.list_page_url(section.url, n + 1),
                                              response, counts)
         elif number < section.list_pages:
-            yield from self._walk_on(response, page, section.url, number, section.list_pages,
+            yield from self._walk_on(response, links, section.url, number, section.list_pages,
                                      overlap, counts)
         self._add_stats(counts)
-        yield from self._follow(response, page)
+        yield from self._follow(response, page, links)
 
     def _walk_on(
-        self, response: Response, page: ParsedPage, section_url: str, number: int, last: int,
-        overlap: bool, counts: Counter[str],
+        self, response: Response, links: list[BlockLink], section_url: str, number: int,
+        last: int, overlap: bool, counts: Counter[str],
     ) -> Iterator[scrapy.Request]:
         """A column's next list page, while the lists show articles not archived yet.
 
@@ -183,7 +184,7 @@ class SznewsSpider(scrapy.Spider):
         revisits = self.revisits
         assert revisits is not None
         fresh = False
-        for link in links_by_block(page, self.profile):
+        for link in links:
             if link.block.startswith("profile:"):
                 continue  # the sidebars and nav of every page: not this list
             url, kind = self.profile.classify(link.url)
@@ -419,11 +420,14 @@ class SznewsSpider(scrapy.Spider):
             response.body, response.url, content_type.decode("latin-1") if content_type else None
         )
 
-    def _follow(self, response: Response, page: ParsedPage) -> Iterator[scrapy.Request]:
-        """Links of the page, each target once, tagged with the block it sits in."""
+    def _follow(
+        self, response: Response, page: ParsedPage, links: list[BlockLink] | None = None
+    ) -> Iterator[scrapy.Request]:
+        """Links of the page (``links``: by block, when the caller has them already), each
+        target once, tagged with the block it sits in."""
         seen: set[str] = set()
         counts: Counter[str] = Counter()
-        for link in links_by_block(page, self.profile):
+        for link in links if links is not None else links_by_block(page, self.profile):
             yield from self._request(
                 link.url, response, counts, seen=seen, block=(link.block, link.fingerprint)
             )
