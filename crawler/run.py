@@ -1,9 +1,10 @@
-"""The identity and layout of one crawl run, shared by every component of that crawl.
+"""The identity, layout and shared state of one crawl run.
 
-Components meet here instead of reading each other's attributes: the run id names the item
-directory and the report, and finalizers registered by components run in registration order
-when the spider closes (the WARC writer must be closed before the index is rebuilt, and both
-before the report is written).
+Each component asks for its run once, in ``from_crawler``, and keeps it: ``run_context`` is
+where a crawler's run is created, since Scrapy offers components no way to reach one another
+while extensions are still being built (``Crawler.get_extension`` works only afterwards).
+What components share through it is typed below; the order in which the run's files are
+closed is ``crawler/extensions/run.py``'s alone.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import NotConfigured
 
@@ -25,6 +25,10 @@ from crawler.state import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from crawler.deferral import Deferrals
+    from crawler.incremental import Revisits
+    from crawler.job import InflightLog
 
 logger = logging.getLogger(__name__)
 
@@ -66,30 +70,31 @@ class RunContext:
     layout: ArchiveLayout
     started: datetime
     started_monotonic: float = field(default_factory=monotonic)
-    finalizers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     summary: RunSummary = field(default_factory=RunSummary)
     _state: CaptureState | None = None
     # Set by the job tracker when the run can be resumed (JOBDIR); see crawler/job.py.
-    inflight: Any = None
+    inflight: InflightLog | None = None
     # The revisit schedule of this run (crawler/incremental.py: Revisits.for_run).
-    revisits: Any = None
+    revisits: Revisits | None = None
     # Requests waiting to come back (crawler/deferral.py: Deferrals.of).
-    deferrals: Any = None
+    deferrals: Deferrals | None = None
     resumed: bool = False
     # Set when a write to ARCHIVE_DIR failed (a full disk): the run is ending, and what fails
     # after that is reported as a consequence, not as another error.
     write_failed: BaseException | None = None
     _state_error: BaseException | None = None
 
-    def log_write_failure(self, logger: Any, what: str, exc: BaseException) -> None:
+    def log_write_failure(self, logger: logging.Logger, what: str, exc: BaseException) -> None:
         level = logging.WARNING if self.write_failed is not None else logging.ERROR
         logger.log(level, "%s: %s", what, exc)
 
-    def on_close(self, name: str, finalizer: Callable[[], None]) -> None:
-        self.finalizers.append((name, finalizer))
+    def close_state(self) -> None:
+        """Close the state database, if it was opened (after everything that writes to it)."""
+        if self._state is not None:
+            self._state.close()
 
     def capture_state(self) -> CaptureState:
-        """The state database, opened on first use and closed after those who write to it.
+        """The state database, opened on first use (closed by ``close_state``).
 
         Before anyone reads it, it catches up with the disk: a killed run's unfinished WARC
         is cut at its last record and named, then every record and item line the state has
@@ -112,11 +117,11 @@ class RunContext:
             except (OSError, sqlite3.Error) as exc:
                 self._state_error = exc
                 raise StateUnavailable(str(exc)) from exc
-            self.on_close("state", state.close)
             try:
                 caught = state.catch_up(warc_dir, self.layout.items_root)
             except (OSError, sqlite3.Error) as exc:
                 self._state_error = exc
+                state.close()
                 raise StateUnavailable(str(exc)) from exc
             if any(caught.values()):
                 logger.info("The state caught up with the archive: %s", caught)
@@ -125,7 +130,10 @@ class RunContext:
 
 
 def run_context(crawler: Crawler) -> RunContext:
-    """The run of this crawler, created on first use from ``ARCHIVE_DIR`` and ``ARCHIVE_RUN_ID``."""
+    """The run of this crawler, created on first use from ``ARCHIVE_DIR`` and ``ARCHIVE_RUN_ID``.
+
+    Called from ``from_crawler`` only: components keep what it returns.
+    """
     ctx = _RUNS.get(crawler)
     if ctx is None:
         started = datetime.now(UTC)

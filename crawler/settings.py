@@ -50,7 +50,8 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.extensions.warc.WarcCapture": 100,
-    "crawler.extensions.report.RunReport": 900,
+    # Closes the WARC writer, the work log and the state in that order; index, report.
+    "crawler.extensions.run.RunEnd": 900,
     "crawler.extensions.job.JobTracker": 50,
     # Spider state is not used; its pickle in JOBDIR is one more write that can fail.
     "scrapy.extensions.spiderstate.SpiderState": None,

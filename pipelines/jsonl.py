@@ -169,9 +169,8 @@ class JsonLinesExportPipeline:
         """A full disk or a read-only directory ends the run, with one clear error."""
         if self._write_error is None:
             self._write_error = exc
-            ctx = run_context(self.crawler) if self.crawler is not None else None
             what = f"Cannot write items to {self.items_dir / FILES[kind]}; stopping the crawl"
-            if ctx is not None:
+            if self.crawler is not None:
                 # The first failed write of the run names the disk; later ones are warnings.
                 record_write_failure(self.crawler, exc, self.items_dir / FILES[kind],
                                      "items_write_error")

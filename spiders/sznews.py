@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -36,8 +36,11 @@ from crawler.items import ArticleItem, article_item, section_item
 from crawler.job import InflightLog, callback_name
 from crawler.links import BlockLink, css_links, links_by_block, requisite_links
 from crawler.profile import SZNEWS, PageKind, SiteProfile
-from crawler.run import run_context
+from crawler.run import RunContext, run_context
 from crawler.state import CaptureState
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 
 def utc_now() -> str:
@@ -55,6 +58,7 @@ class SznewsSpider(scrapy.Spider):
         self.profile = self.profile.starting_at(self.start_url)
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
+        self.run: RunContext | None = None  # set by from_crawler
         self._links: LinkFilter | None = None
         self._refetched: set[str] = set()
         self._revisits: Revisits | None | bool = False  # False: not looked up yet
@@ -62,6 +66,12 @@ class SznewsSpider(scrapy.Spider):
         # Later pages (`_NN`) of articles linked from anywhere, by page 1: an assembly takes
         # them in even when its own pages' links do not name them all.
         self._later_pages: dict[str, set[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SznewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.run = run_context(crawler)
+        return spider
 
     @property
     def links(self) -> LinkFilter | None:
@@ -84,7 +94,8 @@ class SznewsSpider(scrapy.Spider):
         return revisits is None or revisits.full_sweep
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        ctx = run_context(self.crawler)
+        ctx = self.run
+        assert ctx is not None, "a crawl's spider is built by from_crawler"
         if ctx.write_failed is not None:
             return  # ARCHIVE_DIR could not even take the state database (a full disk)
         # URLs an earlier run left in maintenance or could not fetch come first.
@@ -314,7 +325,7 @@ class SznewsSpider(scrapy.Spider):
             "ARCHIVE_READ_ONLY"
         ):
             return None
-        return run_context(self.crawler).capture_state()
+        return self.run.capture_state() if self.run is not None else None
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """Every request's errback: count why it failed, and name what was dropped."""
@@ -334,10 +345,11 @@ class SznewsSpider(scrapy.Spider):
             # Asked first by the next run, until it succeeds or is gone (404/410).
             self.failed[request.url] = {"url": request.url, "callback": callback_name(request),
                                         "reason": reason}
-            summary = run_context(self.crawler).summary
-            summary.note(summary.failed_fetches, self.failed[request.url])
-        if reason in ("too_large", "decompressed_too_large"):
-            summary = run_context(self.crawler).summary
+            summary = self.run.summary if self.run is not None else None
+            if summary is not None:
+                summary.note(summary.failed_fetches, self.failed[request.url])
+        if reason in ("too_large", "decompressed_too_large") and self.run is not None:
+            summary = self.run.summary
             summary.note(summary.dropped, {"url": failure.request.url, "reason": reason,
                                            "detail": failure.getErrorMessage()[:300]})
         assembly: ArticleAssembly | None = failure.request.cb_kwargs.get("assembly")
@@ -347,11 +359,11 @@ class SznewsSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         """Hand this run's failed fetches to the next run (a killed run's are in its work log)."""
         settings = self.crawler.settings
-        if settings.getbool("ARCHIVE_READ_ONLY"):
+        if settings.getbool("ARCHIVE_READ_ONLY") or self.run is None:
             return
         entries = sorted(self.failed.values(), key=lambda e: e["url"])
         try:
-            save_pending(run_context(self.crawler).layout.state_dir, entries, FAILED_FILE)
+            save_pending(self.run.layout.state_dir, entries, FAILED_FILE)
         except OSError as exc:
             self.logger.warning("Could not save the failed fetches for the next run: %s", exc)
 

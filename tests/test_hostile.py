@@ -71,23 +71,22 @@ def test_a_failing_end_step_leaves_the_others_and_fails_the_run(tmp_path, monkey
 
     from scrapy.statscollectors import MemoryStatsCollector
 
-    from crawler.extensions import report as report_mod
+    from crawler.extensions import run as run_mod
     from crawler.run import ArchiveLayout, RunContext
     from crawler.run_outcome import run_failure
 
     (tmp_path / "warc").mkdir()
     ctx = RunContext("20260101T000000Z", ArchiveLayout(tmp_path), datetime.now(UTC))
     closed = []
-    ctx.on_close("broken", lambda: 1 / 0)
-    ctx.on_close("state", lambda: closed.append("state"))
+    steps = [("broken", lambda: 1 / 0), ("state", lambda: closed.append("state"))]
 
     def broken_index(*args, **kwargs):
         raise AttributeError("'brotli.Decompressor' object has no attribute 'unused_data'")
 
-    monkeypatch.setattr(report_mod, "write_cdxj_index", broken_index)
+    monkeypatch.setattr(run_mod, "write_cdxj_index", broken_index)
     stats = MemoryStatsCollector.__new__(MemoryStatsCollector)
     stats._stats = {"sznews/hub_pages": 1}
-    path = report_mod.RunReport(ctx, stats).finish("finished")
+    path = run_mod.RunEnd(ctx, stats).finish("finished", steps)
     assert closed == ["state"]
     assert path is not None and path.is_file()
     failed = json.loads(path.read_text("utf-8"))["failed"]

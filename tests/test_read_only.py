@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 
 WRITERS = [
     "crawler.extensions.warc.WarcCapture",
-    "crawler.extensions.report.RunReport",
+    "crawler.extensions.run.RunEnd",
     "crawler.extensions.job.JobTracker",
     "pipelines.version.ArticleVersionPipeline",
     "pipelines.jsonl.JsonLinesExportPipeline",

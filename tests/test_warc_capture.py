@@ -138,15 +138,21 @@ def test_capture_filter_keeps_a_response_out(tmp_path):
 
 def test_the_writer_closes_before_the_state_it_updates(tmp_path):
     """The writer thread's callbacks record captures in the state: state must close last."""
+    from scrapy.utils.project import get_project_settings
     from scrapy.utils.test import get_crawler
 
-    from crawler.run import run_context
+    from crawler.extensions.run import RunEnd
     from spiders.sznews import SznewsSpider
 
-    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path)})
-    WarcCapture.from_crawler(crawler)
-    names = [name for name, _ in run_context(crawler).finalizers]
-    assert names.index("warc") < names.index("state")
+    settings = {"EXTENSIONS": get_project_settings().getdict("EXTENSIONS"),
+                "ARCHIVE_DIR": str(tmp_path / "archive"), "JOBDIR": str(tmp_path / "job")}
+    crawler = get_crawler(SznewsSpider, settings)  # builds the extensions, as crawling does
+    end = crawler.get_extension(RunEnd)
+    assert end is not None
+    names = [name for name, _ in end.closing_steps()]
+    assert names == ["warc", "inflight log", "state"]
+    for _, close in end.closing_steps():
+        close()
 
 
 def stateful_capture(tmp: Path, state, ids: str, day: int) -> WarcCapture:

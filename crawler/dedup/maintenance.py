@@ -32,7 +32,7 @@ from crawler.deferral import (
 from crawler.extract import ParsedPage, _first_text, parse_html
 from crawler.job import callback_name
 from crawler.profile import SZNEWS, SiteProfile
-from crawler.run import run_context
+from crawler.run import RunContext, run_context
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -197,7 +197,7 @@ class MaintenanceMiddleware:
         deferrals.max_idle_wait[DEFERRAL_KIND] = config.max_wait
         self.state_dir = state_dir
         self.profile = profile
-        self.crawler: Crawler | None = None
+        self.run: RunContext | None = None  # set by from_crawler: the report names what is left
         self.unresolved: dict[str, str] = {}  # url -> callback name
         self._waiting: set[str] = set()
         self._logged = False
@@ -211,7 +211,7 @@ class MaintenanceMiddleware:
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
         mw = cls(config, crawler.stats, Deferrals.of(crawler),
                  None if read_only else ctx.layout.state_dir)
-        mw.crawler = crawler
+        mw.run = ctx
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
@@ -252,7 +252,7 @@ class MaintenanceMiddleware:
             if request.url in self._waiting:
                 self.unresolved[request.url] = callback_name(request)
                 self.stats.inc_value("dedup/maintenance/unresolved")
-        run = run_context(self.crawler) if self.crawler is not None else None
+        run = self.run
         if self.state_dir is not None:
             entries = [{"url": u, "callback": cb} for u, cb in sorted(self.unresolved.items())]
             try:

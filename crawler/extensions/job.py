@@ -42,7 +42,6 @@ class JobTracker:
         ext = cls(log)
         crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
-        ctx.on_close("inflight log", log.close)
         return ext
 
     def request_scheduled(self, request: Request) -> None:
@@ -68,6 +67,9 @@ class JobDoneMiddleware(BaseSpiderMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.crawler = crawler
+        # Built after the extensions: the job tracker's log, if this run can be resumed.
+        tracker = crawler.get_extension(JobTracker)
+        self.log: InflightLog | None = tracker.log if tracker is not None else None
         # id(response) -> [response, items not finished yet, whole output consumed]
         self._open: dict[int, list[Any]] = {}
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
@@ -121,6 +123,5 @@ class JobDoneMiddleware(BaseSpiderMiddleware):
         if not consumed or outstanding > 0:
             return
         del self._open[id(response)]
-        log = run_context(self.crawler).inflight
-        if log is not None:
-            log.done(response.request.url if response.request else response.url)
+        if self.log is not None:
+            self.log.done(response.request.url if response.request else response.url)

@@ -48,7 +48,7 @@ from crawler.dedup.maintenance import is_maintenance_response
 from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
-from crawler.run import StateUnavailable, run_context
+from crawler.run import RunContext, StateUnavailable, run_context
 from crawler.state import Capture, CaptureState, Payload, warc_source
 
 if TYPE_CHECKING:
@@ -229,6 +229,7 @@ class WarcCapture:
         self._file_writer: WarcFileWriter | None = None
         self._failed: BaseException | None = None
         self._crawler: Crawler | None = None
+        self.run: RunContext | None = None  # None: a capture built on its own (tests)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -240,18 +241,17 @@ class WarcCapture:
         config = WarcConfig.from_settings(crawler.settings)
         ext = cls(config, crawler.stats, safe_host_name(socket.gethostname()))
         ext._crawler = crawler
+        ext.run = run_context(crawler)
         ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter)
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
-        # Finalizers run in order: the writer (whose callbacks update the state) first.
-        run_context(crawler).on_close("warc", ext.close)
         try:
-            ext.state = run_context(crawler).capture_state()
+            ext.state = ext.run.capture_state()
         except StateUnavailable as exc:  # a full disk: the crawl stops once opened
-            path = run_context(crawler).layout.state_db
+            path = ext.run.layout.state_db
             record_write_failure(crawler, exc.__cause__ or exc, path, "state_write_error")
         return ext
 
@@ -269,7 +269,7 @@ class WarcCapture:
 
     @property
     def run_id(self) -> str:
-        return run_context(self._crawler).run_id if self._crawler else "standalone"
+        return self.run.run_id if self.run is not None else "standalone"
 
     def open(self, warc_dir: Path, index_path: Path | None = None) -> None:
         warc_dir.mkdir(parents=True, exist_ok=True)
@@ -291,8 +291,8 @@ class WarcCapture:
             self.state.sync_hooks.append(self._file_writer.sync)
 
     def spider_opened(self) -> None:
-        if self._crawler is not None and run_context(self._crawler).write_failed is not None:
-            self._failed = run_context(self._crawler).write_failed
+        if self.run is not None and self.run.write_failed is not None:
+            self._failed = self.run.write_failed
             return  # could not even open the state: the spider starts nothing
         layout = ArchiveLayout(self.config.archive_dir)
         self.open(layout.warc_dir, layout.index_path)
@@ -351,7 +351,7 @@ class WarcCapture:
         """
         if future.exception() is not None or self.state is None:
             return
-        if self._crawler is not None and run_context(self._crawler).write_failed is not None:
+        if self.run is not None and self.run.write_failed is not None:
             return  # the disk is full: the state stays behind the WARC, as after a kill
         last = future.result()[-1]
         folded = (warc_source(last.filename), last.offset + last.length)

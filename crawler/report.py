@@ -1,28 +1,17 @@
-"""Finish a run: close what components registered, rebuild the index, write the report."""
+"""A run's report: what it did, from its stats and summary, in small stable keys."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from time import monotonic
 from typing import Any
 
-from scrapy import signals
-from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
-
-from archive.index import write_cdxj_index
-from crawler.diskfull import release_reserve
-from crawler.run import RunContext, run_context
+from crawler.run import RunContext
 from crawler.run_outcome import run_failure
 from crawler.state import due_forecast
-
-logger = logging.getLogger(__name__)
 
 
 def under(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -130,61 +119,3 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-class RunReport:
-    def __init__(self, ctx: RunContext, stats: Any) -> None:
-        self.ctx = ctx
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> RunReport:
-        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
-            raise NotConfigured("a debugging command makes no run: no index, no report")
-        ext = cls(run_context(crawler), crawler.stats)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        return ext
-
-    async def spider_closed(self, reason: str) -> None:
-        # Closing files, indexing and writing are blocking I/O: off the event loop.
-        await maybe_deferred_to_future(deferToThread(self.finish, reason))
-
-    def finish(self, reason: str) -> Path | None:
-        for name, finalizer in self.ctx.finalizers:
-            try:
-                finalizer()
-            except Exception as exc:  # noqa: BLE001 - the next steps run whatever failed
-                self.ctx.log_write_failure(logger, f"Closing {name} failed", exc)
-                self.stats.inc_value("run/finalizer_errors")
-                self.stats.inc_value(f"run/end_errors/{name}")
-        # The room set aside at the start is for the index and report, on a disk that filled
-        # up; the finalizers before may fail there (a state commit is lost as after a kill).
-        release_reserve(self.ctx.layout.state_dir)
-        warc_dir = self.ctx.layout.warc_dir
-        if self.ctx.write_failed is not None and not warc_dir.is_dir():
-            # A disk full before the first WARC: an empty warc/ and index still verify.
-            with contextlib.suppress(OSError):
-                warc_dir.mkdir(parents=True)
-        if warc_dir.is_dir():
-            warcs = self.ctx.layout.finished_warcs()
-            try:
-                self.ctx.summary.index_lines = write_cdxj_index(
-                    warcs, self.ctx.layout.index_path
-                )
-            except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
-                # Whatever broke the index, the report is still written and the run fails.
-                self.ctx.log_write_failure(
-                    logger, f"Could not rebuild {self.ctx.layout.index_path}", exc
-                )
-                self.stats.inc_value("run/end_errors/index")
-        report = build_report(self.ctx, self.stats.get_stats(), reason)
-        path = self.ctx.layout.report_path(self.ctx.run_id)
-        try:
-            write_json_atomic(path, report)
-        except Exception as exc:  # noqa: BLE001
-            self.stats.inc_value("run/end_errors/report")
-            path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
-            self.ctx.log_write_failure(logger, f"Could not write the report {path}", exc)
-            return None
-        logger.info("Run %s finished (%s); report: %s", self.ctx.run_id, reason, path)
-        return path

@@ -1,0 +1,114 @@
+"""End a run in the one order that leaves its files consistent.
+
+The WARC writer closes first (its thread's callbacks still record captures in the state),
+then the work log, then the state database; only then are the disk's reserve released, the
+index rebuilt from the finished WARCs and the report written. A step that fails is counted
+and the next steps run all the same: a run that ends badly still leaves an index and a
+report that say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from archive.index import write_cdxj_index
+from crawler.diskfull import release_reserve
+from crawler.extensions.job import JobTracker
+from crawler.extensions.warc import WarcCapture
+from crawler.report import build_report, write_json_atomic
+from crawler.run import RunContext, run_context
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+Step = tuple[str, Callable[[], None]]
+
+
+class RunEnd:
+    def __init__(self, run: RunContext, stats: Any) -> None:
+        self.run = run
+        self.stats = stats
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunEnd:
+        if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
+            raise NotConfigured("a debugging command makes no run: no index, no report")
+        ext = cls(run_context(crawler), crawler.stats)
+        ext.crawler = crawler
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def closing_steps(self) -> list[Step]:
+        """What holds the run's files open, in the order they must be closed."""
+        steps: list[Step] = []
+        if self.crawler is not None:
+            warc = self.crawler.get_extension(WarcCapture)
+            if warc is not None:
+                steps.append(("warc", warc.close))
+            tracker = self.crawler.get_extension(JobTracker)
+            if tracker is not None:
+                steps.append(("inflight log", tracker.log.close))
+        steps.append(("state", self.run.close_state))
+        return steps
+
+    async def spider_closed(self, reason: str) -> None:
+        # Other spider_closed handlers (which fill the run's summary) have run by now: this
+        # coroutine starts only once the signal's synchronous handlers returned.
+        steps = self.closing_steps()
+        # Closing files, indexing and writing are blocking I/O: off the event loop.
+        await maybe_deferred_to_future(deferToThread(self.finish, reason, steps))
+
+    def finish(self, reason: str, steps: list[Step]) -> Path | None:
+        for name, close in steps:
+            try:
+                close()
+            except Exception as exc:  # noqa: BLE001 - the next steps run whatever failed
+                self.run.log_write_failure(logger, f"Closing {name} failed", exc)
+                self.stats.inc_value("run/finalizer_errors")
+                self.stats.inc_value(f"run/end_errors/{name}")
+        # The room set aside at the start is for the index and report, on a disk that filled
+        # up; the steps before may fail there (a state commit is lost as after a kill).
+        release_reserve(self.run.layout.state_dir)
+        self._rebuild_index()
+        return self._write_report(reason)
+
+    def _rebuild_index(self) -> None:
+        layout = self.run.layout
+        if self.run.write_failed is not None and not layout.warc_dir.is_dir():
+            # A disk full before the first WARC: an empty warc/ and index still verify.
+            with contextlib.suppress(OSError):
+                layout.warc_dir.mkdir(parents=True)
+        if not layout.warc_dir.is_dir():
+            return
+        try:
+            self.run.summary.index_lines = write_cdxj_index(layout.finished_warcs(),
+                                                            layout.index_path)
+        except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
+            # Whatever broke the index, the report is still written and the run fails.
+            self.run.log_write_failure(logger, f"Could not rebuild {layout.index_path}", exc)
+            self.stats.inc_value("run/end_errors/index")
+
+    def _write_report(self, reason: str) -> Path | None:
+        report = build_report(self.run, self.stats.get_stats(), reason)
+        path = self.run.layout.report_path(self.run.run_id)
+        try:
+            write_json_atomic(path, report)
+        except Exception as exc:  # noqa: BLE001
+            self.stats.inc_value("run/end_errors/report")
+            path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
+            self.run.log_write_failure(logger, f"Could not write the report {path}", exc)
+            return None
+        logger.info("Run %s finished (%s); report: %s", self.run.run_id, reason, path)
+        return path
