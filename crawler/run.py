@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from crawler.deferral import Deferrals
-    from crawler.incremental import Revisits
-    from crawler.job import InflightLog
+    from crawler.incremental.revisits import Revisits
+    from crawler.resume.job import InflightLog
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +72,9 @@ class RunContext:
     started_monotonic: float = field(default_factory=monotonic)
     summary: RunSummary = field(default_factory=RunSummary)
     _state: CaptureState | None = None
-    # Set by the job tracker when the run can be resumed (JOBDIR); see crawler/job.py.
+    # Set by the job tracker when the run can be resumed (JOBDIR); see crawler/resume/job.py.
     inflight: InflightLog | None = None
-    # The revisit schedule of this run (crawler/incremental.py: Revisits.for_run).
+    # The revisit schedule of this run (crawler/incremental/revisits.py: Revisits.for_run).
     revisits: Revisits | None = None
     # Requests waiting to come back (crawler/deferral.py: Deferrals.of).
     deferrals: Deferrals | None = None

@@ -52,7 +52,7 @@ EXTENSIONS = {
     "crawler.extensions.warc.WarcCapture": 100,
     # Closes the WARC writer, the work log and the state in that order; index, report.
     "crawler.extensions.run.RunEnd": 900,
-    "crawler.extensions.job.JobTracker": 50,
+    "crawler.resume.tracker.JobTracker": 50,
     # Spider state is not used; its pickle in JOBDIR is one more write that can fail.
     "scrapy.extensions.spiderstate.SpiderState": None,
     "crawler.extensions.progress.Progress": 910,
@@ -65,7 +65,7 @@ DOWNLOAD_HANDLERS = {
 }
 
 SPIDER_MIDDLEWARES = {
-    "crawler.extensions.job.JobDoneMiddleware": 10,
+    "crawler.resume.tracker.JobDoneMiddleware": 10,
     # Depth is not a limit here (related-article chains are legitimately deep) and the trap
     # guard bounds URLs: both only cost a pass over every request.
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
@@ -80,7 +80,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
     "crawler.middlewares.NoSniffingOfCompressedBodies": 595,
     # Conditional headers go on last, right before the download.
-    "crawler.incremental.IncrementalMiddleware": 950,
+    "crawler.incremental.revisits.IncrementalMiddleware": 950,
 }
 
 ITEM_PIPELINES = {
@@ -126,8 +126,8 @@ SPIDER_CONTRACTS = {"crawler.contracts.FirstArticleContract": 10}
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
-SCHEDULER = "crawler.scheduler.MemoryQueueScheduler"
-DUPEFILTER_CLASS = "crawler.scheduler.ArchiveDupeFilter"
+SCHEDULER = "crawler.resume.scheduler.MemoryQueueScheduler"
+DUPEFILTER_CLASS = "crawler.resume.scheduler.ArchiveDupeFilter"
 
 # crawl, warcshell, reextract, and parse/check/shell/fetch/view with ARCHIVE_DIR read-only
 # (ARCHIVE_READ_ONLY, their default_settings: crawler/commands/__init__.py).

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from archive.layout import finished_warcs
-from crawler import killpoints
-from crawler.schedule import DAY, Entry
+from crawler.incremental.policy import DAY, Entry
+from crawler.resume import killpoints
 
 logger = logging.getLogger(__name__)
 
@@ -184,19 +184,16 @@ class CaptureState:
         ).fetchone()
         return Entry(*row) if row else None
 
-    def due_urls(self, now: float, fresh_since: float, run_id: str) -> Iterator[str]:
-        """Scheduled URLs due at ``now``: their time has come, or their article is fresh.
-
-        A daily run asks for these whether or not a page it walks links them: an old
-        article sits deep in a list that only a full sweep walks.
-        """
+    def schedule_entries(self, not_checked_by: str) -> Iterator[Entry]:
+        """Every scheduled URL that run ``not_checked_by`` has not checked yet, soonest due
+        first: which of them are due is ``crawler.incremental.policy.is_due``'s to say."""
         rows = self._reader.execute(
-            "SELECT url FROM schedule WHERE last_run != ? AND (next_due <= ? OR published >= ?)"
-            " ORDER BY next_due",
-            (run_id, now, fresh_since),
+            "SELECT url, published, interval, next_due, last_checked, last_run FROM schedule"
+            " WHERE last_run != ? ORDER BY next_due",
+            (not_checked_by,),
         )
-        for (url,) in rows:
-            yield url
+        for row in rows:
+            yield Entry(*row)
 
     def payload(self, digest: str) -> Payload | None:
         pending = self._pending_payloads.get(digest)
@@ -340,7 +337,7 @@ class CaptureState:
         return self._executor.submit(self._catch_up, warc_dir, items_root).result()
 
     def _catch_up(self, warc_dir: Path, items_root: Path) -> dict[str, int]:
-        from crawler.catchup import item_lines_after, warc_captures_after
+        from crawler.resume.catchup import item_lines_after, warc_captures_after
 
         db = self._db()
         counts = {"captures": 0, "versions": 0}

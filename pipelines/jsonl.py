@@ -21,11 +21,11 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from crawler import killpoints
 from crawler.diskfull import record_write_failure
-from crawler.incremental import Revisits, published_time
+from crawler.incremental.revisits import Revisits, published_time
 from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key, item_line
 from crawler.keys import url_key
+from crawler.resume import killpoints
 from crawler.run import StateUnavailable, run_context
 from crawler.state import CaptureState, Version, item_source
 

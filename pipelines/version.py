@@ -14,7 +14,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.incremental import Revisits, published_time
+from crawler.incremental.revisits import Revisits, published_time
 from crawler.items import ArticleItem, content_key
 from crawler.run import RunContext, run_context
 from crawler.state import CaptureState

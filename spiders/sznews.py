@@ -31,11 +31,11 @@ from crawler.extract import (
     parse_html,
 )
 from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
-from crawler.incremental import FULL_FETCH, Revisits, published_time
+from crawler.incremental.revisits import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, article_item, section_item
-from crawler.job import InflightLog, callback_name
 from crawler.links import BlockLink, css_links, links_by_block, requisite_links
 from crawler.profile import SZNEWS, PageKind, SiteProfile
+from crawler.resume.job import InflightLog, callback_name
 from crawler.run import RunContext, run_context
 from crawler.state import CaptureState
 

@@ -1,6 +1,6 @@
 """Exactly once after any crash: kill the crawl at many points, finish, run again.
 
-A kill is placed by a test hook (``ARCHIVE_TEST_KILL_AFTER``, crawler/killpoints.py) right
+A kill is placed by a test hook (``ARCHIVE_TEST_KILL_AFTER``, crawler/resume/killpoints.py) right
 after the N-th WARC write, item line or state commit, so each case cuts a run exactly between
 two steps whose order matters, the same way on any machine. After the kills, a run finishes
 the job and the next scheduled run meets an unchanged site but for one correction.

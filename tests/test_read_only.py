@@ -14,10 +14,10 @@ from scrapy.utils.test import get_crawler
 WRITERS = [
     "crawler.extensions.warc.WarcCapture",
     "crawler.extensions.run.RunEnd",
-    "crawler.extensions.job.JobTracker",
+    "crawler.resume.tracker.JobTracker",
     "pipelines.version.ArticleVersionPipeline",
     "pipelines.jsonl.JsonLinesExportPipeline",
-    "crawler.incremental.IncrementalMiddleware",
+    "crawler.incremental.revisits.IncrementalMiddleware",
 ]
 
 

@@ -119,7 +119,7 @@ def test_a_site_in_maintenance_throughout_fails_the_run(tmp_path):
 
 
 def test_work_log_keeps_what_is_pending_through_duplicates_and_a_torn_line(tmp_path):
-    from crawler.job import InflightLog
+    from crawler.resume.job import InflightLog
 
     log = InflightLog(tmp_path / "work.log")
     log.started("http://h/a", "parse_article")

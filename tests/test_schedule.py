@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from crawler.incremental.policy import (
+    DAY,
+    Entry,
+    ScheduleConfig,
+    first_entry,
+    is_due,
+    jitter,
+    next_entry,
+)
 from crawler.items import content_key
-from crawler.schedule import DAY, Entry, ScheduleConfig, first_entry, is_due, jitter, next_entry
 from tests.crawling import CrawlResult, run_crawl
 from tests.replica.days import corrected_on, filed_late_on, new_on, run_time
 from tests.replica.expected import expected_articles

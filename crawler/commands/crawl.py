@@ -16,7 +16,7 @@ from scrapy.commands import crawl
 
 from archive.layout import ArchiveLayout
 from crawler.diskfull import create_reserve, release_reserve, reserve_size
-from crawler.job import ArchiveBusy, ArchiveJob, ArchiveLock
+from crawler.resume.job import ArchiveBusy, ArchiveJob, ArchiveLock
 from crawler.run_outcome import run_failure
 
 if TYPE_CHECKING:

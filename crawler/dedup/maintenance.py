@@ -30,8 +30,8 @@ from crawler.deferral import (
     retry_after_seconds,
 )
 from crawler.extract import ParsedPage, _first_text, parse_html
-from crawler.job import callback_name
 from crawler.profile import SZNEWS, SiteProfile
+from crawler.resume.job import callback_name
 from crawler.run import RunContext, run_context
 
 if TYPE_CHECKING:

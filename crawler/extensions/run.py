@@ -22,9 +22,9 @@ from twisted.internet.threads import deferToThread
 
 from archive.index import write_cdxj_index
 from crawler.diskfull import release_reserve
-from crawler.extensions.job import JobTracker
 from crawler.extensions.warc import WarcCapture
 from crawler.report import build_report, write_json_atomic
+from crawler.resume.tracker import JobTracker
 from crawler.run import RunContext, run_context
 
 if TYPE_CHECKING:

@@ -42,12 +42,12 @@ from archive.records import (
     revisit_records,
 )
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
-from crawler import killpoints
 from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SZNEWS
+from crawler.resume import killpoints
 from crawler.run import RunContext, StateUnavailable, run_context
 from crawler.state import Capture, CaptureState, Payload, warc_source
 
@@ -323,7 +323,7 @@ class WarcCapture:
         ):
             request.meta[UNCHANGED] = True
         future = self.writer.submit(records)
-        future.target_uri = exchange.url  # for the kill tests' hook (crawler/killpoints.py)
+        future.target_uri = exchange.url  # for the kill tests' hook (crawler/resume/killpoints.py)
         future.add_done_callback(self._check_write)
         if self.state is not None:
             captured = response.status == 200 and records[0].warc_type == "response"

@@ -12,7 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler.items import ItemNotWritten
-from crawler.job import InflightLog, callback_name
+from crawler.resume.job import InflightLog, callback_name
 from crawler.run import run_context
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ Hub pages (home, channels, topics, a column's first list page) are how new artic
 found, so they are fetched every run; a column's later list pages are walked only as far as
 they show something new (``ListWalk``), except on a full sweep. An archived article or
 requisite is asked for again only when the revisit schedule says it is due
-(``crawler/schedule.py``), and then with ``If-None-Match`` / ``If-Modified-Since``: a 304
+(``crawler/incremental/policy.py``), and then with ``If-None-Match`` / ``If-Modified-Since``: a 304
 becomes a ``server-not-modified`` revisit and no item.
 """
 
@@ -20,9 +20,15 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.warc import UNCHANGED
+from crawler.incremental.policy import (
+    DAY,
+    ScheduleConfig,
+    first_entry,
+    is_due,
+    next_entry,
+)
 from crawler.profile import SZNEWS, PageKind, SiteProfile
 from crawler.run import run_context
-from crawler.schedule import DAY, DUE_SLACK, ScheduleConfig, first_entry, is_due, next_entry
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -133,11 +139,15 @@ class Revisits:
         return is_due(self.config, entry, self.now, self.run_id)
 
     def due_urls(self) -> list[str]:
-        """Every archived URL this run must ask for again, wherever it is linked from."""
+        """Every archived URL this run must ask for again, wherever it is linked from.
+
+        A daily run asks for these whether or not a page it walks links them: an old
+        article sits deep in a list that only a full sweep walks.
+        """
         if self.config.policy == "all":
             return []  # every page is asked for again as the walk finds it
-        fresh_since = self.now - self.config.fresh_days * DAY
-        return list(self.state.due_urls(self.now + DUE_SLACK, fresh_since, self.run_id))
+        return [entry.url for entry in self.state.schedule_entries(self.run_id)
+                if is_due(self.config, entry, self.now, self.run_id)]
 
     def archived(self, url: str) -> bool:
         return self.state.capture(url) is not None or self.state.schedule_entry(url) is not None

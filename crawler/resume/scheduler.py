@@ -2,7 +2,7 @@
 
 With JOBDIR set, Scrapy pickles every request into a disk queue that SIGKILL can leave
 unreadable, and that cannot hold the in-progress article assemblies anyway. Resuming works
-from the job's work log instead (crawler/job.py), so requests stay in memory; JOBDIR still
+from the job's work log instead (crawler/resume/job.py), so requests stay in memory; JOBDIR still
 keeps the seen-set and the spider state.
 """
 
