@@ -14,13 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 
-from crawler.deferral import (
-    Deferrals,
-    RequestDeferred,
-    backoff,
-    is_robots,
-    retry_after_seconds,
-)
+from crawler.deferral import Deferrals, RequestDeferred, backoff, is_robots, retry_after_seconds
 
 if TYPE_CHECKING:
     from scrapy import Request
