@@ -9,7 +9,6 @@ pywb collections, WACZ packages and item pointers depend on them, so they live h
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,20 +37,6 @@ def unfinished_warcs(warc_dir: Path) -> list[Path]:
     if not warc_dir.is_dir():
         return []
     return sorted(p for p in warc_dir.iterdir() if p.name.endswith(WARC_SUFFIX + OPEN_SUFFIX))
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename durable; best effort on platforms without directory fds."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass

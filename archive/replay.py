@@ -26,7 +26,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import IO
 
 from archive.cdxj import CdxjError, read_index
+from archive.durable import replaced_atomically
 from archive.layout import INDEX_NAME, OPEN_SUFFIX, ArchiveLayout
 
 log = logging.getLogger(__name__)
@@ -175,20 +175,6 @@ def _atomic_symlink(target: Path, link: Path) -> None:
     os.replace(tmp, link)
 
 
-def _atomic_copy(src: Path, dest: Path) -> None:
-    """Copy so that a running wayback reading dest never sees a half-written index."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def prepare_collection(
     archive_dir: Path, root: Path, name: str = DEFAULT_COLLECTION, *, framed: bool = True
 ) -> Path:
@@ -251,7 +237,9 @@ def prepare_collection(
         if link.is_symlink() and link.relative_to(archive_links).as_posix() not in wanted:
             link.unlink()
 
-    _atomic_copy(index_src, indexes / INDEX_NAME)
+    # A copy put in place by rename: a running wayback never reads half an index.
+    with replaced_atomically(indexes / INDEX_NAME) as tmp:
+        shutil.copyfile(index_src, tmp)
     for other in indexes.iterdir():
         if other.name != INDEX_NAME and other.suffix in (".cdx", ".cdxj"):
             log.info("removing stale index %s", other)

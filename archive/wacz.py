@@ -41,8 +41,9 @@ from typing import Any
 
 from cdxj_indexer.main import CompressedWriter
 
+from archive.durable import replaced_atomically
 from archive.index import write_cdxj_index
-from archive.layout import WARC_SUFFIX, ArchiveLayout, fsync_dir
+from archive.layout import INDEX_NAME, WARC_SUFFIX, ArchiveLayout
 from archive.reader import ArchiveReadError, read_record
 
 HELP = "package a finished ARCHIVE_DIR as a WACZ file (for ReplayWeb.page)"
@@ -269,54 +270,42 @@ def build_wacz(
     warnings: list[str] = []
     pages = collect_pages(archive_dir, warnings)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="wacz-index-") as work_dir:
-            work = Path(work_dir)
-            index_lines = write_cdxj_index(warcs, work / "index.cdxj")
-            _zipnum(work / "index.cdxj", work / "index.cdx.gz", work / "index.idx")
+    with replaced_atomically(output) as tmp, \
+            tempfile.TemporaryDirectory(prefix="wacz-index-") as work_dir:
+        work = Path(work_dir)
+        index_lines = write_cdxj_index(warcs, work / INDEX_NAME)
+        _zipnum(work / INDEX_NAME, work / "index.cdx.gz", work / "index.idx")
 
-            date_time = created.timetuple()[:6]
-            wacz = _HashingZip(tmp, date_time)
-            try:
-                # WARCs and ZipNum blocks stay uncompressed so replay can seek into them.
-                for warc in warcs:
-                    wacz.add_file(warc, f"archive/{warc.name}", compress=False)
-                wacz.add_file(work / "index.cdx.gz", "indexes/index.cdx.gz", compress=False)
-                wacz.add_file(work / "index.idx", "indexes/index.idx", compress=True)
-                lines = [json.dumps(PAGES_HEADER, ensure_ascii=False)]
-                lines += [json.dumps(p.to_json(), ensure_ascii=False) for p in pages]
-                wacz.add_bytes(("\n".join(lines) + "\n").encode("utf-8"),
-                               "pages/pages.jsonl", compress=True)
-                package: dict[str, Any] = {
-                    "profile": "data-package",
-                    "resources": wacz.resources,
-                    "title": title or f"sznews archive {archive_dir.resolve().name}",
-                    "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "wacz_version": WACZ_VERSION,
-                    "software": f"{SOFTWARE} {_version()}",
-                }
-                if description:
-                    package["description"] = description
-                package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode()
-                wacz.add_bytes(package_bytes, "datapackage.json", compress=True, listed=False)
-                digest = {"path": "datapackage.json",
-                          "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
-                wacz.add_bytes(json.dumps(digest, indent=2).encode(),
-                               "datapackage-digest.json", compress=True, listed=False)
-            finally:
-                wacz.close()
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-        fsync_dir(output.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        date_time = created.timetuple()[:6]
+        wacz = _HashingZip(tmp, date_time)
+        try:
+            # WARCs and ZipNum blocks stay uncompressed so replay can seek into them.
+            for warc in warcs:
+                wacz.add_file(warc, f"archive/{warc.name}", compress=False)
+            wacz.add_file(work / "index.cdx.gz", "indexes/index.cdx.gz", compress=False)
+            wacz.add_file(work / "index.idx", "indexes/index.idx", compress=True)
+            lines = [json.dumps(PAGES_HEADER, ensure_ascii=False)]
+            lines += [json.dumps(p.to_json(), ensure_ascii=False) for p in pages]
+            wacz.add_bytes(("\n".join(lines) + "\n").encode("utf-8"),
+                           "pages/pages.jsonl", compress=True)
+            package: dict[str, Any] = {
+                "profile": "data-package",
+                "resources": wacz.resources,
+                "title": title or f"sznews archive {archive_dir.resolve().name}",
+                "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "wacz_version": WACZ_VERSION,
+                "software": f"{SOFTWARE} {_version()}",
+            }
+            if description:
+                package["description"] = description
+            package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode()
+            wacz.add_bytes(package_bytes, "datapackage.json", compress=True, listed=False)
+            digest = {"path": "datapackage.json",
+                      "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+            wacz.add_bytes(json.dumps(digest, indent=2).encode(),
+                           "datapackage-digest.json", compress=True, listed=False)
+        finally:
+            wacz.close()
     return WaczResult(path=output, warcs=[w.name for w in warcs], index_lines=index_lines,
                       pages=pages, warnings=warnings)
 
