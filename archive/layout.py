@@ -75,6 +75,11 @@ class ArchiveLayout:
         return self.root / "state"
 
     @property
+    def replay_dir(self) -> Path:
+        """pywb's working directory for ``python -m archive replay DIR`` (archive.replay)."""
+        return self.root / "replay"
+
+    @property
     def state_db(self) -> Path:
         """The capture state database (crawler/state.py) scheduled runs share."""
         return self.state_dir / "captures.sqlite"
