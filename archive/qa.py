@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from archive.items import newest_items, pointed_record
 from archive.layout import ArchiveLayout
-from archive.reader import ArchiveReadError, read_record
 from archive.replay import (
     DEFAULT_COLLECTION,
     ReplayError,
@@ -48,7 +48,6 @@ from archive.replay import (
     stop_on_signals,
     wayback_timestamp,
 )
-from archive.wacz import iter_items
 
 HELP = ("load every article and section page of a finished ARCHIVE_DIR in headless Chromium "
         "through pywb; report missing resources and live-web leaks")
@@ -89,14 +88,12 @@ def _first_paragraph(item: dict[str, Any]) -> str | None:
 
 def _locate(archive_dir: Path, item: dict[str, Any]) -> tuple[str, str] | str:
     """(captured URL, timestamp) of the record the item points at, or why there is none."""
-    pointer = item.get("warc")
-    if not isinstance(pointer, dict):
-        return "no warc pointer"
+    record = pointed_record(archive_dir, item)
+    if isinstance(record, str):
+        return record
     try:
-        path = ArchiveLayout(archive_dir).warc_path(str(pointer["filename"]))
-        record = read_record(path, int(pointer["offset"]), int(pointer["length"]))
         stamp = wayback_timestamp(record.rec_headers.get_header("WARC-Date"))
-    except (KeyError, TypeError, ValueError, OSError, ArchiveReadError) as exc:
+    except ValueError as exc:
         return f"warc pointer unreadable ({exc})"
     if not stamp or not record.target_uri:
         return "pointed record has no WARC-Date or WARC-Target-URI"
@@ -111,15 +108,11 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[PageJob]:
     whose pointer cannot be read falls back to its URL and `fetched` time, so that it is still
     checked, with a warning (`verify` says what is wrong with the pointer).
     """
-    newest: dict[str, tuple[str, Path, int, dict[str, Any]]] = {}
-    for path, lineno, item in iter_items(archive_dir):
-        url = item.get("url")
-        if path.stem not in KINDS or not isinstance(url, str) or not url:
-            continue
-        newest.pop(url, None)
-        newest[url] = (KINDS[path.stem], path, lineno, item)
     pages: list[PageJob] = []
-    for url, (kind, path, lineno, item) in newest.items():
+    for path, lineno, item in newest_items(archive_dir, warnings):
+        if path.stem not in KINDS:
+            continue
+        url = item["url"]
         located = _locate(archive_dir, item)
         if isinstance(located, str):
             try:
@@ -134,7 +127,7 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[PageJob]:
                             f"{fetched}")
             located = (url, fetched)
         title = item.get("title") or item.get("name")
-        pages.append(PageJob(kind, url, located[0], located[1],
+        pages.append(PageJob(KINDS[path.stem], url, located[0], located[1],
                              str(title) if title else None, _first_paragraph(item)))
     pages.sort(key=lambda p: (p.kind != "section", p.url))
     return pages

@@ -33,7 +33,7 @@ import sys
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,8 +43,8 @@ from cdxj_indexer.main import CompressedWriter
 
 from archive.durable import replaced_atomically
 from archive.index import write_cdxj_index
+from archive.items import newest_items, pointed_record
 from archive.layout import INDEX_NAME, WARC_SUFFIX, ArchiveLayout
-from archive.reader import ArchiveReadError, read_record
 
 HELP = "package a finished ARCHIVE_DIR as a WACZ file (for ReplayWeb.page)"
 
@@ -91,34 +91,11 @@ def _page_ts(warc_date: str) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-def iter_items(archive_dir: Path) -> Iterable[tuple[Path, int, dict[str, Any]]]:
-    """(file, line number, item) for every item, oldest run first, in file order."""
-    for path in ArchiveLayout(archive_dir).item_files():
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError:
-                    yield path, lineno, {}
-                    continue
-                yield path, lineno, item if isinstance(item, dict) else {}
-
-
 def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
     """Newest item per url, timestamped by the capture its warc pointer locates."""
-    newest: dict[str, tuple[Path, int, dict[str, Any]]] = {}
-    for path, lineno, item in iter_items(archive_dir):
-        url = item.get("url")
-        if not isinstance(url, str) or not url:
-            warnings.append(f"{path.relative_to(archive_dir)}:{lineno}: no url, skipped")
-            continue
-        newest.pop(url, None)  # re-insert so order follows the newest occurrence
-        newest[url] = (path, lineno, item)
-
     pages: list[Page] = []
-    for url, (path, lineno, item) in newest.items():
+    for path, lineno, item in newest_items(archive_dir, warnings):
+        url = item["url"]
         where = f"{path.relative_to(archive_dir)}:{lineno}"
         title = item.get("title") or item.get("name") or url
         ts = _capture_ts(archive_dir, item, where, warnings)
@@ -134,30 +111,25 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
 def _capture_ts(archive_dir: Path, item: dict[str, Any], where: str,
                 warnings: list[str]) -> str | None:
     url = item.get("url")
-    pointer = item.get("warc")
-    problem = "no warc pointer"
-    if isinstance(pointer, dict):
-        try:
-            path = ArchiveLayout(archive_dir).warc_path(str(pointer["filename"]))
-            record = read_record(path, int(pointer["offset"]), int(pointer["length"]))
-        except (KeyError, TypeError, ValueError, OSError, ArchiveReadError) as exc:
-            problem = f"warc pointer unreadable ({exc})"
+    record = pointed_record(archive_dir, item)
+    if isinstance(record, str):
+        problem = record
+    else:
+        pages = item.get("pages")
+        first = pages[0] if isinstance(pages, list) and pages else None
+        date = record.rec_headers.get_header("WARC-Date")
+        wanted = item["warc"].get("record_id")
+        if record.record_id != wanted:
+            problem = f"warc pointer lands on {record.record_id}, not {wanted}"
+        elif record.target_uri not in (url, first):
+            problem = f"warc pointer lands on a record for {record.target_uri}"
+        elif not date:
+            problem = "pointed record has no WARC-Date"
         else:
-            pages = item.get("pages")
-            first = pages[0] if isinstance(pages, list) and pages else None
-            date = record.rec_headers.get_header("WARC-Date")
-            wanted = pointer.get("record_id")
-            if record.record_id != wanted:
-                problem = f"warc pointer lands on {record.record_id}, not {wanted}"
-            elif record.target_uri not in (url, first):
-                problem = f"warc pointer lands on a record for {record.target_uri}"
-            elif not date:
-                problem = "pointed record has no WARC-Date"
-            else:
-                try:
-                    return _page_ts(date)
-                except ValueError:
-                    problem = f"pointed record has an unreadable WARC-Date {date!r}"
+            try:
+                return _page_ts(date)
+            except ValueError:
+                problem = f"pointed record has an unreadable WARC-Date {date!r}"
     fetched = item.get("fetched")
     if isinstance(fetched, str) and fetched:
         warnings.append(f"{where}: {url}: {problem}; using its fetched time {fetched}")
