@@ -18,7 +18,8 @@ very capture the item was extracted from. The output is written to a temporary f
 it and renamed into place, so a reader never sees half a WACZ.
 
 `wacz validate` (py-wacz) can be run on the result with --validate; it is looked up in
-$SZNEWS_WACZ, next to this interpreter, on PATH, then in <repo>/.venv-replay/bin.
+$SZNEWS_WACZ, next to this interpreter, on PATH, then in the replay venv's bin/
+($SZNEWS_REPLAY_VENV, else <repo>/.venv-replay).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from archive.durable import replaced_atomically
 from archive.index import write_cdxj_index
 from archive.items import newest_items, pointed_record
 from archive.layout import INDEX_NAME, WARC_SUFFIX, ArchiveLayout
+from archive.replay.env import replay_venv_dir
 
 HELP = "package a finished ARCHIVE_DIR as a WACZ file (for ReplayWeb.page)"
 
@@ -53,7 +55,6 @@ SOFTWARE = "sznews-archive"
 LINES_PER_BLOCK = 1024  # ZipNum block size, archiveweb.page's and py-wacz's default
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 WACZ_BIN_ENV = "SZNEWS_WACZ"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 COPY_CHUNK = 1 << 20
 
 
@@ -302,7 +303,7 @@ def find_wacz_cli() -> Path | None:
     found = shutil.which("wacz")
     if found:
         candidates.append(Path(found))
-    candidates.append(REPO_ROOT / ".venv-replay" / "bin" / "wacz")
+    candidates.append(replay_venv_dir() / "bin" / "wacz")
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
