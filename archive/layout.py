@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# Names under ARCHIVE_DIR that are also stored as keys (crawler/state.py's ``folded`` rows).
+WARC_DIR = "warc"
+ITEMS_DIR = "items"
 WARC_SUFFIX = ".warc.gz"  # the writer writes only this: one gzip member per record
 OPEN_SUFFIX = ".open"  # a WARC still being written (or left by a killed run)
 INDEX_NAME = "index.cdxj"
@@ -52,11 +55,11 @@ class ArchiveLayout:
 
     @property
     def warc_dir(self) -> Path:
-        return self.root / "warc"
+        return self.root / WARC_DIR
 
     @property
     def items_root(self) -> Path:
-        return self.root / "items"
+        return self.root / ITEMS_DIR
 
     @property
     def reports_dir(self) -> Path:
@@ -73,6 +76,17 @@ class ArchiveLayout:
     @property
     def state_dir(self) -> Path:
         return self.root / "state"
+
+    @property
+    def job_dir(self) -> Path:
+        """Only while a run is unfinished: its run id, Scrapy's JOBDIR, the work log
+        (crawler/job.py)."""
+        return self.root / "job"
+
+    @property
+    def lock_path(self) -> Path:
+        """The file one run at a time holds a ``flock`` on (crawler/job.py)."""
+        return self.root / ".lock"
 
     @property
     def replay_dir(self) -> Path:
