@@ -16,6 +16,7 @@ from typing import Any
 from archive.qa.judge import judge
 from archive.qa.pages import PageJob, QaSetupError
 from archive.qa.report import Progress
+from archive.replay.stopping import stop_process
 
 CHROMIUM_ENV = "SZNEWS_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
@@ -88,13 +89,7 @@ def drive(python: Path, config: dict[str, Any], jobs: list[PageJob], log_path: P
                 progress.update(len(rows), bad)
             status = proc.wait()
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc, 30)
     if len(rows) != len(jobs):
         tail = log_path.read_text("utf-8", errors="replace")[-3000:]
         raise QaSetupError(f"the browser driver stopped after {len(rows)} of {len(jobs)} "

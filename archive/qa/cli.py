@@ -12,7 +12,7 @@ from archive.qa.pages import QaSetupError
 from archive.qa.report import bad_table, summarize, summary_line
 from archive.qa.runner import run_qa
 from archive.replay.errors import ReplayError
-from archive.replay.signals import StopSignal, stop_on_signals
+from archive.replay.stopping import StopSignal, stop_on_signals
 
 HELP = ("load every article and section page of a finished ARCHIVE_DIR in headless Chromium "
         "through pywb; report missing resources and live-web leaks")

@@ -19,8 +19,8 @@ site shows things that were never captured. Offline-ness is enforced in three pl
 
 One module per concern: ``env`` (the replay venv and a child's environment), ``collection``
 (pywb's layout for an ARCHIVE_DIR), ``wayback`` (the running server), ``urls`` (replay and
-search URLs, timestamps), ``signals`` (stopping on SIGTERM/SIGHUP), ``errors``, and ``cli``,
-the command. What other modules use is re-exported here.
+search URLs, timestamps), ``stopping`` (a child for sure, the command on SIGTERM/SIGHUP),
+``errors``, and ``cli``, the command. What other modules use is re-exported here.
 """
 
 from archive.replay.cli import HELP, add_arguments, main, run
@@ -37,7 +37,7 @@ from archive.replay.errors import (
     ReplayError,
     WaybackStartError,
 )
-from archive.replay.signals import StopSignal, stop_on_signals
+from archive.replay.stopping import StopSignal, stop_on_signals
 from archive.replay.urls import query_url, replay_url, wayback_timestamp
 from archive.replay.wayback import WaybackProcess, free_port, start_wayback
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from archive.layout import ArchiveLayout
 from archive.replay.collection import DEFAULT_COLLECTION, iter_index_entries, prepare_collection
 from archive.replay.errors import ReplayError
-from archive.replay.signals import StopSignal, stop_on_signals
+from archive.replay.stopping import StopSignal, stop_on_signals
 from archive.replay.urls import query_url, replay_url
 from archive.replay.wayback import WaybackProcess, start_wayback
 

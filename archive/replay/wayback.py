@@ -23,6 +23,7 @@ from typing import IO
 from archive.replay.collection import DEFAULT_COLLECTION
 from archive.replay.env import offline_env, wayback_executable
 from archive.replay.errors import CollectionError, WaybackStartError
+from archive.replay.stopping import stop_process
 from archive.replay.urls import replay_url
 
 log = logging.getLogger(__name__)
@@ -84,13 +85,7 @@ class WaybackProcess:
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Terminate politely, then kill; safe to call more than once."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout)
         if self._log_fh is not None:
             self._log_fh.close()
             self._log_fh = None

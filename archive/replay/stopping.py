@@ -1,8 +1,10 @@
-"""SIGINT, SIGTERM and SIGHUP as an exception, so that whatever replay started is stopped."""
+"""Stopping what replay starts, for sure: a child process, and the command itself on a signal
+(SIGINT, SIGTERM and SIGHUP as an exception, so that its cleanup runs)."""
 
 from __future__ import annotations
 
 import signal
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,3 +34,15 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """Terminate a child politely, then kill it; a child already gone is left alone."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
