@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from archive.cdxj import sorted_lines
+from archive.durable import replaced_atomically
 from archive.layout import OPEN_SUFFIX
 
 
@@ -27,26 +27,10 @@ def write_cdxj_index(
             raise ValueError(f"refusing to index a file still being written: {path}")
         if not path.is_file():
             raise FileNotFoundError(path)
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=out_path.name + ".", suffix=".tmp", dir=out_path.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        named = [(p, _relative_name(p, dir_root)) for p in paths]
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.writelines(sorted_lines(named))
-        with open(tmp, "rb") as fh:
-            count = sum(1 for line in fh if line.strip())
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return count
+    lines = sorted_lines((p, _relative_name(p, dir_root)) for p in paths)
+    with replaced_atomically(Path(out_path)) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.writelines(lines)
+    return sum(1 for line in lines if line.strip())
 
 
 def _relative_name(path: Path, dir_root: Path | None) -> str:

@@ -9,10 +9,12 @@ pywb collections, WACZ packages and item pointers depend on them, so they live h
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# Names under ARCHIVE_DIR that are also stored as keys (crawler/state.py's ``folded`` rows).
+WARC_DIR = "warc"
+ITEMS_DIR = "items"
 WARC_SUFFIX = ".warc.gz"  # the writer writes only this: one gzip member per record
 OPEN_SUFFIX = ".open"  # a WARC still being written (or left by a killed run)
 INDEX_NAME = "index.cdxj"
@@ -40,20 +42,6 @@ def unfinished_warcs(warc_dir: Path) -> list[Path]:
     return sorted(p for p in warc_dir.iterdir() if p.name.endswith(WARC_SUFFIX + OPEN_SUFFIX))
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a rename durable; best effort on platforms without directory fds."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 @dataclass
 class ArchiveLayout:
     """Where everything lives under ``ARCHIVE_DIR``; stable across releases."""
@@ -67,11 +55,11 @@ class ArchiveLayout:
 
     @property
     def warc_dir(self) -> Path:
-        return self.root / "warc"
+        return self.root / WARC_DIR
 
     @property
     def items_root(self) -> Path:
-        return self.root / "items"
+        return self.root / ITEMS_DIR
 
     @property
     def reports_dir(self) -> Path:
@@ -88,6 +76,22 @@ class ArchiveLayout:
     @property
     def state_dir(self) -> Path:
         return self.root / "state"
+
+    @property
+    def job_dir(self) -> Path:
+        """Only while a run is unfinished: its run id, Scrapy's JOBDIR, the work log
+        (crawler/resume/job.py)."""
+        return self.root / "job"
+
+    @property
+    def lock_path(self) -> Path:
+        """The file one run at a time holds a ``flock`` on (crawler/resume/job.py)."""
+        return self.root / ".lock"
+
+    @property
+    def replay_dir(self) -> Path:
+        """pywb's working directory for ``python -m archive replay DIR`` (archive.replay)."""
+        return self.root / "replay"
 
     @property
     def state_db(self) -> Path:

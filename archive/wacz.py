@@ -18,7 +18,8 @@ very capture the item was extracted from. The output is written to a temporary f
 it and renamed into place, so a reader never sees half a WACZ.
 
 `wacz validate` (py-wacz) can be run on the result with --validate; it is looked up in
-$SZNEWS_WACZ, next to this interpreter, on PATH, then in <repo>/.venv-replay/bin.
+$SZNEWS_WACZ, next to this interpreter, on PATH, then in the replay venv's bin/
+($SZNEWS_REPLAY_VENV, else <repo>/.venv-replay).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,9 +42,11 @@ from typing import Any
 
 from cdxj_indexer.main import CompressedWriter
 
+from archive.durable import replaced_atomically
 from archive.index import write_cdxj_index
-from archive.layout import WARC_SUFFIX, ArchiveLayout, fsync_dir
-from archive.reader import ArchiveReadError, read_record
+from archive.items import newest_items, pointed_record
+from archive.layout import INDEX_NAME, WARC_SUFFIX, ArchiveLayout
+from archive.replay.env import replay_venv_dir
 
 HELP = "package a finished ARCHIVE_DIR as a WACZ file (for ReplayWeb.page)"
 
@@ -52,7 +55,6 @@ SOFTWARE = "sznews-archive"
 LINES_PER_BLOCK = 1024  # ZipNum block size, archiveweb.page's and py-wacz's default
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 WACZ_BIN_ENV = "SZNEWS_WACZ"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 COPY_CHUNK = 1 << 20
 
 
@@ -90,34 +92,11 @@ def _page_ts(warc_date: str) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-def iter_items(archive_dir: Path) -> Iterable[tuple[Path, int, dict[str, Any]]]:
-    """(file, line number, item) for every item, oldest run first, in file order."""
-    for path in ArchiveLayout(archive_dir).item_files():
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError:
-                    yield path, lineno, {}
-                    continue
-                yield path, lineno, item if isinstance(item, dict) else {}
-
-
 def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
     """Newest item per url, timestamped by the capture its warc pointer locates."""
-    newest: dict[str, tuple[Path, int, dict[str, Any]]] = {}
-    for path, lineno, item in iter_items(archive_dir):
-        url = item.get("url")
-        if not isinstance(url, str) or not url:
-            warnings.append(f"{path.relative_to(archive_dir)}:{lineno}: no url, skipped")
-            continue
-        newest.pop(url, None)  # re-insert so order follows the newest occurrence
-        newest[url] = (path, lineno, item)
-
     pages: list[Page] = []
-    for url, (path, lineno, item) in newest.items():
+    for path, lineno, item in newest_items(archive_dir, warnings):
+        url = item["url"]
         where = f"{path.relative_to(archive_dir)}:{lineno}"
         title = item.get("title") or item.get("name") or url
         ts = _capture_ts(archive_dir, item, where, warnings)
@@ -133,30 +112,25 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
 def _capture_ts(archive_dir: Path, item: dict[str, Any], where: str,
                 warnings: list[str]) -> str | None:
     url = item.get("url")
-    pointer = item.get("warc")
-    problem = "no warc pointer"
-    if isinstance(pointer, dict):
-        try:
-            path = ArchiveLayout(archive_dir).warc_path(str(pointer["filename"]))
-            record = read_record(path, int(pointer["offset"]), int(pointer["length"]))
-        except (KeyError, TypeError, ValueError, OSError, ArchiveReadError) as exc:
-            problem = f"warc pointer unreadable ({exc})"
+    record = pointed_record(archive_dir, item)
+    if isinstance(record, str):
+        problem = record
+    else:
+        pages = item.get("pages")
+        first = pages[0] if isinstance(pages, list) and pages else None
+        date = record.rec_headers.get_header("WARC-Date")
+        wanted = item["warc"].get("record_id")
+        if record.record_id != wanted:
+            problem = f"warc pointer lands on {record.record_id}, not {wanted}"
+        elif record.target_uri not in (url, first):
+            problem = f"warc pointer lands on a record for {record.target_uri}"
+        elif not date:
+            problem = "pointed record has no WARC-Date"
         else:
-            pages = item.get("pages")
-            first = pages[0] if isinstance(pages, list) and pages else None
-            date = record.rec_headers.get_header("WARC-Date")
-            wanted = pointer.get("record_id")
-            if record.record_id != wanted:
-                problem = f"warc pointer lands on {record.record_id}, not {wanted}"
-            elif record.target_uri not in (url, first):
-                problem = f"warc pointer lands on a record for {record.target_uri}"
-            elif not date:
-                problem = "pointed record has no WARC-Date"
-            else:
-                try:
-                    return _page_ts(date)
-                except ValueError:
-                    problem = f"pointed record has an unreadable WARC-Date {date!r}"
+            try:
+                return _page_ts(date)
+            except ValueError:
+                problem = f"pointed record has an unreadable WARC-Date {date!r}"
     fetched = item.get("fetched")
     if isinstance(fetched, str) and fetched:
         warnings.append(f"{where}: {url}: {problem}; using its fetched time {fetched}")
@@ -269,54 +243,42 @@ def build_wacz(
     warnings: list[str] = []
     pages = collect_pages(archive_dir, warnings)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with tempfile.TemporaryDirectory(prefix="wacz-index-") as work_dir:
-            work = Path(work_dir)
-            index_lines = write_cdxj_index(warcs, work / "index.cdxj")
-            _zipnum(work / "index.cdxj", work / "index.cdx.gz", work / "index.idx")
+    with replaced_atomically(output) as tmp, \
+            tempfile.TemporaryDirectory(prefix="wacz-index-") as work_dir:
+        work = Path(work_dir)
+        index_lines = write_cdxj_index(warcs, work / INDEX_NAME)
+        _zipnum(work / INDEX_NAME, work / "index.cdx.gz", work / "index.idx")
 
-            date_time = created.timetuple()[:6]
-            wacz = _HashingZip(tmp, date_time)
-            try:
-                # WARCs and ZipNum blocks stay uncompressed so replay can seek into them.
-                for warc in warcs:
-                    wacz.add_file(warc, f"archive/{warc.name}", compress=False)
-                wacz.add_file(work / "index.cdx.gz", "indexes/index.cdx.gz", compress=False)
-                wacz.add_file(work / "index.idx", "indexes/index.idx", compress=True)
-                lines = [json.dumps(PAGES_HEADER, ensure_ascii=False)]
-                lines += [json.dumps(p.to_json(), ensure_ascii=False) for p in pages]
-                wacz.add_bytes(("\n".join(lines) + "\n").encode("utf-8"),
-                               "pages/pages.jsonl", compress=True)
-                package: dict[str, Any] = {
-                    "profile": "data-package",
-                    "resources": wacz.resources,
-                    "title": title or f"sznews archive {archive_dir.resolve().name}",
-                    "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "wacz_version": WACZ_VERSION,
-                    "software": f"{SOFTWARE} {_version()}",
-                }
-                if description:
-                    package["description"] = description
-                package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode()
-                wacz.add_bytes(package_bytes, "datapackage.json", compress=True, listed=False)
-                digest = {"path": "datapackage.json",
-                          "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
-                wacz.add_bytes(json.dumps(digest, indent=2).encode(),
-                               "datapackage-digest.json", compress=True, listed=False)
-            finally:
-                wacz.close()
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-        fsync_dir(output.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        date_time = created.timetuple()[:6]
+        wacz = _HashingZip(tmp, date_time)
+        try:
+            # WARCs and ZipNum blocks stay uncompressed so replay can seek into them.
+            for warc in warcs:
+                wacz.add_file(warc, f"archive/{warc.name}", compress=False)
+            wacz.add_file(work / "index.cdx.gz", "indexes/index.cdx.gz", compress=False)
+            wacz.add_file(work / "index.idx", "indexes/index.idx", compress=True)
+            lines = [json.dumps(PAGES_HEADER, ensure_ascii=False)]
+            lines += [json.dumps(p.to_json(), ensure_ascii=False) for p in pages]
+            wacz.add_bytes(("\n".join(lines) + "\n").encode("utf-8"),
+                           "pages/pages.jsonl", compress=True)
+            package: dict[str, Any] = {
+                "profile": "data-package",
+                "resources": wacz.resources,
+                "title": title or f"sznews archive {archive_dir.resolve().name}",
+                "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "wacz_version": WACZ_VERSION,
+                "software": f"{SOFTWARE} {_version()}",
+            }
+            if description:
+                package["description"] = description
+            package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode()
+            wacz.add_bytes(package_bytes, "datapackage.json", compress=True, listed=False)
+            digest = {"path": "datapackage.json",
+                      "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+            wacz.add_bytes(json.dumps(digest, indent=2).encode(),
+                           "datapackage-digest.json", compress=True, listed=False)
+        finally:
+            wacz.close()
     return WaczResult(path=output, warcs=[w.name for w in warcs], index_lines=index_lines,
                       pages=pages, warnings=warnings)
 
@@ -341,7 +303,7 @@ def find_wacz_cli() -> Path | None:
     found = shutil.which("wacz")
     if found:
         candidates.append(Path(found))
-    candidates.append(REPO_ROOT / ".venv-replay" / "bin" / "wacz")
+    candidates.append(replay_venv_dir() / "bin" / "wacz")
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.layout import OPEN_SUFFIX, WARC_SUFFIX, fsync_dir, unfinished_warcs
+from archive.durable import fsync_dir
+from archive.layout import OPEN_SUFFIX, WARC_SUFFIX, unfinished_warcs
 from archive.members import RecordError, iter_gzip_members, parse_record
 from archive.records import (
     Exchange,
@@ -25,7 +26,6 @@ from archive.records import (
 )
 
 log = logging.getLogger(__name__)
-
 
 
 class ArchiveWriteError(OSError):

@@ -1,5 +1,7 @@
 """Scrapy settings of the archive crawler; component settings are prefixed (WARC_, DEDUP_, ...)."""
 
+from archive import layout
+
 # Sets tldextract's TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS before Scrapy makes its extractor.
 from crawler import offline  # noqa: F401
 
@@ -90,7 +92,7 @@ ITEM_PIPELINES = {
 }
 
 # Where everything goes: warc/, items/<run_id>/, index.cdxj, reports/.
-ARCHIVE_DIR = "data"
+ARCHIVE_DIR = layout.DEFAULT_ROOT
 WARC_MAX_SIZE = 1024**3
 WARC_PREFIX = "sznews"
 WARC_OPERATOR = ""

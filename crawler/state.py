@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from archive.layout import finished_warcs
+from archive.layout import ITEMS_DIR, WARC_DIR, finished_warcs
 from crawler.incremental.policy import DAY, Entry
 from crawler.resume import killpoints
 
@@ -442,9 +442,9 @@ def due_forecast(path: Path, now: float, days: int = 7) -> list[int] | None:
 
 def warc_source(filename: str) -> str:
     """How a WARC file is named in ``folded``."""
-    return f"warc/{filename}"
+    return f"{WARC_DIR}/{filename}"
 
 
 def item_source(path: Path, items_root: Path) -> str:
     """How an item file is named in ``folded`` (``items/<run>/articles.jsonl``)."""
-    return f"items/{path.relative_to(items_root).as_posix()}"
+    return f"{ITEMS_DIR}/{path.relative_to(items_root).as_posix()}"

@@ -221,6 +221,8 @@ def scrapy_cmd(archive_dir: Path, settings: dict[str, str]) -> list[str]:
 
 def run_scrapy(kind: str, archive_dir: Path, replica: Replica | ExternalSite,
                extra: dict[str, str]) -> dict:
+    from archive.layout import ArchiveLayout
+
     settings = {**FAST, **(CEILING if kind == "ceiling" else {}), **extra}
     cmd = scrapy_cmd(archive_dir, settings)
     archive_dir.mkdir(parents=True)
@@ -228,7 +230,8 @@ def run_scrapy(kind: str, archive_dir: Path, replica: Replica | ExternalSite,
     result = measure(cmd, cwd=SRC, env=child_env(replica.url),
                      log=archive_dir.parent / f"{archive_dir.name}.log")
     result["replica_cpu_seconds"] = replica_cpu_since(replica, cpu0)
-    reports = sorted((archive_dir / "reports").glob("*.json"))
+    layout = ArchiveLayout(archive_dir)
+    reports = sorted(layout.reports_dir.glob("*.json"))
     report = json.loads(reports[-1].read_text("utf-8")) if reports else {}
     stats = report.get("stats", {})
     result.update(
@@ -236,8 +239,7 @@ def run_scrapy(kind: str, archive_dir: Path, replica: Replica | ExternalSite,
         articles=stats.get("sznews/articles", report.get("articles", 0)),
         articles_exported=report.get("articles", 0),
         bytes_written=tree_bytes(archive_dir),
-        warc_bytes=sum(p.stat().st_size for p in (archive_dir / "warc").glob("*.warc.gz"))
-        if (archive_dir / "warc").exists() else 0,
+        warc_bytes=sum(p.stat().st_size for p in layout.finished_warcs()),
         command="http_proxy=REPLICA " + " ".join(_quote(c) for c in cmd[1:]),
     )
     return result

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from archive.layout import DEFAULT_ROOT, ArchiveLayout  # noqa: E402
 from tests.crawling import FAST, crawl_env  # noqa: E402
 from tests.replica.expected import expected_articles  # noqa: E402
 from tests.replica.testing import start_replica  # noqa: E402
@@ -83,7 +84,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--archive-dir", type=Path, default=Path("data"))
+    parser.add_argument("--archive-dir", type=Path, default=Path(DEFAULT_ROOT))
     args = parser.parse_args()
     archive_dir: Path = args.archive_dir.resolve()
     if archive_dir.exists() and any(archive_dir.iterdir()):
@@ -117,19 +118,20 @@ def main() -> int:
               file=sys.stderr)
         return code
 
-    reports = sorted((archive_dir / "reports").glob("*.json"))
+    layout = ArchiveLayout(archive_dir)
+    reports = sorted(layout.reports_dir.glob("*.json"))
     report = json.loads(reports[-1].read_text("utf-8"))
-    run_id = report["run_id"]
-    warcs = sorted((archive_dir / "warc").glob("*.warc.gz"))
+    items_dir = layout.items_dir(report["run_id"])
+    warcs = layout.finished_warcs()
     size = sum(p.stat().st_size for p in warcs)
     print(f"""
 Done in {report['duration_seconds']:.1f} s: {report['responses']} responses archived,
 {report['articles']} articles (the replica has {expected}) and {report['sections']} sections.
 
-  WARC files   {archive_dir / 'warc'}  ({len(warcs)} file(s), {human_bytes(size)})
-  index        {archive_dir / 'index.cdxj'}
-  articles     {archive_dir / 'items' / run_id / 'articles.jsonl'}
-  sections     {archive_dir / 'items' / run_id / 'sections.jsonl'}
+  WARC files   {layout.warc_dir}  ({len(warcs)} file(s), {human_bytes(size)})
+  index        {layout.index_path}
+  articles     {items_dir / 'articles.jsonl'}
+  sections     {items_dir / 'sections.jsonl'}
   report       {reports[-1]}
   crawl log    {archive_dir / LOG_NAME}
 

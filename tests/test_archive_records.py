@@ -190,6 +190,16 @@ def test_reason_phrase_and_protocol_kept() -> None:
     assert request.header("WARC-Date") == response.header("WARC-Date")
 
 
+def test_non_ascii_header_bytes_stored_as_sent() -> None:
+    """The wire's bytes, not warcio's RFC 8187 rewrite (``filename*=UTF-8''%C3%96...``)."""
+    disposition = b"attachment; filename=" + "嵊州新闻.doc".encode("gbk")
+    ex = make_exchange(body=b"", headers=[(b"Content-Disposition", disposition)],
+                       reason="Gut\xe9".encode("latin-1"))
+    response, _ = exchange_records(ex, response_id="<urn:uuid:r>", request_id="<urn:uuid:q>")
+    assert response.block == (b"HTTP/1.1 200 Gut\xe9\r\nContent-Disposition: " + disposition
+                              + b"\r\nContent-Length: 0\r\n\r\n")
+
+
 def test_header_injection_rejected() -> None:
     ex = make_exchange(headers=[(b"X-Evil", b"a\r\nSet-Cookie: x")])
     with pytest.raises(ValueError):

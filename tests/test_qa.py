@@ -21,16 +21,9 @@ import pytest
 
 from archive.index import write_cdxj_index
 from archive.members import iter_gzip_members, parse_record
-from archive.qa import (
-    DRIVER,
-    PageJob,
-    QaSetupError,
-    collect_pages,
-    find_chromium,
-    judge,
-    original_url,
-    sample_pages,
-)
+from archive.qa import PageJob, QaSetupError, collect_pages, judge, sample_pages
+from archive.qa.browser import DRIVER, find_chromium
+from archive.qa.judge import original_url
 from archive.records import Exchange, HttpRequestData, HttpResponseData
 from archive.replay import ReplayEnvError, find_replay_venv
 from archive.writer import WarcFileWriter

@@ -506,11 +506,12 @@ def test_replay_url_forms() -> None:
 
 def test_cli_replay_arguments(tmp_path: Path) -> None:
     from archive.__main__ import COMMANDS, build_parser
+    from archive.replay import cli
 
     args = build_parser().parse_args(["replay", str(tmp_path), "--port", "0",
                                       "--collection", "x"])
     assert (args.command, args.archive_dir, args.port, args.collection) == (
         "replay", tmp_path, 0, "x")
-    assert COMMANDS[args.command].run.__name__ == "cmd_replay"
+    assert COMMANDS[args.command].run is cli.run
     assert COMMANDS["replay"].run(build_parser().parse_args(
         ["replay", str(tmp_path / "missing")])) == 2

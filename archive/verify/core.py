@@ -101,7 +101,7 @@ class Verifier:
             return str(path)
 
     def where_of(self, info: RecordInfo) -> str:
-        return f"warc/{info.filename}"
+        return self.rel(self.layout.warc_dir / info.filename)
 
     # ---------------------------------------------------------------- pointers
     def locate(self, filename: str, offset: int, length: int) -> tuple[RecordInfo | None, str]:

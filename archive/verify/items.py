@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def check_items(v: Verifier) -> None:
     if not v.layout.items_root.is_dir():
-        v.report.notes.append("no items/ directory")
+        v.report.notes.append(f"no {v.rel(v.layout.items_root)}/ directory")
         return
     without = 0
     for path in v.layout.item_files():

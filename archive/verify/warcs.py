@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def check_warcs(v: Verifier) -> None:
     warc_dir = v.layout.warc_dir
     if not warc_dir.is_dir():
-        v.report.fail("warc", "no warc/ directory")
+        v.report.fail(v.rel(warc_dir), f"no {v.rel(warc_dir)}/ directory")
         return
     paths = sorted(p for p in warc_dir.iterdir() if p.is_file())
     finished = v.layout.finished_warcs()
@@ -30,9 +30,9 @@ def check_warcs(v: Verifier) -> None:
     if not finished:
         items = [p for p in v.layout.item_files() if p.stat().st_size]
         if items or paths:
-            v.report.fail("warc", f"no finished *{WARC_SUFFIX} files")
+            v.report.fail(v.rel(warc_dir), f"no finished *{WARC_SUFFIX} files")
         else:  # a run that could write nothing at all (a full disk) claims nothing
-            v.report.notes.append("warc: empty, nothing archived yet")
+            v.report.notes.append(f"{v.rel(warc_dir)}: empty, nothing archived yet")
     for path in finished:
         v.finished_files.add(path.name)
         check_warc(v, path)
@@ -88,7 +88,7 @@ def check_warc(v: Verifier, path: Path) -> None:
 def check_duplicate_ids(v: Verifier) -> None:
     for rid, infos in v.by_id.items():
         if len(infos) > 1:
-            places = ", ".join(f"warc/{i.filename}@{i.offset}" for i in infos)
+            places = ", ".join(f"{v.where_of(i)}@{i.offset}" for i in infos)
             first = infos[0]
-            v.report.fail(f"warc/{first.filename}", f"record id used {len(infos)} "
+            v.report.fail(v.where_of(first), f"record id used {len(infos)} "
                           f"times: {places}", offset=first.offset, record_id=rid)

@@ -58,7 +58,7 @@ class Command(crawl.Command):
             sys.exit(EXIT_FAILED)
         self.resumed = resumed
         # Room for the index and report should the disk fill up (crawler/diskfull.py).
-        self.state_dir = archive_dir / "state"
+        self.state_dir = ArchiveLayout(archive_dir).state_dir
         create_reserve(self.state_dir, reserve)
         self.settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")
         self.settings.set("ARCHIVE_RESUMED", resumed, priority="cmdline")

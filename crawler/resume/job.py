@@ -23,12 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from archive.layout import ArchiveLayout
 from crawler.run import new_run_id
 
 logger = logging.getLogger(__name__)
-
-LOCK_FILE = ".lock"
-
 
 class ArchiveBusy(RuntimeError):
     """Another run holds this ARCHIVE_DIR."""
@@ -42,7 +40,7 @@ class ArchiveLock:
     """
 
     def __init__(self, archive_dir: Path) -> None:
-        self.path = archive_dir / LOCK_FILE
+        self.path = ArchiveLayout(archive_dir).lock_path
         self._fh: IO[str] | None = None
 
     def acquire(self) -> None:
@@ -76,7 +74,7 @@ class ArchiveJob:
 
     @property
     def dir(self) -> Path:
-        return self.archive_dir / "job"
+        return ArchiveLayout(self.archive_dir).job_dir
 
     @property
     def scrapy_dir(self) -> Path:

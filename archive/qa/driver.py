@@ -1,9 +1,10 @@
 """Browser half of `python -m archive qa`: loads replayed pages in Chromium, reports what it saw.
 
-Run by path with the replay venv's interpreter (`.venv-replay/bin/python archive/qa_driver.py`),
-because Playwright lives there and not in the crawl venv; so this file imports nothing from
-the project, only the standard library and Playwright. It only observes: which page is
-whole is decided by archive/qa.py, where the policy can be tested without a browser.
+Run by path with the replay venv's interpreter (`.venv-replay/bin/python -P
+archive/qa/driver.py`), because Playwright lives there and not in the crawl venv; so this
+file imports nothing from the project, only the standard library and Playwright (``-P``
+keeps its own directory off sys.path). It only observes: which page is whole is decided by
+archive/qa/judge.py, where the policy can be tested without a browser.
 
 Protocol. stdin: one JSON document, ``{"wayback": "http://127.0.0.1:PORT", "chromium": PATH,
 "parallel": N, "timeout": SECONDS, "pages": [{"id", "replay_url", "screenshot"}, ...]}``.

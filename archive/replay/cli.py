@@ -1,0 +1,106 @@
+"""The command: ``python -m archive replay DIR`` serves DIR in pywb until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from archive.layout import ArchiveLayout
+from archive.replay.collection import DEFAULT_COLLECTION, iter_index_entries, prepare_collection
+from archive.replay.errors import ReplayError
+from archive.replay.stopping import StopSignal, stop_on_signals
+from archive.replay.urls import query_url, replay_url
+from archive.replay.wayback import WaybackProcess, start_wayback
+
+HELP = "browse a finished crawl in pywb (offline, bound to 127.0.0.1)"
+SITE_HOME = "http://sznews.zjol.com.cn/"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("archive_dir", metavar="DIR", type=Path,
+                        help="a finished crawl's ARCHIVE_DIR (with warc/ and index.cdxj)")
+    parser.add_argument("--port", type=int, default=8080,
+                        help="port on 127.0.0.1 (default 8080; 0 picks a free one)")
+    parser.add_argument("--collection", default=DEFAULT_COLLECTION,
+                        help=f"pywb collection name (default {DEFAULT_COLLECTION})")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="pywb working directory (default DIR/replay, or a temporary "
+                             "directory when DIR is not writable)")
+    parser.add_argument("--home", default=SITE_HOME,
+                        help=f"URL to suggest opening first (default {SITE_HOME})")
+
+
+def _replay_root(layout: ArchiveLayout, explicit: Path | None) -> tuple[Path, bool]:
+    """DIR/replay keeps the layout next to the data; a read-only archive gets a temp dir."""
+    if explicit is not None:
+        explicit.mkdir(parents=True, exist_ok=True)
+        return explicit, False
+    root = layout.replay_dir
+    try:
+        root.mkdir(exist_ok=True)
+        probe = root / ".write-test"
+        probe.touch()
+        probe.unlink()
+        return root, False
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="sznews-replay-")), True
+
+
+def _home_capture(index_path: Path, wanted: str) -> tuple[str, str] | None:
+    """(url, timestamp) of the wanted page's first capture, else the first HTML page."""
+    fallback: tuple[str, str] | None = None
+    for _key, stamp, fields in iter_index_entries(index_path):
+        url = fields.get("url", "")
+        if url == wanted:
+            return url, stamp
+        if fallback is None and fields.get("mime") == "text/html" and fields.get("status") == "200":
+            fallback = (url, stamp)
+    return fallback
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve DIR in pywb on 127.0.0.1 until Ctrl-C (or SIGTERM/SIGHUP)."""
+    archive_dir: Path = args.archive_dir
+    if not archive_dir.is_dir():
+        print(f"error: {archive_dir} is not a directory", file=sys.stderr)
+        return 2
+    layout = ArchiveLayout(archive_dir)
+    root, temporary = _replay_root(layout, args.root)
+    wb: WaybackProcess | None = None
+    with stop_on_signals():
+        try:
+            prepare_collection(archive_dir, root, args.collection)
+            wb = start_wayback(root, args.port, echo=True, new_session=True)
+            home = _home_capture(layout.index_path, args.home)
+            host = urlsplit(home[0] if home else args.home).netloc
+            print(f"\nReplaying {archive_dir} from {root}")
+            print(f"  all captures: {query_url(wb.url, args.collection, f'http://{host}/*')}")
+            if home:
+                url = replay_url(wb.url, args.collection, home[1], home[0], "")
+                print(f"  home page:    {url}")
+            print("Press Ctrl-C to stop.\n", flush=True)
+            status = wb.wait()
+            print(f"error: wayback exited on its own with status {status}", file=sys.stderr)
+            return 1
+        except ReplayError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except (KeyboardInterrupt, StopSignal):
+            print("\nstopping wayback", file=sys.stderr)
+            return 0
+        finally:
+            if wb is not None:
+                wb.stop()
+            if temporary:
+                shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m archive replay", description=HELP)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
