@@ -11,7 +11,10 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from scrapy.utils.misc import load_object
 
 
 class PageKind(StrEnum):
@@ -251,3 +254,26 @@ SZNEWS = SiteProfile(
     maintenance_title_xpath="//title",
     maintenance_banner="//td[contains(@class, 'weihu')]",
 )
+
+
+def site_profile(settings: Any) -> SiteProfile:
+    """The profile the ``SITE_PROFILE`` setting names: a ``SiteProfile``, or the import path
+    of one (``"crawler.profile.SZNEWS"``, loaded as Scrapy loads its class settings).
+
+    Components read it once, in ``from_crawler``; unset, it is ``SZNEWS``. A value that is no
+    profile is a ``ValueError`` that names the setting, so a crawl never starts on a typo.
+    """
+    value = settings.get("SITE_PROFILE") or SZNEWS
+    if isinstance(value, str):
+        try:
+            loaded = load_object(value)
+        except (ImportError, NameError, ValueError) as exc:
+            raise ValueError(f"SITE_PROFILE={value!r} cannot be loaded: {exc}") from exc
+    else:
+        loaded = value
+    if not isinstance(loaded, SiteProfile):
+        raise ValueError(
+            f"SITE_PROFILE must be a crawler.profile.SiteProfile or the import path of one; "
+            f"{value!r} is a {type(loaded).__name__}"
+        )
+    return loaded

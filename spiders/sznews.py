@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -35,9 +35,12 @@ from crawler.incremental import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, article_item, section_item
 from crawler.job import InflightLog, callback_name
 from crawler.links import BlockLink, css_links, links_by_block, requisite_links
-from crawler.profile import SZNEWS, PageKind, SiteProfile
+from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.run import run_context
 from crawler.state import CaptureState
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 
 def utc_now() -> str:
@@ -46,13 +49,14 @@ def utc_now() -> str:
 
 class SznewsSpider(scrapy.Spider):
     name = "sznews"
-    profile: SiteProfile = SZNEWS
 
-    def __init__(self, start_url: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, start_url: str | None = None, *, profile: SiteProfile, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.start_url = start_url or self.profile.start_url
+        self.start_url = start_url or profile.start_url
         # Links in the other scheme are the same pages, requested in the start URL's scheme.
-        self.profile = self.profile.starting_at(self.start_url)
+        self.profile = profile.starting_at(self.start_url)
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
         self._links: LinkFilter | None = None
@@ -62,6 +66,13 @@ class SznewsSpider(scrapy.Spider):
         # Later pages (`_NN`) of articles linked from anywhere, by page 1: an assembly takes
         # them in even when its own pages' links do not name them all.
         self._later_pages: dict[str, set[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SznewsSpider:
+        if "profile" in kwargs:
+            raise ValueError("the site profile is the SITE_PROFILE setting, not a spider argument")
+        return super().from_crawler(crawler, *args, profile=site_profile(crawler.settings),
+                                    **kwargs)
 
     @property
     def links(self) -> LinkFilter | None:

@@ -47,7 +47,7 @@ from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
-from crawler.profile import SZNEWS
+from crawler.profile import SiteProfile, site_profile
 from crawler.run import StateUnavailable, run_context
 from crawler.state import Capture, CaptureState, Payload, warc_source
 
@@ -177,8 +177,13 @@ def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
     )
 
 
-def maintenance_filter(request: Request, response: Response) -> str | None:
-    return "maintenance" if is_maintenance_response(request, response, SZNEWS) else None
+def maintenance_filter(profile: SiteProfile) -> CaptureFilter:
+    """Keep out the site's maintenance pages (``crawler/dedup/maintenance.py``)."""
+
+    def in_maintenance(request: Request, response: Response) -> str | None:
+        return "maintenance" if is_maintenance_response(request, response, profile) else None
+
+    return in_maintenance
 
 
 def bomb_filter(max_size: int) -> CaptureFilter:
@@ -242,7 +247,7 @@ class WarcCapture:
         ext._crawler = crawler
         ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if crawler.settings.getbool("DEDUP_ENABLED", True):
-            ext.filters.append(maintenance_filter)
+            ext.filters.append(maintenance_filter(site_profile(crawler.settings)))
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
