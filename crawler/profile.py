@@ -8,7 +8,7 @@ they never hard-code a path or a selector. A sibling county site on the same zjo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -61,21 +61,13 @@ class SiteProfile:
     section_breadcrumb: str
     list_items: str
     list_pager_total: str
-    list_pager_links: str
-    box_links: str
     # Blocks repeated on every page; links in them are template links.
     template_blocks: tuple[str, ...]
     related_links: str
-    article_pager_links: str
     maintenance_notice: str
     maintenance_title_xpath: str
-    maintenance_banner: str
-    extra_requisite_attrs: tuple[str, ...] = field(default=("src", "href"))
 
     # -- URL classification ---------------------------------------------------------------
-
-    def is_own_host(self, url: str) -> bool:
-        return (urlsplit(url).hostname or "").lower() == self.host
 
     def kind_of(self, url: str) -> PageKind:
         parts = urlsplit(url)
@@ -239,8 +231,6 @@ SZNEWS = SiteProfile(
     section_breadcrumb="//*[contains(concat(' ', normalize-space(@class), ' '), ' position ')]//a",
     list_items="//ul[contains(@class, 'listUl')]/li/a",
     list_pager_total="//div[contains(@class, 'fenye')]",
-    list_pager_links="//div[contains(@class, 'fenye')]//a/@href",
-    box_links="//td[contains(@class, 'main')]//div[contains(@class, 'box')]",
     template_blocks=(
         "//table[contains(@class, 'top')]",
         "//table[contains(@class, 'nav')]",
@@ -249,10 +239,8 @@ SZNEWS = SiteProfile(
         "//div[contains(@class, 'links')]",
     ),
     related_links="//div[contains(@class, 'relnews')]//li/a",
-    article_pager_links="//div[contains(@class, 'pages')]//a/@href",
     maintenance_notice="网站维护中",
     maintenance_title_xpath="//title",
-    maintenance_banner="//td[contains(@class, 'weihu')]",
 )
 
 
