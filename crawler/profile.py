@@ -99,6 +99,16 @@ class SiteProfile:
         path = f"{m.group('base')}.shtml"
         return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
+    def article_page_url(self, url: str, number: int) -> str:
+        """Page ``number`` (1-based) of the article at ``url`` (any of its pages): page 1 is
+        the bare id, later pages ``_02``, ``_03``..."""
+        parts = urlsplit(url)
+        m = self.article_re.match(parts.path)
+        if not m:
+            raise ValueError(f"not an article URL: {url}")
+        suffix = "" if number == 1 else f"_{number:02d}"
+        return urlunsplit((parts.scheme, parts.netloc, f"{m.group('base')}{suffix}.shtml", "", ""))
+
     def section_url(self, url: str) -> str:
         """A section's identity: ``dir/`` and its list pages ``index_N`` are ``dir/index.shtml``."""
         parts = urlsplit(url)

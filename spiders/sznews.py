@@ -290,9 +290,8 @@ class SznewsSpider(scrapy.Spider):
         if state is None:
             return
         first = self.profile.article_first_page(url)
-        base = first.removesuffix(".shtml")
         number = 2
-        while state.capture(later := f"{base}_{number:02d}.shtml") is not None:
+        while state.capture(later := self.profile.article_page_url(first, number)) is not None:
             yield scrapy.Request(
                 later,
                 callback=self.check_later_page,

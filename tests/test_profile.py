@@ -82,3 +82,29 @@ def test_the_profile_is_no_spider_argument(tmp_path: Path) -> None:
     crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path)})
     with pytest.raises(ValueError, match="SITE_PROFILE setting"):
         SznewsSpider.from_crawler(crawler, profile="crawler.profile.SZNEWS")
+
+
+ARTICLE = "http://sznews.zjol.com.cn/sznews/system/2009/04/17/010020692"
+
+
+@pytest.mark.parametrize(
+    ("url", "number", "page"),
+    [
+        (f"{ARTICLE}.shtml", 1, f"{ARTICLE}.shtml"),
+        (f"{ARTICLE}.shtml", 2, f"{ARTICLE}_02.shtml"),
+        (f"{ARTICLE}_03.shtml", 1, f"{ARTICLE}.shtml"),
+        (f"{ARTICLE}_01.shtml", 12, f"{ARTICLE}_12.shtml"),
+    ],
+)
+def test_the_profile_makes_an_articles_page_urls(url: str, number: int, page: str) -> None:
+    assert SZNEWS.article_page_url(url, number) == page
+    assert SZNEWS.article_page_number(page) == number
+
+
+def test_the_profile_makes_a_sections_list_page_urls() -> None:
+    column = "http://sznews.zjol.com.cn/sznews/xwpd/xzww/"
+    assert [SZNEWS.list_page_url(column, n) for n in (1, 2, 3)] == [
+        f"{column}index.shtml", f"{column}index_1.shtml", f"{column}index_2.shtml"]
+    assert SZNEWS.list_page_number(f"{column}index_2.shtml") == 3
+    with pytest.raises(ValueError, match="not an article"):
+        SZNEWS.article_page_url(column, 2)
