@@ -1,23 +1,41 @@
 """The site profile is chosen by the ``SITE_PROFILE`` setting, and every component takes it
-from there."""
+from there: a sibling county site of the platform is a new profile value, not new code."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy.http import HtmlResponse, Request
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
 
-from crawler.profile import SZNEWS, site_profile
+from crawler.profile import SZNEWS, site_profile, zjol_county_site
+from tests.conftest import ARTICLES, SEED
+from tests.crawling import CrawlResult, run_crawl
+from tests.replica.expected import (
+    article_page_urls,
+    expected_articles,
+    expected_sections,
+    image_urls,
+)
+from tests.replica.model import XCNEWS_VARIANT, Site
+from tests.replica.testing import Replica, start_replica
 
 SAMPLES = Path(__file__).parent / "samples"
 # The same site, but its maintenance pages say something else: the sample maintenance page
 # is an ordinary page to it.
 UPGRADING = replace(SZNEWS, maintenance_notice="系统升级中")
+# A sibling county site of the platform (the replica's made-up xcnews variant): its own
+# host, directory, name, and channels and columns of other ids and names.
+XCNEWS = zjol_county_site("xcnews.zjol.com.cn", "/xcnews/", "新昌新闻网")
+XCNEWS_HOST = "xcnews.zjol.com.cn"
 
 
 def test_the_project_crawls_sznews_unless_told_otherwise() -> None:
@@ -108,3 +126,83 @@ def test_the_profile_makes_a_sections_list_page_urls() -> None:
     assert SZNEWS.list_page_number(f"{column}index_2.shtml") == 3
     with pytest.raises(ValueError, match="not an article"):
         SZNEWS.article_page_url(column, 2)
+
+
+# -- a sibling site: the same crawler, another profile -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def xcnews() -> Iterator[Replica]:
+    with start_replica(articles=ARTICLES, seed=SEED, variant="xcnews") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def xcnews_crawl(xcnews: Replica, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
+    """`scrapy crawl sznews -s SITE_PROFILE=tests.test_profile.XCNEWS` through the replica as
+    the proxy for http://xcnews.zjol.com.cn, as the sznews crawls go through it (conftest)."""
+    result = run_crawl(tmp_path_factory.mktemp("xcnews"), proxy_url=xcnews.proxy_url,
+                       settings={"SITE_PROFILE": "tests.test_profile.XCNEWS",
+                                 "WARC_PREFIX": "xcnews"})
+    assert result.returncode == 0, result.output[-5000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def xcnews_site() -> Site:
+    return Site(SEED, ARTICLES, variant=XCNEWS_VARIANT)
+
+
+def warc_uris(result: CrawlResult) -> list[tuple[str, str, str | None]]:
+    """(record type, target URI, HTTP status) of every record but warcinfo."""
+    out = []
+    for path in result.warcs:
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type == "warcinfo":
+                    continue
+                status = record.http_headers.get_statuscode() if (
+                    record.rec_type == "response" and record.http_headers) else None
+                out.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI"),
+                            status))
+    return out
+
+
+def test_a_sibling_sites_articles_come_out_exact(xcnews_crawl, xcnews_site) -> None:
+    expected = {a["url"]: a for a in expected_articles(xcnews_site)}
+    assert all(urlsplit(url).path.startswith("/xcnews/system/") for url in expected)
+    got = xcnews_crawl.items("articles")
+    assert Counter(a["url"] for a in got) == Counter(list(expected)), "each exactly once"
+    for item in got:
+        want = expected[item["url"]]
+        assert {k: item[k] for k in want} == want
+        assert item.get("problems", []) == [], (item["url"], item["problems"])
+        assert item["warc"]["filename"].startswith("xcnews-")
+
+
+def test_a_sibling_sites_sections_come_out_exact(xcnews_crawl, xcnews_site) -> None:
+    expected = {s["url"]: s for s in expected_sections(xcnews_site)}
+    assert "http://xcnews.zjol.com.cn/xcnews/news/jrxc/szyw/index.shtml" in expected
+    got = xcnews_crawl.items("sections")
+    assert Counter(s["url"] for s in got) == Counter(list(expected)), "each exactly once"
+    for item in got:
+        want = expected[item["url"]]
+        assert {k: item[k] for k in want} == want
+        assert want["breadcrumb"][0] == "新昌新闻网"
+
+
+def test_a_sibling_site_is_archived_whole_and_alone(xcnews_crawl, xcnews_site, xcnews) -> None:
+    """Every page, image and requisite of the sibling is in its WARCs; nothing of any other
+    host is, though its pages link to sznews.zjol.com.cn (友情链接), and the crawl never
+    asked for anything but the sibling's own host."""
+    records = warc_uris(xcnews_crawl)
+    assert {urlsplit(uri).hostname for _, uri, _ in records} == {XCNEWS_HOST}
+    captured = {uri for kind, uri, status in records if kind == "response" and status == "200"}
+    assert sorted(set(article_page_urls(xcnews_site)) - captured) == []
+    assert sorted(set(image_urls(xcnews_site)) - captured) == []
+    for requisite in ("css/style.css", "js/common.js", "images/bg.gif", "css/wz2019.css",
+                      "js/wz2019.js", "images/line.gif", "images/logo.gif"):
+        assert f"http://{XCNEWS_HOST}/xcnews/{requisite}" in captured
+    assert "sznews.zjol.com.cn" in XCNEWS_VARIANT.friends  # linked from every home page
+    asked = {request["host"] for request in xcnews.requests()}
+    assert asked == {XCNEWS_HOST}
