@@ -2,7 +2,8 @@
 
 Article URLs change with the site's content, so a contract cannot name one. ``@first_article``
 turns the ``@url`` page (a channel that always exists) into the first single-page article it
-links to, fetched through the same ``http_proxy`` the check runs with.
+links to, fetched through the same ``http_proxy`` the check runs with. What is an article, and
+whether it has later pages, is the spider's site profile's to say (``SITE_PROFILE``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from urllib.parse import urljoin
 
 from scrapy.contracts import Contract
 
-from crawler.extract import parse_html
+from crawler.extract import article_page_urls, parse_html
 from crawler.links import page_links
-from crawler.profile import SZNEWS, PageKind
+from crawler.profile import PageKind, SiteProfile
 
 _MAX_CANDIDATES = 20
 
@@ -26,17 +27,17 @@ def _get(url: str, timeout: float = 20) -> tuple[bytes, str | None]:
         return response.read(), response.headers.get("Content-Type")
 
 
-def first_single_page_article(listing_url: str) -> str:
+def first_single_page_article(listing_url: str, profile: SiteProfile) -> str:
     body, content_type = _get(listing_url)
     page = parse_html(body, listing_url, content_type)
     seen = []
     for link in page_links(page):
-        url = SZNEWS.article_first_page(urljoin(listing_url, link.url))
-        if SZNEWS.kind_of(url) is not PageKind.ARTICLE or url in seen:
+        url = profile.article_first_page(urljoin(listing_url, link.url))
+        if profile.kind_of(url) is not PageKind.ARTICLE or url in seen:
             continue
         seen.append(url)
-        article_body, _ = _get(url)
-        if b'class="pages"' not in article_body:
+        article_body, article_type = _get(url)
+        if len(article_page_urls(parse_html(article_body, url, article_type), profile)) == 1:
             return url
         if len(seen) >= _MAX_CANDIDATES:
             break
@@ -49,5 +50,6 @@ class FirstArticleContract(Contract):
     name = "first_article"
 
     def adjust_request_args(self, args: dict[str, Any]) -> dict[str, Any]:
-        args["url"] = first_single_page_article(args["url"])
+        # The callback is the spider's bound method: its profile is the crawl's SITE_PROFILE.
+        args["url"] = first_single_page_article(args["url"], args["callback"].__self__.profile)
         return args

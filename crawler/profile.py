@@ -1,17 +1,26 @@
 """Everything the site declares, in one place.
 
-Callbacks and middlewares ask the profile what a URL is and where things sit in a page;
-they never hard-code a path or a selector. A sibling county site on the same zjol platform
-(xcnews, synews, ...) is a new ``SiteProfile`` value, not new code.
+Callbacks and middlewares ask the profile what a URL is, where things sit in a page and how
+a later list or article page is named; they never hard-code a path or a selector. Which
+profile a crawl uses is the ``SITE_PROFILE`` setting (``site_profile``), read by each
+component in its ``from_crawler``.
+
+A sibling county site on the same zjol platform (xcnews, synews, ...) is a new
+``SiteProfile`` value, not new code: ``zjol_county_site(host, root_dir, site_name)`` makes
+one (``SZNEWS`` is made so), and ``-s SITE_PROFILE=module.VALUE`` crawls it.
+``tests/test_profile.py`` crawls such a sibling of the replica this way.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from scrapy.utils.misc import load_object
 
 
 class PageKind(StrEnum):
@@ -58,21 +67,13 @@ class SiteProfile:
     section_breadcrumb: str
     list_items: str
     list_pager_total: str
-    list_pager_links: str
-    box_links: str
     # Blocks repeated on every page; links in them are template links.
     template_blocks: tuple[str, ...]
     related_links: str
-    article_pager_links: str
     maintenance_notice: str
     maintenance_title_xpath: str
-    maintenance_banner: str
-    extra_requisite_attrs: tuple[str, ...] = field(default=("src", "href"))
 
     # -- URL classification ---------------------------------------------------------------
-
-    def is_own_host(self, url: str) -> bool:
-        return (urlsplit(url).hostname or "").lower() == self.host
 
     def kind_of(self, url: str) -> PageKind:
         parts = urlsplit(url)
@@ -103,6 +104,16 @@ class SiteProfile:
             return url
         path = f"{m.group('base')}.shtml"
         return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+    def article_page_url(self, url: str, number: int) -> str:
+        """Page ``number`` (1-based) of the article at ``url`` (any of its pages): page 1 is
+        the bare id, later pages ``_02``, ``_03``..."""
+        parts = urlsplit(url)
+        m = self.article_re.match(parts.path)
+        if not m:
+            raise ValueError(f"not an article URL: {url}")
+        suffix = "" if number == 1 else f"_{number:02d}"
+        return urlunsplit((parts.scheme, parts.netloc, f"{m.group('base')}{suffix}.shtml", "", ""))
 
     def section_url(self, url: str) -> str:
         """A section's identity: ``dir/`` and its list pages ``index_N`` are ``dir/index.shtml``."""
@@ -195,59 +206,96 @@ def _classify(profile: SiteProfile, url: str) -> tuple[str, PageKind]:
 _ART_TITLE = "//*[self::td or self::div][contains(@class, 'artTitle')]"
 _SIDE = "//td[contains(concat(' ', normalize-space(@class), ' '), ' side ')]"
 
-SZNEWS = SiteProfile(
-    host="sznews.zjol.com.cn",
-    root_dir="/sznews/",
-    site_name="嵊州新闻网",
-    home_path="/sznews/index.shtml",
-    start_url="http://sznews.zjol.com.cn/",
-    article_re=re.compile(
-        r"^(?P<base>/sznews/system/\d{4}/\d{2}/\d{2}/\d{9})(?:_(?P<page>\d{2}))?\.shtml$"
+_ZJOL_TEMPLATES = (
+    # Sibling sites of the platform put artTitle on a div and the *_baidu ids on
+    # elements other than span: the selectors take any of those.
+    ArticleTemplate(
+        name="table-2008",
+        marker=_ART_TITLE,
+        title=_ART_TITLE,
+        body="//div[@id='Zoom']",
+        breadcrumb="//table[contains(@class, 'position')]//a",
+        editor="//div[contains(@class, 'editor')]",
+        meta_line="//*[self::td or self::div][contains(@class, 'artInfo')]",
     ),
-    section_re=re.compile(r"^/sznews/(?:[A-Za-z0-9]+/)+(?:index(?:_\d+)?\.shtml)?$"),
-    list_page_re=re.compile(r"^(?P<dir>/sznews/(?:[A-Za-z0-9]+/)+)index(?:_(?P<n>\d+))?\.shtml$"),
-    calendar_re=re.compile(r"/calendar\.shtml$"),
-    image_re=re.compile(r"^/pic/\d/\d{2}/\d{2}/\d{2}/[\w.-]+\.(?:jpe?g|gif|png)$", re.I),
-    requisite_prefixes=("/sznews/css/", "/sznews/js/", "/sznews/images/", "/pic/"),
-    templates=(
-        # Sibling sites of the platform put artTitle on a div and the *_baidu ids on
-        # elements other than span: the selectors take any of those.
-        ArticleTemplate(
-            name="table-2008",
-            marker=_ART_TITLE,
-            title=_ART_TITLE,
-            body="//div[@id='Zoom']",
-            breadcrumb="//table[contains(@class, 'position')]//a",
-            editor="//div[contains(@class, 'editor')]",
-            meta_line="//*[self::td or self::div][contains(@class, 'artInfo')]",
-        ),
-        ArticleTemplate(
-            name="div-2016",
-            marker="//div[contains(@class, 'contTit')]",
-            title="//div[contains(@class, 'contTit')]",
-            body="//div[contains(@class, 'contTxt')]",
-            breadcrumb="//div[contains(@class, 'position')]//a",
-            editor="//div[contains(@class, 'editor')]",
-            published="//*[@id='pubtime_baidu']",
-            source="//*[@id='source_baidu']",
-            author="//*[@id='author_baidu']",
-        ),
+    ArticleTemplate(
+        name="div-2016",
+        marker="//div[contains(@class, 'contTit')]",
+        title="//div[contains(@class, 'contTit')]",
+        body="//div[contains(@class, 'contTxt')]",
+        breadcrumb="//div[contains(@class, 'position')]//a",
+        editor="//div[contains(@class, 'editor')]",
+        published="//*[@id='pubtime_baidu']",
+        source="//*[@id='source_baidu']",
+        author="//*[@id='author_baidu']",
     ),
-    section_breadcrumb="//*[contains(concat(' ', normalize-space(@class), ' '), ' position ')]//a",
-    list_items="//ul[contains(@class, 'listUl')]/li/a",
-    list_pager_total="//div[contains(@class, 'fenye')]",
-    list_pager_links="//div[contains(@class, 'fenye')]//a/@href",
-    box_links="//td[contains(@class, 'main')]//div[contains(@class, 'box')]",
-    template_blocks=(
-        "//table[contains(@class, 'top')]",
-        "//table[contains(@class, 'nav')]",
-        _SIDE,
-        "//table[contains(@class, 'footer')]",
-        "//div[contains(@class, 'links')]",
-    ),
-    related_links="//div[contains(@class, 'relnews')]//li/a",
-    article_pager_links="//div[contains(@class, 'pages')]//a/@href",
-    maintenance_notice="网站维护中",
-    maintenance_title_xpath="//title",
-    maintenance_banner="//td[contains(@class, 'weihu')]",
 )
+
+
+def zjol_county_site(host: str, root_dir: str, site_name: str) -> SiteProfile:
+    """A county site of the zjol platform: the platform's URL scheme under its ``host`` and
+    ``root_dir`` (``"/sznews/"``), its templates and blocks, and its ``site_name`` (the
+    breadcrumb's first link, the ``<title>`` suffix)."""
+    if not (root_dir.startswith("/") and root_dir.endswith("/") and len(root_dir) > 2):
+        raise ValueError(f"root_dir is a directory such as '/sznews/', not {root_dir!r}")
+    root = re.escape(root_dir)
+    return SiteProfile(
+        host=host,
+        root_dir=root_dir,
+        site_name=site_name,
+        home_path=f"{root_dir}index.shtml",
+        start_url=f"http://{host}/",
+        article_re=re.compile(
+            rf"^(?P<base>{root}system/\d{{4}}/\d{{2}}/\d{{2}}/\d{{9}})"
+            r"(?:_(?P<page>\d{2}))?\.shtml$"
+        ),
+        section_re=re.compile(rf"^{root}(?:[A-Za-z0-9]+/)+(?:index(?:_\d+)?\.shtml)?$"),
+        list_page_re=re.compile(
+            rf"^(?P<dir>{root}(?:[A-Za-z0-9]+/)+)index(?:_(?P<n>\d+))?\.shtml$"
+        ),
+        calendar_re=re.compile(r"/calendar\.shtml$"),
+        image_re=re.compile(r"^/pic/\d/\d{2}/\d{2}/\d{2}/[\w.-]+\.(?:jpe?g|gif|png)$", re.I),
+        requisite_prefixes=(f"{root_dir}css/", f"{root_dir}js/", f"{root_dir}images/", "/pic/"),
+        templates=_ZJOL_TEMPLATES,
+        section_breadcrumb=(
+            "//*[contains(concat(' ', normalize-space(@class), ' '), ' position ')]//a"
+        ),
+        list_items="//ul[contains(@class, 'listUl')]/li/a",
+        list_pager_total="//div[contains(@class, 'fenye')]",
+        template_blocks=(
+            "//table[contains(@class, 'top')]",
+            "//table[contains(@class, 'nav')]",
+            _SIDE,
+            "//table[contains(@class, 'footer')]",
+            "//div[contains(@class, 'links')]",
+        ),
+        related_links="//div[contains(@class, 'relnews')]//li/a",
+        maintenance_notice="网站维护中",
+        maintenance_title_xpath="//title",
+    )
+
+
+SZNEWS = zjol_county_site("sznews.zjol.com.cn", "/sznews/", "嵊州新闻网")
+
+
+def site_profile(settings: Any) -> SiteProfile:
+    """The profile the ``SITE_PROFILE`` setting names: a ``SiteProfile``, or the import path
+    of one (``"crawler.profile.SZNEWS"``, loaded as Scrapy loads its class settings).
+
+    Components read it once, in ``from_crawler``; unset, it is ``SZNEWS``. A value that is no
+    profile is a ``ValueError`` that names the setting, so a crawl never starts on a typo.
+    """
+    value = settings.get("SITE_PROFILE") or SZNEWS
+    if isinstance(value, str):
+        try:
+            loaded = load_object(value)
+        except (ImportError, NameError, ValueError) as exc:
+            raise ValueError(f"SITE_PROFILE={value!r} cannot be loaded: {exc}") from exc
+    else:
+        loaded = value
+    if not isinstance(loaded, SiteProfile):
+        raise ValueError(
+            f"SITE_PROFILE must be a crawler.profile.SiteProfile or the import path of one; "
+            f"{value!r} is a {type(loaded).__name__}"
+        )
+    return loaded

@@ -197,13 +197,14 @@ def parse_source(source: Response | PageSource) -> ParsedPage:
     return parse_response(source)
 
 
-def is_maintenance(loaded: Loaded) -> bool:
+def is_maintenance(loaded: Loaded, profile: SiteProfile) -> bool:
     content_encoding = loaded.header("Content-Encoding")
     return classify_maintenance(
         loaded.payload,
         loaded.url,
         loaded.header("Content-Type"),
         content_encoding.encode("latin-1") if content_encoding else None,
+        profile,
     )
 
 
@@ -291,7 +292,7 @@ class Reextractor:
         if not _content_type_is_html(loaded.header("Content-Type")):
             self.stats.skip("not html")
             return None
-        if is_maintenance(loaded):
+        if is_maintenance(loaded, self.profile):
             self.stats.skip("maintenance")
             return None
         try:

@@ -91,6 +91,9 @@ ITEM_PIPELINES = {
     "pipelines.jsonl.JsonLinesExportPipeline": 800,
 }
 
+# The site crawled: a crawler.profile.SiteProfile or its import path (README: "Site profile").
+SITE_PROFILE = "crawler.profile.SZNEWS"
+
 # Where everything goes: warc/, items/<run_id>/, index.cdxj, reports/.
 ARCHIVE_DIR = layout.DEFAULT_ROOT
 WARC_MAX_SIZE = 1024**3

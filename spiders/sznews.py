@@ -34,7 +34,7 @@ from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
 from crawler.incremental.revisits import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, article_item, section_item
 from crawler.links import BlockLink, css_links, links_by_block, requisite_links
-from crawler.profile import SZNEWS, PageKind, SiteProfile
+from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.resume.job import InflightLog, callback_name
 from crawler.run import RunContext, run_context
 from crawler.state import CaptureState
@@ -49,13 +49,14 @@ def utc_now() -> str:
 
 class SznewsSpider(scrapy.Spider):
     name = "sznews"
-    profile: SiteProfile = SZNEWS
 
-    def __init__(self, start_url: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, start_url: str | None = None, *, profile: SiteProfile, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.start_url = start_url or self.profile.start_url
+        self.start_url = start_url or profile.start_url
         # Links in the other scheme are the same pages, requested in the start URL's scheme.
-        self.profile = self.profile.starting_at(self.start_url)
+        self.profile = profile.starting_at(self.start_url)
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
         self.run: RunContext | None = None  # set by from_crawler
@@ -69,7 +70,10 @@ class SznewsSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SznewsSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        if "profile" in kwargs:
+            raise ValueError("the site profile is the SITE_PROFILE setting, not a spider argument")
+        spider = super().from_crawler(crawler, *args, profile=site_profile(crawler.settings),
+                                      **kwargs)
         spider.run = run_context(crawler)
         return spider
 
@@ -290,9 +294,8 @@ class SznewsSpider(scrapy.Spider):
         if state is None:
             return
         first = self.profile.article_first_page(url)
-        base = first.removesuffix(".shtml")
         number = 2
-        while state.capture(later := f"{base}_{number:02d}.shtml") is not None:
+        while state.capture(later := self.profile.article_page_url(first, number)) is not None:
             yield scrapy.Request(
                 later,
                 callback=self.check_later_page,

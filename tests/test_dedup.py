@@ -38,19 +38,19 @@ SEED, ARTICLES = 11, 60
 
 def test_maintenance_page_is_recognised_plain_and_gzipped():
     body = (SAMPLES / "maintenance.shtml").read_bytes()
-    assert classify_maintenance(body, URL, "text/html", None)
-    assert classify_maintenance(gzip.compress(body), URL, "text/html", b"gzip")
+    assert classify_maintenance(body, URL, "text/html", None, SZNEWS)
+    assert classify_maintenance(gzip.compress(body), URL, "text/html", b"gzip", SZNEWS)
 
 
 def test_real_article_with_the_banner_is_not_maintenance():
     body = BANNER_ARTICLE.read_bytes()
     assert "网站维护中".encode("gbk") in body
-    assert not classify_maintenance(body, URL, "text/html; charset=gb2312", None)
+    assert not classify_maintenance(body, URL, "text/html; charset=gb2312", None, SZNEWS)
 
 
 def test_other_pages_are_not_maintenance():
-    assert not classify_maintenance((SAMPLES / "404.shtml").read_bytes(), URL, None, None)
-    assert not classify_maintenance(b"\x1f\x8bnot gzip", URL, None, b"gzip")
+    assert not classify_maintenance((SAMPLES / "404.shtml").read_bytes(), URL, None, None, SZNEWS)
+    assert not classify_maintenance(b"\x1f\x8bnot gzip", URL, None, b"gzip", SZNEWS)
 
 
 @pytest.mark.parametrize(

@@ -184,8 +184,8 @@ def test_both_schemes_are_one_page(start: str, url: str, canonical: str) -> None
 def test_the_spider_takes_the_scheme_of_its_start_url() -> None:
     from spiders.sznews import SznewsSpider
 
-    http = SznewsSpider()
-    https = SznewsSpider(start_url="https://sznews.zjol.com.cn/")
+    http = SznewsSpider(profile=SZNEWS)
+    https = SznewsSpider(start_url="https://sznews.zjol.com.cn/", profile=SZNEWS)
     link = "https://sznews.zjol.com.cn/sznews/xwpd/"
     assert http.profile.classify(link)[0] == "http://sznews.zjol.com.cn/sznews/xwpd/index.shtml"
     assert https.profile.classify(link.replace("https:", "http:"))[0] == (

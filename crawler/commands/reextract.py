@@ -13,6 +13,7 @@ from scrapy.exceptions import UsageError
 from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
 from crawler.items import ArticleItem, item_line
+from crawler.profile import site_profile
 from crawler.reextract import AtomicLines, Reextractor
 
 
@@ -71,6 +72,10 @@ class Command(ScrapyCommand):
         sections_out = Path(opts.sections) if opts.sections else None
         if sections_out is not None and sections_out.resolve() == out.resolve():
             raise UsageError("--sections must name another file than the articles' file")
+        try:
+            profile = site_profile(self.settings)
+        except ValueError as exc:
+            raise UsageError(str(exc), print_help=False) from None
         layout = ArchiveLayout.at(self.settings.get("ARCHIVE_DIR"))
         archive_dir = layout.root
         if not layout.warc_dir.is_dir():
@@ -79,7 +84,7 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         try:
-            extractor = Reextractor.scan(archive_dir, settings=self.settings)
+            extractor = Reextractor.scan(archive_dir, settings=self.settings, profile=profile)
         except (OSError, ArchiveReadError) as exc:
             self._cannot_read(archive_dir, exc)
             return

@@ -30,7 +30,7 @@ from crawler.deferral import (
     retry_after_seconds,
 )
 from crawler.extract import ParsedPage, _first_text, parse_html
-from crawler.profile import SZNEWS, SiteProfile
+from crawler.profile import SiteProfile, site_profile
 from crawler.resume.job import callback_name
 from crawler.run import RunContext, run_context
 
@@ -97,7 +97,7 @@ def classify_maintenance(
     url: str,
     content_type: str | None,
     content_encoding: bytes | None,
-    profile: SiteProfile = SZNEWS,
+    profile: SiteProfile,
 ) -> bool:
     """True when the response is a maintenance page (whole page is the notice)."""
     if len(body) > _MAX_MAINTENANCE_SIZE:
@@ -188,7 +188,8 @@ class MaintenanceMiddleware:
         stats: Any,
         deferrals: Deferrals,
         state_dir: Path | None = None,
-        profile: SiteProfile = SZNEWS,
+        *,
+        profile: SiteProfile,
     ) -> None:
         self.config = config
         self.stats = stats
@@ -210,7 +211,8 @@ class MaintenanceMiddleware:
         ctx = run_context(crawler)
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
         mw = cls(config, crawler.stats, Deferrals.of(crawler),
-                 None if read_only else ctx.layout.state_dir)
+                 None if read_only else ctx.layout.state_dir,
+                 profile=site_profile(crawler.settings))
         mw.run = ctx
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw

@@ -46,7 +46,7 @@ from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
-from crawler.profile import SZNEWS
+from crawler.profile import SiteProfile, site_profile
 from crawler.resume import killpoints
 from crawler.run import RunContext, StateUnavailable, run_context
 from crawler.state import Capture, CaptureState, Payload, warc_source
@@ -177,8 +177,13 @@ def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
     )
 
 
-def maintenance_filter(request: Request, response: Response) -> str | None:
-    return "maintenance" if is_maintenance_response(request, response, SZNEWS) else None
+def maintenance_filter(profile: SiteProfile) -> CaptureFilter:
+    """Keep out the site's maintenance pages (``crawler/dedup/maintenance.py``)."""
+
+    def in_maintenance(request: Request, response: Response) -> str | None:
+        return "maintenance" if is_maintenance_response(request, response, profile) else None
+
+    return in_maintenance
 
 
 def bomb_filter(max_size: int) -> CaptureFilter:
@@ -244,7 +249,7 @@ class WarcCapture:
         ext.run = run_context(crawler)
         ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if crawler.settings.getbool("DEDUP_ENABLED", True):
-            ext.filters.append(maintenance_filter)
+            ext.filters.append(maintenance_filter(site_profile(crawler.settings)))
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)

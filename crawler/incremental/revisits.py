@@ -27,7 +27,7 @@ from crawler.incremental.policy import (
     is_due,
     next_entry,
 )
-from crawler.profile import SZNEWS, PageKind, SiteProfile
+from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.run import run_context
 
 if TYPE_CHECKING:
@@ -181,7 +181,8 @@ class IncrementalMiddleware:
         stats: Any,
         run_id: str,
         revisits: Revisits | None = None,
-        profile: SiteProfile = SZNEWS,
+        *,
+        profile: SiteProfile,
     ) -> None:
         self.state = state
         self.stats = stats
@@ -194,7 +195,8 @@ class IncrementalMiddleware:
         revisits = Revisits.for_run(crawler)  # ValueError: a bad setting
         if revisits is None:
             raise NotConfigured("incremental fetching is off (or a debugging command)")
-        return cls(revisits.state, crawler.stats, revisits.run_id, revisits)
+        return cls(revisits.state, crawler.stats, revisits.run_id, revisits,
+                   profile=site_profile(crawler.settings))
 
     def process_response(self, request: Request, response: Any) -> Any:
         kind = self.profile.kind_of(request.url)

@@ -1,7 +1,7 @@
 """CLI: `python -m tests.replica --port 0 --seed 1 --articles 300 [--grow K] [--correct PATH[,PATH]]
-[--day D --daily K] [--no-validators] [--live-picbox] [--log F] [--maintenance M] [--fault SPEC]...
-[--latency SECONDS]` (fault modes: see tests/replica/faults.py; growth and corrections: see
-tests/replica/model.py; days: see tests/replica/days.py)."""
+[--day D --daily K] [--no-validators] [--live-picbox] [--variant NAME] [--log F] [--maintenance M]
+[--fault SPEC]... [--latency SECONDS]` (fault modes: see tests/replica/faults.py; growth,
+corrections and variants: see tests/replica/model.py; days: see tests/replica/days.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from .expected import expected_sections, iter_articles
-from .model import Site
+from .model import VARIANTS, Site
 from .server import ReplicaServer
 
 
@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--live-picbox", action="store_true",
                    help="the sidebar's 图片新闻 box shows the newest articles, so every page "
                         "changes when news comes in while the articles do not")
+    p.add_argument("--variant", choices=sorted(VARIANTS), default="sznews",
+                   help="which county site of the platform to serve (host, directory, names of "
+                        "the site and its sections): sznews, or the made-up sibling xcnews "
+                        "(xcnews.zjol.com.cn/xcnews/...); default sznews")
     p.add_argument("--log", help="append one JSON line per request to this file")
     p.add_argument("--maintenance", action="append", default=[],
                    help="flap=K | stuck=PATH[,PATH] | window=START:DURATION (repeatable)")
@@ -54,15 +58,15 @@ def main(argv: list[str] | None = None) -> int:
                         "faulted or not; on top of any `slow` fault), per connection: "
                         "concurrent requests wait in parallel (default 0)")
     p.add_argument("--dump-expected", metavar="DIR",
-                   help="write articles.jsonl and sections.jsonl for http://sznews.zjol.com.cn "
-                        "and exit")
+                   help="write articles.jsonl and sections.jsonl for the real host of the "
+                        "variant (http://sznews.zjol.com.cn) and exit")
     args = p.parse_args(argv)
     if not args.latency >= 0:
         p.error(f"--latency must be >= 0 seconds: {args.latency}")
     correct = [c for arg in args.correct for c in arg.split(",") if c]
     try:
         site = Site(args.seed, args.articles, args.grow, correct, day=args.day,
-                    daily=args.daily)
+                    daily=args.daily, variant=VARIANTS[args.variant])
     except ValueError as exc:
         p.error(str(exc))
     if args.dump_expected:

@@ -71,7 +71,7 @@ def add_days(site: Site, days: int, daily: int, next_id: int) -> list[Day]:
     """Append days 1..`days` to a freshly built site (ids continue from `next_id`); returns
     every day, day 0 included. Called by Site.__init__, which owns the storage."""
     out = [Day(0, range(site.n), (), tuple(sorted(site.corrections)))]
-    weights = [_WEIGHTS.get(c.path, 2) for c in site.columns]
+    weights = [_WEIGHTS.get(c.key, 2) for c in site.columns]
     for d in range(1, days + 1):
         r = random.Random(f"{site.seed}:day:{d}")
         start = int(DAY0.timestamp()) + d * 86400

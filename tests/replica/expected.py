@@ -15,6 +15,9 @@ Days (`Site(seed, n, day=D, daily=K)`, days.py): `expected_articles(site)` are t
 stand at the end of day D (every correction of days <= D in the bodies); `new_on(site, d)`,
 `corrected_on(site, d)`, `filed_late_on(site, d)` and `changed_pages_on(site, d)` say what day d
 changed.
+
+Every URL is on `site_root`, by default the real host of the site's variant (`Site.root`:
+http://sznews.zjol.com.cn, `HOST_ROOT`, unless the site is another variant).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Iterator
 
 from .days import changed_pages_on, corrected_on, filed_late_on, new_on
 from .faults import gzipbomb_urls, large_urls
-from .model import HOST_ROOT, SITE_NAME, Article, Site, correctable_path
+from .model import Article, Site, correctable_path
 
 __all__ = [
     "article_item", "article_page_urls", "changed_pages_on", "correctable_path",
@@ -37,9 +40,10 @@ def _none(value: str) -> str | None:
     return value or None
 
 
-def article_item(site: Site, a: Article, site_root: str = HOST_ROOT) -> dict:
+def article_item(site: Site, a: Article, site_root: str | None = None) -> dict:
     """The cleaned item for one article (plus `related`, from page 1's 相关文章 block)."""
     body = [b.text for page in a.pages for b in page if b.kind in ("p", "cap")]
+    site_root = site_root or site.root
     return {
         "url": site_root + a.page_path(1),
         "title": a.title,
@@ -47,7 +51,7 @@ def article_item(site: Site, a: Article, site_root: str = HOST_ROOT) -> dict:
         "author": _none(a.author),
         "editor": _none(a.editor),
         "published": a.when.isoformat(),
-        "breadcrumb": [SITE_NAME] + [s.name for s in a.column.lineage],
+        "breadcrumb": [site.variant.site_name] + [s.name for s in a.column.lineage],
         "body": "\n".join(body),
         "images": [{"url": site_root + p, "caption": c} for p, c in a.images()],
         "pages": [site_root + a.page_path(n) for n in range(1, len(a.pages) + 1)],
@@ -56,29 +60,30 @@ def article_item(site: Site, a: Article, site_root: str = HOST_ROOT) -> dict:
     }
 
 
-def iter_articles(site: Site, site_root: str = HOST_ROOT) -> Iterator[dict]:
+def iter_articles(site: Site, site_root: str | None = None) -> Iterator[dict]:
     """Items oldest first, without keeping every article's content cached."""
     for i in range(site.n):
         yield article_item(site, site._article(i), site_root)
 
 
-def expected_articles(site: Site | None = None, site_root: str = HOST_ROOT, *, seed: int = 1,
+def expected_articles(site: Site | None = None, site_root: str | None = None, *, seed: int = 1,
                       articles: int = 60) -> list[dict]:
     """All article items (oldest first). Pass a Site, or seed/articles to build one."""
     site = site or Site(seed, articles)
     return list(iter_articles(site, site_root))
 
 
-def expected_sections(site: Site | None = None, site_root: str = HOST_ROOT, *, seed: int = 1,
+def expected_sections(site: Site | None = None, site_root: str | None = None, *, seed: int = 1,
                       articles: int = 60) -> list[dict]:
     """Every section with its canonical URL, kind, parent and number of list pages."""
     site = site or Site(seed, articles)
+    site_root = site_root or site.root
     out = []
     for sec in site.sections.values():
         out.append({
             "url": site_root + sec.url_path,
             "name": sec.name,
-            "breadcrumb": [SITE_NAME] + [s.name for s in sec.lineage],
+            "breadcrumb": [site.variant.site_name] + [s.name for s in sec.lineage],
             "kind": sec.kind,
             "parent": site_root + (sec.parent.url_path if sec.parent else "/"),
             "list_pages": sec.list_pages,
@@ -86,27 +91,32 @@ def expected_sections(site: Site | None = None, site_root: str = HOST_ROOT, *, s
     return out
 
 
-def article_page_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+def article_page_urls(site: Site, site_root: str | None = None) -> list[str]:
     """Every article page URL (canonical forms, no `_01`)."""
+    site_root = site_root or site.root
     return [site_root + site.path(i, n) for i in range(site.n) for n in
             range(1, site.npages[i] + 1)]
 
 
-def list_page_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+def list_page_urls(site: Site, site_root: str | None = None) -> list[str]:
     """Every column list page URL (index.shtml, index_1.shtml, ...)."""
+    site_root = site_root or site.root
     return [site_root + c.list_page_path(k) for c in site.columns for k in range(c.list_pages)]
 
 
-def image_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+def image_urls(site: Site, site_root: str | None = None) -> list[str]:
     """Every /pic/ image referenced by an article body."""
+    site_root = site_root or site.root
     return [site_root + p for i in range(site.n) for p, _ in site._article(i).images()]
 
 
-def new_article_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+def new_article_urls(site: Site, site_root: str | None = None) -> list[str]:
     """Page-1 URLs of the articles `grow=K` added (oldest first; empty without growth)."""
+    site_root = site_root or site.root
     return [site_root + site.path(i) for i in site.new_articles()]
 
 
-def corrected_page_urls(site: Site, site_root: str = HOST_ROOT) -> list[str]:
+def corrected_page_urls(site: Site, site_root: str | None = None) -> list[str]:
     """The pages `correct=` changed: the last page of each corrected article (by index)."""
+    site_root = site_root or site.root
     return [site_root + site.path(i, site.npages[i]) for i in sorted(site.corrected)]

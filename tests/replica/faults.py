@@ -47,8 +47,8 @@ import threading
 import time
 import zlib
 
-from .model import HOST_ROOT, ORGS, PARAGRAPHS, SITE_NAME, Section, Site, stable_hash
-from .render import _FOOT, Renderer, _e
+from .model import HOST_ROOT, ORGS, PARAGRAPHS, Section, Site, stable_hash
+from .render import Renderer, _e
 from .server import RETRY_AFTER, SERVER_NAME, Fault, Request, Response
 
 SEEDED_KINDS = ("article", "section")
@@ -92,7 +92,7 @@ class SeededFault(Fault):
         s = self.site
         out: list[str] = []
         if "home" in self.kinds:
-            out += ["/sznews/index.shtml"]
+            out += [f"{s.prefix}index.shtml"]
         if "article" in self.kinds:
             out += [s.path(i, n) for i in range(s.n) for n in range(1, s.npages[i] + 1)]
         if "section" in self.kinds:
@@ -176,15 +176,18 @@ class Truncate(SeededFault):
 #   3. the page ends without closing the main layout table, the footer table, body and html
 #      (`</td></tr></table>` twice and `</body></html>` are missing).
 MALFORMED_INSERT = b"<!-- \x80\xff -->\xff"
-_FOOT_B = _FOOT.encode("gbk")
+_SIDE_END = b"</ul></div>"
 _FOOT_OPEN, _FOOT_TEXT_END = b"</td></tr></table>\n", b"</td></tr></table>\n</body></html>\n"
 
 
 def malform(body: bytes) -> bytes:
     """Apply the `malformed` damage to a rendered page (which ends with sidebar + footer)."""
-    assert body.endswith(b"</ul></div>" + _FOOT_B), "not a full page"
-    head = body[: -len(b"</div>" + _FOOT_B)]
-    footer = _FOOT_B[len(_FOOT_OPEN): -len(_FOOT_TEXT_END)]
+    cut = body.rfind(_SIDE_END)
+    foot = body[cut + len(_SIDE_END):]
+    assert cut >= 0 and foot.startswith(_FOOT_OPEN) and foot.endswith(_FOOT_TEXT_END) and (
+        b"class=\"footer\"" in foot), "not a full page"
+    head = body[: cut + len(b"</ul>")]
+    footer = foot[len(_FOOT_OPEN): -len(_FOOT_TEXT_END)]
     return head + MALFORMED_INSERT + footer + b"\n"
 
 
@@ -273,7 +276,7 @@ def _extra_pages(site: Site, mode: str, base: int, count: int,
             num = base + 1000 * k + h % 1000
             while f"{num:09d}" in site.by_id:
                 num += 1
-            path = f"/sznews/system/{when:%Y/%m/%d}/{num:09d}.shtml"
+            path = f"{site.prefix}system/{when:%Y/%m/%d}/{num:09d}.shtml"
         title = f"{ORGS[h % len(ORGS)]}资料汇编（{k + 1}）"
         out.append(ExtraPage(path, title, col, when.date()))
     return out
@@ -333,10 +336,11 @@ class LargePages(ExtraPages):
         marker = "@@FILL@@"
         main = (f'<div class="contTit"><font>{_e(page.title)}</font></div><div class="time">'
                 f'<span id="pubtime_baidu">{page.day:%Y年%m月%d日}08:00:00</span> '
-                f'<span id="source_baidu">来源:{SITE_NAME}</span> '
+                f'<span id="source_baidu">来源:{self.site.variant.site_name}</span> '
                 f'<span id="author_baidu">作者:</span></div>'
                 f'<div class="contTxt">\n{marker}</div>')
-        shell = self.render._page(req.root, f"{page.title}-{SITE_NAME}", False, "", main)
+        title = f"{page.title}-{self.site.variant.site_name}"
+        shell = self.render._page(req.root, title, False, "", main)
         head, _, tail = shell.partition(marker.encode())
         fill = _filler(max(0, self.size - len(head) - len(tail)))
         return Response(200, head + fill + tail, kind=self.name, compress=False,

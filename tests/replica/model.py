@@ -23,6 +23,11 @@ Days (for scheduled runs placed on a simulated day: `Site(seed, n, day=D, daily=
 site as it stands on day 0 (2025-01-01 +08:00), plus D days of news, corrections and late filings;
 see `days.py`. Column lists are kept in publication order (not index order), because an article
 filed late sits among older ones.
+
+Variants (`Site(seed, n, variant=XCNEWS_VARIANT)`, `--variant xcnews`): another county site of the
+same zjol platform, under its own host and directory, with its own name and its own channel and
+column ids and names, from the same draws (same articles, same section tree). The default,
+`SZNEWS_VARIANT`, is the site every other test crawls.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import bisect
 import datetime as dt
 import random
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -79,6 +84,67 @@ _TREE: list[tuple[str, str]] = [
 _CALENDAR_COLUMNS = {"xwpd/jrsz/szjj", "xwpd/xzww", "whpd/yjzx"}
 # Relative weight of each column when assigning articles.
 _WEIGHTS = {"xwpd/jrsz/szjj": 6, "xwpd/jrsz/shms": 4, "xwpd/xzww": 5, "xwpd/bmdt": 3}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A county site of the zjol platform: where it lives and what it calls things.
+
+    `sections` renames the tree: a `_TREE` path (the section's `key`) to the section's own
+    directory name and name on this site; a section not named keeps the tree's. The tree's
+    shape, and so every draw of the site, is the same on every variant."""
+
+    host: str
+    dir_name: str  # "sznews": the site is under /sznews/
+    site_name: str
+    city: str  # in nav labels: 嵊州论坛, 嵊州专题
+    owner: str  # the footer's 主办
+    friends: tuple[str, ...]  # sibling hosts in the 友情链接 block
+    sections: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def root(self) -> str:
+        """Scheme and host of the real site, as proxied (`HOST_ROOT` for the default)."""
+        return f"http://{self.host}"
+
+    @property
+    def prefix(self) -> str:
+        """The site's directory as a path: `/sznews/`."""
+        return f"/{self.dir_name}/"
+
+
+SZNEWS_VARIANT = Variant("sznews.zjol.com.cn", "sznews", SITE_NAME, "嵊州", "嵊州市融媒体中心",
+                         ("xcnews.zjol.com.cn", "synews.zjol.com.cn"))
+# A made-up sibling (新昌, xcnews.zjol.com.cn/xcnews/...) whose channels and columns all have
+# other ids and names, for the test that a new site profile is all another site needs.
+XCNEWS_VARIANT = Variant(
+    "xcnews.zjol.com.cn", "xcnews", "新昌新闻网", "新昌", "新昌县融媒体中心",
+    ("sznews.zjol.com.cn", "synews.zjol.com.cn"),
+    {
+        "xwpd": ("news", "新闻中心"),
+        "xwpd/jrsz": ("jrxc", "今日新昌"),
+        "xwpd/jrsz/szjj": ("szyw", "时政要闻"),
+        "xwpd/jrsz/shms": ("msbb", "民生播报"),
+        "xwpd/xzww": ("xzdt", "乡镇动态"),
+        "xwpd/bmdt": ("bmxx", "部门信息"),
+        "szzt": ("topic", "专题报道"),
+        "szzt/ggkf30": ("ggkf", "改革开放专题"),
+        "szzt/ggkf30/qssn": ("qs", "求索篇"),
+        "szzt/ggkf30/jbsn": ("jb", "巨变篇"),
+        "szzt/ldyjj9": ("cwh", "茶文化节"),
+        "szzt/ldyjj9/dtxx": ("hdxx", "活动信息"),
+        "szzt/ldyjj9/jcbd": ("jctp", "精彩图片"),
+        "szzt/cycx": ("cyzt", "创业专题"),
+        "szzt/cycx/cyxf": ("cymx", "创业明星"),
+        "whpd": ("culture", "文化天地"),
+        "whpd/yjzx": ("tdsy", "天姥诗韵"),
+        "whpd/wsgc": ("lsjy", "历史记忆"),
+        "shpd": ("life", "生活服务"),
+        "shpd/shzx": ("bmfw", "便民服务"),
+        "shpd/jkys": ("jkzx", "健康资讯"),
+    },
+)
+VARIANTS = {"sznews": SZNEWS_VARIANT, "xcnews": XCNEWS_VARIANT}
 
 ORGS = [
     "鹿山街道", "三界镇", "剡湖街道", "浦口街道", "金庭镇", "崇仁镇", "长乐镇", "甘霖镇",
@@ -167,7 +233,8 @@ def pic_path(num: int, suffix: str) -> str:
 
 @dataclass
 class Section:
-    """One section (channel, topic or column); `path` is below /sznews/, e.g. 'xwpd/jrsz'."""
+    """One section (channel, topic or column); `path` is below the site's directory (`prefix`,
+    /sznews/), e.g. 'xwpd/jrsz'; `key` is its path in `_TREE` (the same on every variant)."""
 
     path: str
     name: str
@@ -175,6 +242,8 @@ class Section:
     children: list[Section] = field(default_factory=list)
     articles: list[int] = field(default_factory=list)  # column only; oldest first
     calendar: bool = False
+    key: str = ""
+    prefix: str = "/sznews/"
 
     @property
     def kind(self) -> str:
@@ -185,7 +254,7 @@ class Section:
 
     @property
     def url_path(self) -> str:
-        return f"/sznews/{self.path}/index.shtml"
+        return f"{self.prefix}{self.path}/index.shtml"
 
     @property
     def lineage(self) -> list[Section]:
@@ -204,7 +273,7 @@ class Section:
 
     def list_page_path(self, k: int) -> str:
         name = "index.shtml" if k == 0 else f"index_{k}.shtml"
-        return f"/sznews/{self.path}/{name}"
+        return f"{self.prefix}{self.path}/{name}"
 
 
 @dataclass
@@ -267,7 +336,7 @@ class Article:
 
     def page_path(self, n: int) -> str:
         """Path of page n (1-based); page 1 is the plain form, never `_01`."""
-        base = f"/sznews/system/{self.when:%Y/%m/%d}/{self.aid}"
+        base = f"{self.column.prefix}system/{self.when:%Y/%m/%d}/{self.aid}"
         return f"{base}.shtml" if n == 1 else f"{base}_{n:02d}.shtml"
 
     def images(self) -> list[tuple[str, str | None]]:
@@ -286,30 +355,39 @@ class Site:
     """The generated site. Cheap to build: only ids, times and columns are precomputed."""
 
     def __init__(self, seed: int = 1, articles: int = 300, grow: int = 0,
-                 correct: Iterable[str] = (), *, day: int = 0, daily: int = 0) -> None:
+                 correct: Iterable[str] = (), *, day: int = 0, daily: int = 0,
+                 variant: Variant = SZNEWS_VARIANT) -> None:
         """`articles` base articles, plus `grow` newer ones; `correct`: article paths (page 1,
         or full URLs) served corrected. `n` is the total (articles + grow), `base_n` the base.
         `day=D, daily=K`: the site on simulated day D, K new articles a day (days.py); day 0 is
-        the plain site. Growth has its own dates, so it does not combine with days."""
+        the plain site. Growth has its own dates, so it does not combine with days.
+        `variant`: which county site of the platform it is (host, directory, names)."""
         if grow < 0 or articles < 0 or day < 0 or daily < 0:
             raise ValueError("articles, grow, day and daily must be >= 0")
         if grow and day:
             raise ValueError("grow and day do not combine: use one or the other")
         self.seed = seed
+        self.variant = variant
+        self.prefix = variant.prefix
         self.base_n = articles
         self.grow = grow
         self.n = articles + grow
         rng = random.Random(seed)
-        self.sections: dict[str, Section] = {}
-        for path, name in _TREE:
-            parent = self.sections.get(path.rpartition("/")[0]) if "/" in path else None
-            sec = Section(path, name, parent, calendar=path in _CALENDAR_COLUMNS)
+        self.sections: dict[str, Section] = {}  # by path on this site
+        self.by_key: dict[str, Section] = {}  # by path in _TREE
+        for key, name in _TREE:
+            parent = self.by_key.get(key.rpartition("/")[0]) if "/" in key else None
+            own, name = variant.sections.get(key, (key.rpartition("/")[2], name))
+            path = f"{parent.path}/{own}" if parent is not None else own
+            sec = Section(path, name, parent, calendar=key in _CALENDAR_COLUMNS, key=key,
+                          prefix=self.prefix)
             if parent is not None:
                 parent.children.append(sec)
             self.sections[path] = sec
+            self.by_key[key] = sec
         self.channels = [s for s in self.sections.values() if s.parent is None]
         self.columns = [s for s in self.sections.values() if s.kind == "column"]
-        weights = [_WEIGHTS.get(c.path, 2) for c in self.columns]
+        weights = [_WEIGHTS.get(c.key, 2) for c in self.columns]
 
         self.ts = sorted(rng.randrange(_START, _END) for _ in range(articles))
         self.ids: list[str] = []
@@ -400,8 +478,13 @@ class Site:
     def date(self, i: int) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.ts[i], TZ)
 
+    @property
+    def root(self) -> str:
+        """Scheme and host of the real site this replicates (`HOST_ROOT` by default)."""
+        return self.variant.root
+
     def path(self, i: int, n: int = 1) -> str:
-        base = f"/sznews/system/{self.date(i):%Y/%m/%d}/{self.ids[i]}"
+        base = f"{self.prefix}system/{self.date(i):%Y/%m/%d}/{self.ids[i]}"
         return f"{base}.shtml" if n == 1 else f"{base}_{n:02d}.shtml"
 
     def _article(self, i: int) -> Article:
@@ -448,7 +531,7 @@ class Site:
     def find_article(self, path: str) -> tuple[int, int] | None:
         """Map an article URL path to (index, page number); accepts the `_01` alias."""
         parts = path.split("/")
-        if len(parts) != 7 or parts[1:3] != ["sznews", "system"]:
+        if len(parts) != 7 or parts[1:3] != [self.variant.dir_name, "system"]:
             return None
         name = parts[6]
         if not name.endswith(".shtml"):
@@ -505,9 +588,9 @@ class Site:
 
     def find_section(self, path: str) -> tuple[Section, int] | None:
         """Map `/sznews/<p>/index.shtml`, `index_K.shtml` or `/sznews/<p>/` to (section, page)."""
-        if not path.startswith("/sznews/"):
+        if not path.startswith(self.prefix):
             return None
-        rest = path[len("/sznews/"):]
+        rest = path[len(self.prefix):]
         d, _, name = rest.rpartition("/")
         sec = self.sections.get(d)
         if sec is None:
@@ -538,7 +621,7 @@ def correctable_path(site: Site, multipage: bool = False) -> str:
     `multipage=True` one of 2+ pages. Prefers articles that are neither in the sidebar nor among
     the newest (so a correction shows nowhere but on the article). ValueError if none fits."""
     side = set(range(max(0, site.base_n - 8), site.base_n))
-    side |= set(site.subtree_latest(site.sections["shpd"], 3, limit=site.base_n))
+    side |= set(site.subtree_latest(site.by_key["shpd"], 3, limit=site.base_n))
     fits = [i for i in range(site.base_n)
             if (site.npages[i] > 1) == multipage and i not in side]
     if not fits:

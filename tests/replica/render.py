@@ -3,14 +3,19 @@
 Every function returns GBK bytes (the pages declare gb2312 but contain GBK-only characters,
 as the real site does). `root` is the scheme+host absolute links are written with, so the same
 site serves as origin (http://127.0.0.1:PORT) and as a proxy for http://sznews.zjol.com.cn.
+
+What differs between county sites of the platform (model.Variant) is filled into the templates:
+`{d}` the site's directory (/sznews/), `{site}` its name, `{city}`, `{owner}`, `{q}` the city
+URL-quoted, and `{p[KEY]}` / `{n[KEY]}` the path and name of the section at `_TREE` path KEY.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from html import escape
+from urllib.parse import quote
 
-from .model import SITE_NAME, Article, Section, Site, stable_hash
+from .model import Article, Section, Site, Variant, stable_hash
 
 _HEAD = (
     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
@@ -18,45 +23,47 @@ _HEAD = (
     '<html xmlns="http://www.w3.org/1999/xhtml"><head>\n'
     '<meta http-equiv="Content-Type" content="text/html; charset=gb2312" />\n'
     "<title>{title}</title>\n"
-    '<link href="/sznews/css/style.css" rel="stylesheet" type="text/css" />\n'
-    '<script type="text/javascript" src="/sznews/js/common.js"></script>\n'
+    '<link href="{d}css/style.css" rel="stylesheet" type="text/css" />\n'
+    '<script type="text/javascript" src="{d}js/common.js"></script>\n'
     "</head>\n<body>\n"
 )
 _T960 = '<table width="960" border="0" align="center" cellpadding="0" cellspacing="0"'
 _TOP = (
-    _T960 + ' class="top"><tr><td><a href="{root}/"><img src="/sznews/images/logo.gif" '
-    'alt="嵊州新闻网" /></a></td><td class="search"><form action="/sznews/search/search.php" '
+    _T960 + ' class="top"><tr><td><a href="{root}/"><img src="{d}images/logo.gif" '
+    'alt="{site}" /></a></td><td class="search"><form action="{d}search/search.php" '
     'method="get"><input name="q" type="text" /><input type="submit" value="站内搜索" />'
     "</form></td></tr></table>"
 )
 _WEIHU = _T960 + '><tr><td class="weihu" align="center">网站维护中</td></tr></table>'
 _NAV = (
     _T960 + ' class="nav"><tr><td><a href="{root}/">首 页</a> | '
-    '<a href="/sznews/xwpd/index.shtml">新闻频道</a> | '
-    '<a href="/sznews/xwpd/jrsz/index.shtml">今日嵊州</a> | '
-    '<a href="/sznews/szzt/index.shtml">专题频道</a> | '
-    '<a href="/sznews/whpd/index.shtml">文化频道</a> | '
-    '<a href="/sznews/shpd/index.shtml">生活频道</a> | '
-    '<a href="http://bbs.zjol.com.cn/forum-sz.html" target="_blank">嵊州论坛</a> | '
-    '<a href="http://v.zjol.com.cn/sznews/" target="_blank">嵊州网视</a> | '
-    '<a href="/sznews/search/search.php?q=%E5%B5%8A%E5%B7%9E">热门搜索</a></td></tr></table>'
+    '<a href="{d}{p[xwpd]}/index.shtml">{n[xwpd]}</a> | '
+    '<a href="{d}{p[xwpd/jrsz]}/index.shtml">{n[xwpd/jrsz]}</a> | '
+    '<a href="{d}{p[szzt]}/index.shtml">{n[szzt]}</a> | '
+    '<a href="{d}{p[whpd]}/index.shtml">{n[whpd]}</a> | '
+    '<a href="{d}{p[shpd]}/index.shtml">{n[shpd]}</a> | '
+    '<a href="http://bbs.zjol.com.cn/forum-sz.html" target="_blank">{city}论坛</a> | '
+    '<a href="http://v.zjol.com.cn{d}" target="_blank">{city}网视</a> | '
+    '<a href="{d}search/search.php?q={q}">热门搜索</a></td></tr></table>'
 )
 _MAIN_OPEN = _T960 + '><tr><td width="650" valign="top" class="main">'
 _SIDE_OPEN = '</td><td width="10"></td><td width="300" valign="top" class="side">'
 _FOOT = (
     "</td></tr></table>\n"
     + _T960
-    + ' class="footer"><tr><td align="center">嵊州市融媒体中心主办 浙江在线新闻网站平台支持'
-    "<br />嵊州新闻网版权所有.保留所有权利</td></tr></table>\n</body></html>\n"
+    + ' class="footer"><tr><td align="center">{owner}主办 浙江在线新闻网站平台支持'
+    "<br />{site}版权所有.保留所有权利</td></tr></table>\n</body></html>\n"
 )
-_LINKS = (
-    '<div class="links">友情链接：'
-    '<a href="http://www.zjol.com.cn/" target="_blank">http://www.zjol.com.cn/</a> '
-    '<a href="http://xcnews.zjol.com.cn/" target="_blank">http://xcnews.zjol.com.cn/</a> '
-    '<a href="http://synews.zjol.com.cn/" target="_blank">http://synews.zjol.com.cn/</a> '
-    '<a href="http://m2.zjol.com.cn/msite/" target="_blank">http://m2.zjol.com.cn/msite/</a> '
-    '<a href="/cgi-bin/vote.cgi?id=1" target="_blank">网上调查</a> </div>'
-)
+
+
+def _links(variant: Variant) -> str:
+    """The 友情链接 block: 浙江在线, the sibling county sites, the mobile site, a poll."""
+    sites = ["http://www.zjol.com.cn/", *(f"http://{host}/" for host in variant.friends),
+             "http://m2.zjol.com.cn/msite/"]
+    return ('<div class="links">友情链接：'
+            + "".join(f'<a href="{url}" target="_blank">{url}</a> ' for url in sites)
+            + '<a href="/cgi-bin/vote.cgi?id=1" target="_blank">网上调查</a> </div>')
+
 
 # The third generation's own head and header rows (the sidebar and footer are the site-wide
 # includes every generation shares).
@@ -66,27 +73,28 @@ _HEAD_PLAIN = (
     '<html xmlns="http://www.w3.org/1999/xhtml"><head>\n'
     '<meta http-equiv="Content-Type" content="text/html; charset=gb2312" />\n'
     "<title>{title}</title>\n"
-    '<link href="/sznews/css/style.css" rel="stylesheet" type="text/css" />\n'
-    '<link href="/sznews/css/wz2019.css" rel="stylesheet" type="text/css" />\n'
-    '<script type="text/javascript" src="/sznews/js/wz2019.js"></script>\n'
+    '<link href="{d}css/style.css" rel="stylesheet" type="text/css" />\n'
+    '<link href="{d}css/wz2019.css" rel="stylesheet" type="text/css" />\n'
+    '<script type="text/javascript" src="{d}js/wz2019.js"></script>\n'
     "</head>\n<body>\n"
 )
 _LOGO_PLAIN = (
-    '<div class="tophead"><a href="{root}/"><img src="/sznews/images/logo.gif" '
-    'alt="嵊州新闻网" /></a></div>'
+    '<div class="tophead"><a href="{root}/"><img src="{d}images/logo.gif" '
+    'alt="{site}" /></a></div>'
 )
 _WEIHU_PLAIN = '<div class="tophead"><b>网站维护中</b></div>'
 _MENU_PLAIN = (
-    '<div class="menu"><a href="{root}/">首 页</a> | <a href="/sznews/xwpd/">新闻频道</a> | '
-    '<a href="/sznews/xwpd/jrsz/">今日嵊州</a> | <a href="/sznews/xwpd/xzww/">乡镇网闻</a> | '
-    '<a href="/sznews/szzt/">嵊州专题</a> | '
-    '<a href="http://bbs.zjol.com.cn/forum-sz.html" target="_blank">嵊州论坛</a> | '
-    '<a href="/sznews/whpd/">文化频道</a> | <a href="/sznews/shpd/">生活频道</a> | '
-    '<a href="/sznews/shpd/jkys/">健康在线</a> |</div>'
-    '<div class="submenu"><a href="/sznews/xwpd/index.shtml">综合新闻</a> -- '
-    '<a href="/sznews/xwpd/jrsz/index.shtml">今日嵊州</a> -- '
-    '<a href="/sznews/xwpd/xzww/index.shtml">乡镇网闻</a> -- '
-    '<a href="/sznews/xwpd/bmdt/index.shtml">部门动态</a></div>'
+    '<div class="menu"><a href="{root}/">首 页</a> | <a href="{d}{p[xwpd]}/">{n[xwpd]}</a> | '
+    '<a href="{d}{p[xwpd/jrsz]}/">{n[xwpd/jrsz]}</a> | '
+    '<a href="{d}{p[xwpd/xzww]}/">{n[xwpd/xzww]}</a> | '
+    '<a href="{d}{p[szzt]}/">{city}专题</a> | '
+    '<a href="http://bbs.zjol.com.cn/forum-sz.html" target="_blank">{city}论坛</a> | '
+    '<a href="{d}{p[whpd]}/">{n[whpd]}</a> | <a href="{d}{p[shpd]}/">{n[shpd]}</a> | '
+    '<a href="{d}{p[shpd/jkys]}/">健康在线</a> |</div>'
+    '<div class="submenu"><a href="{d}{p[xwpd]}/index.shtml">综合新闻</a> -- '
+    '<a href="{d}{p[xwpd/jrsz]}/index.shtml">{n[xwpd/jrsz]}</a> -- '
+    '<a href="{d}{p[xwpd/xzww]}/index.shtml">{n[xwpd/xzww]}</a> -- '
+    '<a href="{d}{p[xwpd/bmdt]}/index.shtml">{n[xwpd/bmdt]}</a></div>'
     '<div class="userbar">[<a href="http://bbs.zjol.com.cn/member.php?mod=register" '
     'target="_blank">论坛注册</a>] [<a href="http://bbs.zjol.com.cn/member.php?mod=logging" '
     'target="_blank">登录</a>]</div>'
@@ -114,11 +122,24 @@ class Renderer:
         self.site = site
         self.live_picbox = live_picbox
         self._side: dict[str, str] = {}
+        v = site.variant
+        self.site_name = v.site_name
+        self.prefix = v.prefix
+        self._fields = {
+            "d": v.prefix, "site": v.site_name, "city": v.city, "owner": v.owner,
+            "q": quote(v.city), "p": {k: sec.path for k, sec in site.by_key.items()},
+            "n": {k: sec.name for k, sec in site.by_key.items()},
+        }
+        self.links = _links(v)
+
+    def fill(self, template: str, **values: str) -> str:
+        """A template with this site's fields (and `values`: root, title) filled in."""
+        return template.format(**self._fields, **values)
 
     # ---- shared blocks --------------------------------------------------------------------
     def _header(self, root: str, title: str, banner: bool) -> str:
-        top = _WEIHU if banner else _TOP.format(root=root)
-        return _HEAD.format(title=_e(title)) + top + _NAV.format(root=root)
+        top = _WEIHU if banner else self.fill(_TOP, root=root)
+        return self.fill(_HEAD, title=_e(title)) + top + self.fill(_NAV, root=root)
 
     def picnews(self) -> list[tuple[int, bool]]:
         """Sidebar picture news: (article index, use `_01` link) for the 8 newest base articles
@@ -138,28 +159,28 @@ class Renderer:
         for i, alias in self.picnews():
             href = root + (s.path(i)[:-6] + "_01.shtml" if alias else s.path(i))
             imgs = s.article(i).images()
-            src = imgs[0][0] if imgs else "/sznews/images/nopic.gif"
+            src = imgs[0][0] if imgs else f"{self.prefix}images/nopic.gif"
             out.append(
                 f'<li><a href="{href}" target="_blank"><img src="{src}" width="120" height="90"'
                 f' border="0" /></a><a href="{href}" target="_blank">{_e(s.title(i)[:10])}</a></li>'
             )
         out.append('</ul></div><div class="sidebox jpzt"><div class="hd">精品专题</div><dl>')
-        for k, t in enumerate(s.sections["szzt"].children):
-            d = f"/sznews/{t.path}/"
+        for k, t in enumerate(s.by_key["szzt"].children):
+            d = f"{self.prefix}{t.path}/"
             out.append(
-                f'<dt><a href="{d}index.shtml"><img src="/sznews/images/zt_{k}.gif" '
+                f'<dt><a href="{d}index.shtml"><img src="{self.prefix}images/zt_{k}.gif" '
                 f'alt="{_e(t.name)}" /></a></dt><dd><a href="{d}index.shtml">{_e(t.name)}</a></dd>'
                 f'<dd><a href="{d}">{_e(t.name)}</a></dd>'
             )
         out.append('</dl></div><div class="sidebox shzx"><div class="hd">生活资讯</div><ul>')
-        for i in s.subtree_latest(s.sections["shpd"], 3, limit=s.base_n):
+        for i in s.subtree_latest(s.by_key["shpd"], 3, limit=s.base_n):
             out.append(f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a></li>')
         out.append("</ul></div>")
         self._side[root] = "".join(out)
         return self._side[root]
 
     def _position_table(self, root: str, sec: Section) -> str:
-        links = [f'<a href="{root}/">{SITE_NAME}</a>']
+        links = [f'<a href="{root}/">{self.site_name}</a>']
         links += [f'<a href="{x.url_path}">{_e(x.name)}</a>' for x in sec.lineage]
         inner = "&gt;&gt;".join(links)
         return _T960 + f' class="position"><tr><td>   {inner}</td></tr></table>'
@@ -167,7 +188,7 @@ class Renderer:
     def _page(self, root: str, title: str, banner: bool, position: str, main: str) -> bytes:
         return _enc(
             self._header(root, title, banner) + position + _MAIN_OPEN + main + _SIDE_OPEN
-            + self.sidebar(root) + _FOOT
+            + self.sidebar(root) + self.fill(_FOOT)
         )
 
     # ---- pages ----------------------------------------------------------------------------
@@ -184,18 +205,18 @@ class Renderer:
                 f'<span class="more"><a href="{ch.url_path}">更多&gt;&gt;</a></span></div>'
                 f"<ul>{items}</ul></div>"
             )
-        return self._page(root, SITE_NAME, False, "", "".join(boxes) + _LINKS)
+        return self._page(root, self.site_name, False, "", "".join(boxes) + self.links)
 
     def section(self, root: str, sec: Section, k: int) -> bytes:
         """A box page (channel/topic) or list page k of a column."""
         s = self.site
         banner = s.has_banner(sec.url_path)
-        title = f"{sec.name}-{SITE_NAME}"
+        title = f"{sec.name}-{self.site_name}"
         if sec.kind == "column":
             main = self._list(root, sec, k)
         else:
             main = ""
-            if sec.parent is not None and sec.parent.path == "szzt":
+            if sec.parent is not None and sec.parent.key == "szzt":
                 main = f'<div class="ztbanner"><h2>{_e(sec.name)}</h2></div>'
             for child in sec.children:
                 items = "".join(
@@ -258,12 +279,13 @@ class Renderer:
             f'<a href="calendar.shtml?date={nxt:%Y-%m-%d}">后一天</a></div>'
             f'<div class="list"><ul class="listUl">{items}</ul></div>'
         )
-        title = f"{sec.name}-{SITE_NAME}"
+        title = f"{sec.name}-{self.site_name}"
         return self._page(root, title, False, self._position_table(root, sec), main)
 
     def search(self, root: str) -> bytes:
         """Robots-disallowed search page: small, links nowhere new."""
-        return self._page(root, f"站内搜索-{SITE_NAME}", False, "", "<p>没有找到相关内容。</p>")
+        return self._page(root, f"站内搜索-{self.site_name}", False, "",
+                          "<p>没有找到相关内容。</p>")
 
     def article(self, root: str, a: Article, n: int) -> bytes:
         """Page n (1-based) of an article, in the template of its date."""
@@ -280,11 +302,11 @@ class Renderer:
             f'<div class="relnews"><div class="hd">相关文章</div><ul>{"".join(rel)}</ul></div>'
         )
         sec = a.column
-        title = f"{a.title}-{SITE_NAME}"
+        title = f"{a.title}-{self.site_name}"
         if a.generation == "plain":
             return self._plain_article(root, a, n, title)
         if a.div_template:
-            links = [f'<a href="{root}/">{SITE_NAME}</a>']
+            links = [f'<a href="{root}/">{self.site_name}</a>']
             links += [f'<a href="{x.url_path}">{_e(x.name)}</a>' for x in sec.lineage]
             position = '<div class="position">您当前的位置 : ' + " &gt;&gt; ".join(links) + "</div>"
             main = (
@@ -322,16 +344,16 @@ class Renderer:
                 else f"{a.when:%Y年%m月%d日%H:%M:%S}")
         meta = (f"来源{colon}{_e(a.source)}{gap}作者{colon}{_e(a.author)}{gap}{when}")
         editor_label = "编辑:" if v % 4 == 0 else "责任编辑："
-        crumbs = [f'<a href="{root}/">{SITE_NAME}</a>']
-        crumbs += [f'<a href="/sznews/{x.path}/">{_e(x.name)}</a>' for x in a.column.lineage]
+        crumbs = [f'<a href="{root}/">{self.site_name}</a>']
+        crumbs += [f'<a href="{self.prefix}{x.path}/">{_e(x.name)}</a>' for x in a.column.lineage]
         body = "".join(self._plain_block(b) for b in a.pages[n - 1])
         rel = "".join(
             f'<li><a href="{root}{s.path(j)[:-6] + "_01.shtml" if alias else s.path(j)}" '
             f'target="_blank">{_e(s.title(j))}</a></li>'
             for j, alias in a.related
         )
-        top = (_WEIHU_PLAIN if a.banner else _LOGO_PLAIN).format(root=root)
-        head = _HEAD_PLAIN.format(title=_e(title))
+        top = self.fill(_WEIHU_PLAIN if a.banner else _LOGO_PLAIN, root=root)
+        head = self.fill(_HEAD_PLAIN, title=_e(title))
         main = (
             f'<div class="dqwz">{" &gt;&gt; ".join(crumbs)}</div>'
             f'<div class="wzbox"><h2>{_e(a.title)}</h2>'
@@ -341,8 +363,8 @@ class Renderer:
             f'<div class="xgwz"><h3>相关文章</h3><ul>{rel}</ul></div>'
         )
         return _enc(
-            head + top + _MENU_PLAIN.format(root=root) + _MAIN_PLAIN + main + _SIDE_OPEN
-            + self.sidebar(root) + _FOOT
+            head + top + self.fill(_MENU_PLAIN, root=root) + _MAIN_PLAIN + main + _SIDE_OPEN
+            + self.sidebar(root) + self.fill(_FOOT)
         )
 
     @staticmethod
@@ -394,18 +416,26 @@ class Renderer:
 
 
 # ---- static requisites ------------------------------------------------------------------
-STYLE_CSS = (
-    "body{margin:0;font-size:12px;font-family:SimSun,serif}\n"
-    ".top{background:url(/sznews/images/bg.gif) repeat-x}\n"
-    ".nav{background:#b00;color:#fff}.nav a{color:#fff}\n"
-    ".box .hd,.sidebox .hd{font-weight:bold}.more{float:right}\n"
-    ".weihu{color:#c00;font-weight:bold}\n"
-    ".artTitle h1,.contTit{font-size:22px}#Zoom p,.contTxt p{line-height:2}\n"
-).encode("ascii")
-WZ2019_CSS = (
-    ".dqwz{line-height:30px}.wzbox h2{font-size:24px;text-align:center}\n"
-    ".wzxx{color:#666;text-align:center;background:url(/sznews/images/line.gif) repeat-x bottom}\n"
-).encode("ascii")
+def style_css(prefix: str = "/sznews/") -> bytes:
+    """The site's stylesheet; `prefix`: the site's directory."""
+    return (
+        "body{margin:0;font-size:12px;font-family:SimSun,serif}\n"
+        f".top{{background:url({prefix}images/bg.gif) repeat-x}}\n"
+        ".nav{background:#b00;color:#fff}.nav a{color:#fff}\n"
+        ".box .hd,.sidebox .hd{font-weight:bold}.more{float:right}\n"
+        ".weihu{color:#c00;font-weight:bold}\n"
+        ".artTitle h1,.contTit{font-size:22px}#Zoom p,.contTxt p{line-height:2}\n"
+    ).encode("ascii")
+
+
+def wz2019_css(prefix: str = "/sznews/") -> bytes:
+    """The 2019 article template's stylesheet; `prefix`: the site's directory."""
+    return (
+        ".dqwz{line-height:30px}.wzbox h2{font-size:24px;text-align:center}\n"
+        ".wzxx{color:#666;text-align:center;"
+        f"background:url({prefix}images/line.gif) repeat-x bottom}}\n"
+    ).encode("ascii")
+
 WZ2019_JS = (
     b"function wzFont(size){document.getElementById('artibody').style.fontSize=size+'px';}\n"
 )

@@ -1,4 +1,5 @@
-"""HTTP/1.1 server for the replica: origin for any Host, and plain forward proxy for the real host.
+"""HTTP/1.1 server for the replica: origin for any Host, and plain forward proxy for the real host
+(the site variant's: http://sznews.zjol.com.cn by default).
 
 Request handling is a pipeline so faults can be added as switchable modes:
   1. `App.route()` maps (path, query, root) to a clean `Response` (pure, deterministic);
@@ -32,15 +33,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from .model import HOST_ROOT, Site, stable_hash
+from .model import Site, stable_hash
 from .render import (
     COMMON_JS,
-    STYLE_CSS,
-    WZ2019_CSS,
     WZ2019_JS,
     Renderer,
     gif_bytes,
     jpeg_bytes,
+    style_css,
+    wz2019_css,
 )
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -48,7 +49,6 @@ ROBOTS = (SAMPLES / "sznews.zjol.com.cn" / "robots.txt").read_bytes()
 MAINTENANCE = (SAMPLES / "maintenance.shtml").read_bytes()
 NOT_FOUND = (SAMPLES / "404.shtml").read_bytes()
 SERVER_NAME = "ZJOL/1.22.95"
-REAL_HOSTS = {"sznews.zjol.com.cn", "sznews.zjol.com.cn:80"}
 # Last-Modified of everything that is not an article (articles use their publish time).
 SITE_MTIME = dt.datetime(2024, 12, 31, 16, 0, 0, tzinfo=dt.UTC)
 RETRY_AFTER = 2
@@ -172,6 +172,10 @@ class App:
         Last-Modified and never answers 304 (a site a crawler can only revisit by content)."""
         self.site = site
         self.render = Renderer(site, live_picbox)
+        d = self.prefix = site.prefix  # the site's directory: /sznews/
+        # robots.txt disallows the site's own search directory.
+        self.robots = ROBOTS.replace(b"/sznews/", d.encode("ascii"))
+        self.style_css, self.wz2019_css = style_css(d), wz2019_css(d)
         self.live_picbox, self.no_validators = live_picbox, no_validators
         # Hub pages (home, sections, calendars) change when the site grows: their Last-Modified
         # is never older than the newest article or late filing (SITE_MTIME for the base site).
@@ -189,14 +193,14 @@ class App:
         return resp
 
     def _route(self, path: str, query: str, root: str) -> Response:
-        s, r = self.site, self.render
+        s, r, d = self.site, self.render, self.prefix
         if path == "/":
-            return Response(302, b"", headers={"Location": root + "/sznews/index.shtml"})
+            return Response(302, b"", headers={"Location": root + d + "index.shtml"})
         if path == "/robots.txt":
-            return Response(200, ROBOTS, "text/plain", kind="robots", mtime=SITE_MTIME)
-        if path in ("/sznews/", "/sznews/index.shtml"):
+            return Response(200, self.robots, "text/plain", kind="robots", mtime=SITE_MTIME)
+        if path in (d, d + "index.shtml"):
             return Response(200, r.home(root), kind="home", mtime=self.hub_mtime)
-        if path.startswith("/sznews/system/"):
+        if path.startswith(d + "system/"):
             found = s.find_article(path)
             if found:
                 a = s.article(found[0])
@@ -209,7 +213,7 @@ class App:
         static = self._static(path)
         if static is not None:
             return static
-        if path == "/sznews/search/search.php":
+        if path == d + "search/search.php":
             return Response(200, r.search(root), kind="other", mtime=SITE_MTIME)
         found_sec = s.find_section(path)
         if found_sec:
@@ -217,7 +221,7 @@ class App:
             return Response(200, r.section(root, sec, k), kind="section",
                             mtime=self.hub_mtime)
         if path.endswith("/calendar.shtml"):
-            sec = s.sections.get(path[len("/sznews/"): -len("/calendar.shtml")])
+            sec = s.sections.get(path[len(d): -len("/calendar.shtml")])
             date = parse_qs(query).get("date", [""])[0]
             if sec is not None and sec.calendar:
                 try:
@@ -227,26 +231,27 @@ class App:
                 if day is not None:
                     return Response(200, r.calendar(root, sec, day), kind="calendar",
                                     mtime=self.hub_mtime)
-        if path.startswith("/sznews/") and path[len("/sznews/"):] in s.sections:
+        if path.startswith(d) and path[len(d):] in s.sections:
             return Response(301, b"", headers={"Location": root + path + "/"})
-        if path == "/sznews":
-            return Response(301, b"", headers={"Location": root + "/sznews/"})
+        if path == d.rstrip("/"):
+            return Response(301, b"", headers={"Location": root + d})
         return Response(404, NOT_FOUND)
 
     def _static(self, path: str) -> Response | None:
-        if path == "/sznews/css/style.css":
-            return Response(200, STYLE_CSS, "text/css", kind="static", mtime=SITE_MTIME)
-        if path == "/sznews/js/common.js":
+        d = self.prefix
+        if path == d + "css/style.css":
+            return Response(200, self.style_css, "text/css", kind="static", mtime=SITE_MTIME)
+        if path == d + "js/common.js":
             return Response(200, COMMON_JS, "application/javascript", kind="static",
                             mtime=SITE_MTIME)
-        if path == "/sznews/css/wz2019.css":
-            return Response(200, WZ2019_CSS, "text/css", kind="static", mtime=SITE_MTIME)
-        if path == "/sznews/js/wz2019.js":
+        if path == d + "css/wz2019.css":
+            return Response(200, self.wz2019_css, "text/css", kind="static", mtime=SITE_MTIME)
+        if path == d + "js/wz2019.js":
             return Response(200, WZ2019_JS, "application/javascript", kind="static",
                             mtime=SITE_MTIME)
         names = {"logo.gif", "nopic.gif", "bg.gif", "line.gif"}
-        names |= {f"zt_{k}.gif" for k in range(len(self.site.sections["szzt"].children))}
-        if path.startswith("/sznews/images/") and path[len("/sznews/images/"):] in names:
+        names |= {f"zt_{k}.gif" for k in range(len(self.site.by_key["szzt"].children))}
+        if path.startswith(d + "images/") and path[len(d + "images/"):] in names:
             return Response(200, gif_bytes(path), "image/gif", kind="static", mtime=SITE_MTIME)
         return None
 
@@ -344,11 +349,12 @@ class Handler(BaseHTTPRequestHandler):
             u = urlsplit(target)
             host = u.netloc.lower()
             path, query = u.path or "/", u.query
-            if u.scheme != "http" or host not in REAL_HOSTS:
+            site = self.server.site.variant
+            if u.scheme != "http" or host not in (site.host, f"{site.host}:80"):
                 url = target
                 self._send_simple(url, host, path, query, True, True, 502)
                 return
-            root = HOST_ROOT
+            root = site.root
         else:
             u = urlsplit(target)
             path, query = u.path, u.query

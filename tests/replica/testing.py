@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .faults import gzipbomb_urls, large_urls
-from .model import Site
+from .model import VARIANTS, Site
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,14 +21,15 @@ class Replica:
     """A running replica: `url` (== `proxy_url`), `port`, `log_path`, `latency` (seconds),
     `requests()`, `stop()`;
     `large_urls()` / `gzipbomb_urls()` list the extra pages of its `large=` / `gzipbomb=` faults;
-    `day`, `daily`, `no_validators`, `live_picbox` as passed to start_replica."""
+    `day`, `daily`, `no_validators`, `live_picbox`, `variant` as passed to start_replica."""
 
     def __init__(self, proc: subprocess.Popen, url: str, log_path: str, own_log: bool,
                  seed: int = 1, articles: int = 60, faults: tuple[str, ...] = (),
                  grow: int = 0, correct: tuple[str, ...] = (), latency: float = 0.0, *,
                  day: int = 0, daily: int = 0, no_validators: bool = False,
-                 live_picbox: bool = False) -> None:
+                 live_picbox: bool = False, variant: str = "sznews") -> None:
         self.proc = proc
+        self.variant = variant
         self.latency = latency
         self.day, self.daily = day, daily
         self.no_validators, self.live_picbox = no_validators, live_picbox
@@ -59,9 +60,10 @@ class Replica:
                              root=root or self.url, grow=self.grow)
 
     def site(self) -> Site:
-        """The Site this replica serves (same seed, articles, grow, correct, day, daily)."""
+        """The Site this replica serves (same seed, articles, grow, correct, day, daily,
+        variant)."""
         return Site(self.seed, self.articles, self.grow, self.correct, day=self.day,
-                    daily=self.daily)
+                    daily=self.daily, variant=VARIANTS[self.variant])
 
     def stop(self) -> None:
         """Terminate the server; a log file we created ourselves is removed."""
@@ -89,7 +91,7 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
                   faults: Iterable[str] = (), grow: int = 0,
                   correct: Iterable[str] = (), latency: float = 0.0, day: int = 0,
                   daily: int = 0, no_validators: bool = False,
-                  live_picbox: bool = False) -> Replica:
+                  live_picbox: bool = False, variant: str = "sznews") -> Replica:
     """Run `python -m tests.replica` on a free port and wait for its READY line.
 
     `faults`: `--fault` specs (see tests/replica/faults.py), e.g. `("status5xx=0.1:2",)`.
@@ -98,7 +100,9 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
     `latency`: seconds every response waits before its status line (`--latency`).
     `day`, `daily`: the site on simulated day `day`, `daily` new articles a day (`--day`,
     `--daily`; tests/replica/days.py); `no_validators`: no ETag/Last-Modified, never 304;
-    `live_picbox`: the 图片新闻 box shows the newest articles, so every page changes daily."""
+    `live_picbox`: the 图片新闻 box shows the newest articles, so every page changes daily.
+    `variant`: which county site it is (`--variant`, model.VARIANTS): `"xcnews"` serves the
+    made-up sibling, proxied for http://xcnews.zjol.com.cn."""
     faults = tuple(faults)
     correct = tuple(correct)
     own = log_path is None
@@ -124,6 +128,8 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         cmd.append("--no-validators")
     if live_picbox:
         cmd.append("--live-picbox")
+    if variant != "sznews":
+        cmd += ["--variant", variant]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
@@ -135,4 +141,4 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         raise RuntimeError(f"replica did not start: {line!r}")
     return Replica(proc, line[0].split()[1], str(log_path), own, seed, articles, faults, grow,
                    correct, latency, day=day, daily=daily, no_validators=no_validators,
-                   live_picbox=live_picbox)
+                   live_picbox=live_picbox, variant=variant)
