@@ -32,6 +32,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 from twisted.web import _newclient
 
+from crawler.config import FromSettings, setting
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
@@ -51,24 +53,18 @@ class HeadersTooLarge(Exception):
 
 
 @dataclass(frozen=True)
-class HeaderLimits:
+class HeaderLimits(FromSettings):
     """DOWNLOAD_MAXHEADERS_SIZE and DOWNLOAD_MAXHEADERS, validated in one place."""
 
-    max_bytes: int
-    max_lines: int
+    max_bytes: int = setting("DOWNLOAD_MAXHEADERS_SIZE", 64 * 1024)
+    max_lines: int = setting("DOWNLOAD_MAXHEADERS", 200)
 
-    @classmethod
-    def from_settings(cls, settings: Any) -> HeaderLimits:
-        limits = cls(
-            max_bytes=settings.getint("DOWNLOAD_MAXHEADERS_SIZE", 64 * 1024),
-            max_lines=settings.getint("DOWNLOAD_MAXHEADERS", 200),
-        )
-        if limits.max_bytes < 1024 or limits.max_lines < 8:
+    def __post_init__(self) -> None:
+        if self.max_bytes < 1024 or self.max_lines < 8:
             raise ValueError(
                 "DOWNLOAD_MAXHEADERS_SIZE must be at least 1024 and DOWNLOAD_MAXHEADERS at "
-                f"least 8, got {limits.max_bytes} and {limits.max_lines}"
+                f"least 8, got {self.max_bytes} and {self.max_lines}"
             )
-        return limits
 
 
 _IN_HEADERS = (_newclient.STATUS, _newclient.HEADER)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.config import FromSettings, setting
 from crawler.keys import url_key
 
 logger = logging.getLogger(__name__)
@@ -23,21 +24,14 @@ PROFILE_PREFIX = "profile:"
 
 
 @dataclass(frozen=True)
-class LinkDedupConfig:
-    template_min_pages: int
-    max_query_variants: int
-    max_path_segments: int
+class LinkDedupConfig(FromSettings):
+    template_min_pages: int = setting("DEDUP_TEMPLATE_MIN_PAGES", 3)
+    max_query_variants: int = setting("DEDUP_MAX_QUERY_VARIANTS", 20)
+    max_path_segments: int = setting("DEDUP_MAX_PATH_SEGMENTS", 12)
 
-    @classmethod
-    def from_settings(cls, settings: Any) -> LinkDedupConfig:
-        config = cls(
-            template_min_pages=settings.getint("DEDUP_TEMPLATE_MIN_PAGES", 3),
-            max_query_variants=settings.getint("DEDUP_MAX_QUERY_VARIANTS", 20),
-            max_path_segments=settings.getint("DEDUP_MAX_PATH_SEGMENTS", 12),
-        )
-        if min(config.template_min_pages, config.max_query_variants, config.max_path_segments) < 1:
-            raise ValueError(f"DEDUP_* limits must be at least 1: {config}")
-        return config
+    def __post_init__(self) -> None:
+        if min(self.template_min_pages, self.max_query_variants, self.max_path_segments) < 1:
+            raise ValueError(f"DEDUP_* limits must be at least 1: {self}")
 
 
 class TrapGuard:

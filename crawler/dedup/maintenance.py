@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.config import FromSettings, setting
 from crawler.deferral import (
     Deferrals,
     RequestDeferred,
@@ -132,23 +133,15 @@ def is_maintenance_response(request: Request, response: Response, profile: SiteP
 
 
 @dataclass(frozen=True)
-class MaintenanceConfig:
-    retry_times: int
-    retry_delay: float
-    max_delay: float
-    max_wait: float = 600.0
+class MaintenanceConfig(FromSettings):
+    retry_times: int = setting("DEDUP_MAINTENANCE_RETRY_TIMES", 6)
+    retry_delay: float = setting("DEDUP_MAINTENANCE_RETRY_DELAY", 30.0)
+    max_delay: float = setting("DEDUP_MAINTENANCE_MAX_DELAY", 1800.0)
+    max_wait: float = setting("DEDUP_MAINTENANCE_MAX_WAIT", 600.0)
 
-    @classmethod
-    def from_settings(cls, settings: Any) -> MaintenanceConfig:
-        config = cls(
-            retry_times=settings.getint("DEDUP_MAINTENANCE_RETRY_TIMES", 6),
-            retry_delay=settings.getfloat("DEDUP_MAINTENANCE_RETRY_DELAY", 30.0),
-            max_delay=settings.getfloat("DEDUP_MAINTENANCE_MAX_DELAY", 1800.0),
-            max_wait=settings.getfloat("DEDUP_MAINTENANCE_MAX_WAIT", 600.0),
-        )
-        if min(config.retry_times, config.retry_delay, config.max_delay, config.max_wait) < 0:
-            raise ValueError(f"DEDUP_MAINTENANCE_* must not be negative: {config}")
-        return config
+    def __post_init__(self) -> None:
+        if min(self.retry_times, self.retry_delay, self.max_delay, self.max_wait) < 0:
+            raise ValueError(f"DEDUP_MAINTENANCE_* must not be negative: {self}")
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         return backoff(self.retry_delay, attempt, self.max_delay, retry_after)

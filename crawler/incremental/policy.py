@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from crawler.config import FromSettings, setting
 
 DAY = 86400.0
 # A run placed at the same hour every day must find yesterday's "due in one day" due.
@@ -36,47 +38,34 @@ class Entry(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ScheduleConfig:
-    policy: str  # "adaptive" or "all" (recheck everything every run, for comparison)
-    fresh_days: float
-    min_interval: float
-    max_interval: float
-    requisite_max_interval: float
-    backoff: float
-    full_sweep_days: float
-    full_sweep: bool
+class ScheduleConfig(FromSettings):
+    # "adaptive", or "all": recheck everything every run, for comparison.
+    policy: str = setting("INCREMENTAL_POLICY", "adaptive")
+    fresh_days: float = setting("INCREMENTAL_FRESH_DAYS", 7.0)
+    min_interval: float = setting("INCREMENTAL_MIN_INTERVAL_DAYS", 1.0)
+    max_interval: float = setting("INCREMENTAL_MAX_INTERVAL_DAYS", 90.0)
+    requisite_max_interval: float = setting("INCREMENTAL_REQUISITE_MAX_INTERVAL_DAYS", 365.0)
+    backoff: float = setting("INCREMENTAL_BACKOFF", 1.5)
+    full_sweep_days: float = setting("INCREMENTAL_FULL_SWEEP_DAYS", 7.0)
+    full_sweep: bool = setting("INCREMENTAL_FULL_SWEEP", False)
 
-    @classmethod
-    def from_settings(cls, settings: Any) -> ScheduleConfig:
-        config = cls(
-            policy=str(settings.get("INCREMENTAL_POLICY", "adaptive")),
-            fresh_days=settings.getfloat("INCREMENTAL_FRESH_DAYS", 7.0),
-            min_interval=settings.getfloat("INCREMENTAL_MIN_INTERVAL_DAYS", 1.0),
-            max_interval=settings.getfloat("INCREMENTAL_MAX_INTERVAL_DAYS", 90.0),
-            requisite_max_interval=settings.getfloat(
-                "INCREMENTAL_REQUISITE_MAX_INTERVAL_DAYS", 365.0
-            ),
-            backoff=settings.getfloat("INCREMENTAL_BACKOFF", 1.5),
-            full_sweep_days=settings.getfloat("INCREMENTAL_FULL_SWEEP_DAYS", 7.0),
-            full_sweep=settings.getbool("INCREMENTAL_FULL_SWEEP", False),
-        )
-        if config.policy not in ("adaptive", "all"):
+    def __post_init__(self) -> None:
+        if self.policy not in ("adaptive", "all"):
             raise ValueError(
-                f"INCREMENTAL_POLICY must be 'adaptive' or 'all', got {config.policy!r}"
+                f"INCREMENTAL_POLICY must be 'adaptive' or 'all', got {self.policy!r}"
             )
-        if not 0 < config.min_interval <= config.max_interval:
+        if not 0 < self.min_interval <= self.max_interval:
             raise ValueError(
                 "INCREMENTAL_MIN_INTERVAL_DAYS must be > 0 and <= INCREMENTAL_MAX_INTERVAL_DAYS:"
-                f" {config.min_interval} / {config.max_interval}"
+                f" {self.min_interval} / {self.max_interval}"
             )
-        if config.requisite_max_interval < config.min_interval:
+        if self.requisite_max_interval < self.min_interval:
             raise ValueError("INCREMENTAL_REQUISITE_MAX_INTERVAL_DAYS must be >= the minimum")
-        if config.backoff < 1 or config.fresh_days < 0 or config.full_sweep_days < 0:
+        if self.backoff < 1 or self.fresh_days < 0 or self.full_sweep_days < 0:
             raise ValueError(
                 "INCREMENTAL_BACKOFF must be >= 1, INCREMENTAL_FRESH_DAYS and "
                 "INCREMENTAL_FULL_SWEEP_DAYS >= 0"
             )
-        return config
 
     def cap(self, requisite: bool) -> float:
         return self.requisite_max_interval if requisite else self.max_interval
