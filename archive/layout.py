@@ -15,6 +15,8 @@ from pathlib import Path
 # Names under ARCHIVE_DIR that are also stored as keys (crawler/state.py's ``folded`` rows).
 WARC_DIR = "warc"
 ITEMS_DIR = "items"
+# The item files of a run, by the kind of item they hold: items/<run_id>/articles.jsonl, ...
+ITEM_FILES = {"articles": "articles.jsonl", "sections": "sections.jsonl"}
 WARC_SUFFIX = ".warc.gz"  # the writer writes only this: one gzip member per record
 OPEN_SUFFIX = ".open"  # a WARC still being written (or left by a killed run)
 INDEX_NAME = "index.cdxj"
@@ -100,6 +102,10 @@ class ArchiveLayout:
 
     def items_dir(self, run_id: str) -> Path:
         return self.items_root / run_id
+
+    def item_file(self, run_id: str, kind: str) -> Path:
+        """A run's file of one kind of item (``articles``, ``sections``)."""
+        return self.items_dir(run_id) / ITEM_FILES[kind]
 
     def report_path(self, run_id: str) -> Path:
         return self.reports_dir / f"{run_id}.json"

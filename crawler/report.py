@@ -9,6 +9,7 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 
+from archive.layout import ITEM_FILES
 from crawler.run import RunContext
 from crawler.run_outcome import run_failure
 from crawler.state import due_forecast
@@ -28,7 +29,7 @@ def exported_versions(items_dir: Path) -> dict[str, int]:
     kill has stats of its last process only, but one item file for all of them."""
     counts = {"new": 0, "changed": 0}
     try:
-        fh = (items_dir / "articles.jsonl").open("rb")
+        fh = (items_dir / ITEM_FILES["articles"]).open("rb")
     except FileNotFoundError:
         return counts
     with fh:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from archive.layout import ITEMS_DIR, WARC_DIR, finished_warcs
+from archive.layout import ITEM_FILES, ITEMS_DIR, WARC_DIR, finished_warcs
 from crawler.incremental.policy import DAY, Entry
 from crawler.resume import killpoints
 
@@ -356,7 +356,8 @@ class CaptureState:
                 if payload is not None:
                     self._insert_payload(db, payload)
             self._advance(db, source, end)
-        files = sorted(items_root.glob("*/articles.jsonl")) if items_root.is_dir() else []
+        articles = f"*/{ITEM_FILES['articles']}"
+        files = sorted(items_root.glob(articles)) if items_root.is_dir() else []
         for path in files:
             source = item_source(path, items_root)
             start = self._folded_in(db, source)

@@ -21,6 +21,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
+from archive.layout import ITEM_FILES
 from crawler.diskfull import record_write_failure
 from crawler.incremental.revisits import Revisits, published_time
 from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key, item_line
@@ -29,7 +30,7 @@ from crawler.resume import killpoints
 from crawler.run import StateUnavailable, run_context
 from crawler.state import CaptureState, Version, item_source
 
-FILES = {ArticleItem: "articles.jsonl", SectionItem: "sections.jsonl"}
+FILES = {ArticleItem: ITEM_FILES["articles"], SectionItem: ITEM_FILES["sections"]}
 logger = logging.getLogger(__name__)
 
 

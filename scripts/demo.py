@@ -121,7 +121,6 @@ def main() -> int:
     layout = ArchiveLayout(archive_dir)
     reports = sorted(layout.reports_dir.glob("*.json"))
     report = json.loads(reports[-1].read_text("utf-8"))
-    items_dir = layout.items_dir(report["run_id"])
     warcs = layout.finished_warcs()
     size = sum(p.stat().st_size for p in warcs)
     print(f"""
@@ -130,8 +129,8 @@ Done in {report['duration_seconds']:.1f} s: {report['responses']} responses arch
 
   WARC files   {layout.warc_dir}  ({len(warcs)} file(s), {human_bytes(size)})
   index        {layout.index_path}
-  articles     {items_dir / 'articles.jsonl'}
-  sections     {items_dir / 'sections.jsonl'}
+  articles     {layout.item_file(report['run_id'], 'articles')}
+  sections     {layout.item_file(report['run_id'], 'sections')}
   report       {reports[-1]}
   crawl log    {archive_dir / LOG_NAME}
 
