@@ -515,3 +515,24 @@ def test_cli_replay_arguments(tmp_path: Path) -> None:
     assert COMMANDS[args.command].run is cli.run
     assert COMMANDS["replay"].run(build_parser().parse_args(
         ["replay", str(tmp_path / "missing")])) == 2
+
+
+def test_the_suggested_home_is_the_page_archived_first_whatever_the_site(tmp_path: Path) -> None:
+    from archive.replay.cli import _home_capture
+
+    def line(url: str, stamp: str, mime: str = "text/html", status: str = "200") -> str:
+        fields = {"url": url, "mime": mime, "status": status}
+        return f"x {stamp} {json.dumps(fields)}\n"
+
+    index = tmp_path / "index.cdxj"
+    index.write_text(
+        line("http://xcnews.zjol.com.cn/a.css", "20260101000000", mime="text/css")
+        + line("http://xcnews.zjol.com.cn/xcnews/a.shtml", "20260101000009")
+        + line("http://xcnews.zjol.com.cn/xcnews/index.shtml", "20260101000001")
+        + line("http://xcnews.zjol.com.cn/xcnews/gone.shtml", "20260101000000", status="404"),
+        "utf-8",
+    )
+    assert _home_capture(index, None) == ("http://xcnews.zjol.com.cn/xcnews/index.shtml",
+                                          "20260101000001")
+    assert _home_capture(index, "http://xcnews.zjol.com.cn/xcnews/a.shtml") == (
+        "http://xcnews.zjol.com.cn/xcnews/a.shtml", "20260101000009")

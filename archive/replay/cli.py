@@ -18,7 +18,6 @@ from archive.replay.urls import query_url, replay_url
 from archive.replay.wayback import WaybackProcess, start_wayback
 
 HELP = "browse a finished crawl in pywb (offline, bound to 127.0.0.1)"
-SITE_HOME = "http://sznews.zjol.com.cn/"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="pywb working directory (default DIR/replay, or a temporary "
                              "directory when DIR is not writable)")
-    parser.add_argument("--home", default=SITE_HOME,
-                        help=f"URL to suggest opening first (default {SITE_HOME})")
+    parser.add_argument("--home", default=None,
+                        help="URL to suggest opening first (default: the first HTML page the "
+                             "crawl archived, its start page)")
 
 
 def _replay_root(layout: ArchiveLayout, explicit: Path | None) -> tuple[Path, bool]:
@@ -51,14 +51,16 @@ def _replay_root(layout: ArchiveLayout, explicit: Path | None) -> tuple[Path, bo
         return Path(tempfile.mkdtemp(prefix="sznews-replay-")), True
 
 
-def _home_capture(index_path: Path, wanted: str) -> tuple[str, str] | None:
-    """(url, timestamp) of the wanted page's first capture, else the first HTML page."""
+def _home_capture(index_path: Path, wanted: str | None) -> tuple[str, str] | None:
+    """(url, timestamp) of the wanted page's first capture, else of the HTML page archived
+    first (a crawl's start page), whatever site the archive holds."""
     fallback: tuple[str, str] | None = None
     for _key, stamp, fields in iter_index_entries(index_path):
         url = fields.get("url", "")
         if url == wanted:
             return url, stamp
-        if fallback is None and fields.get("mime") == "text/html" and fields.get("status") == "200":
+        html = fields.get("mime") == "text/html" and fields.get("status") == "200"
+        if html and (fallback is None or stamp < fallback[1]):
             fallback = (url, stamp)
     return fallback
 
@@ -77,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
             prepare_collection(archive_dir, root, args.collection)
             wb = start_wayback(root, args.port, echo=True, new_session=True)
             home = _home_capture(layout.index_path, args.home)
-            host = urlsplit(home[0] if home else args.home).netloc
+            host = urlsplit(home[0] if home else args.home or "").netloc
             print(f"\nReplaying {archive_dir} from {root}")
-            print(f"  all captures: {query_url(wb.url, args.collection, f'http://{host}/*')}")
+            if host:
+                print(f"  all captures: {query_url(wb.url, args.collection, f'http://{host}/*')}")
             if home:
                 url = replay_url(wb.url, args.collection, home[1], home[0], "")
                 print(f"  home page:    {url}")
