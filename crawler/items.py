@@ -96,6 +96,16 @@ def content_key(article: Mapping[str, Any]) -> str:
     return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def next_version(newest: int, newest_content: str | None, content: str) -> int | None:
+    """The rule of versions, the crawl's (``pipelines/version.py``) and re-extraction's: an
+    article whose ``content_key`` is ``content`` is a new version, numbered after its newest
+    one (``newest``, 0 for none yet), only when its content differs from that version's
+    (``newest_content``); None when it does not, and there is nothing new to export."""
+    if newest and newest_content == content:
+        return None
+    return newest + 1
+
+
 def item_line(item: Any) -> bytes:
     """An item as one JSON Lines line, exactly as the crawl exports it.
 
