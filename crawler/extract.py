@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
@@ -119,6 +120,16 @@ def parse_html(
     except (ParserError, ValueError) as exc:
         return ParsedPage(url, encoding, None, [f"unparseable HTML: {exc}"])
     return ParsedPage(url, encoding, tree, problems)
+
+
+def parse_response(response: Any) -> ParsedPage:
+    """A response as every callback parses it (the spider's and re-extraction's): the
+    decoded body, read with the charset of its HTTP Content-Type (Scrapy's ``Response``, or
+    anything with its ``url``, ``body`` and ``headers``)."""
+    content_type = response.headers.get(b"Content-Type")
+    return parse_html(
+        response.body, response.url, content_type.decode("latin-1") if content_type else None
+    )
 
 
 def _too_deep(parser: lxml.html.HTMLParser) -> bool:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,12 @@ def article_item(
     data = assemble_article(pages)
     data["url"] = first_url
     return ArticleItem(**data, fetched=fetched, warc=warc)
+
+
+def fetched_at(began: datetime | None) -> str:
+    """An item's ``fetched``: when the fetch of its page began, which is the WARC-Date of the
+    page's record (UTC, whole seconds); now, where that is not known."""
+    return (began or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def section_item(section: SectionPage, fetched: str | None, warc: Any = None) -> SectionItem:
