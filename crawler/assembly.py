@@ -16,6 +16,8 @@ from crawler.extract import ArticlePage, ParsedPage, extract_article_page
 from crawler.items import ArticleItem, article_item
 from crawler.profile import SiteProfile
 
+NOT_FETCHED = "page not fetched: "  # the problem an article names a page it lacks by
+
 
 def extract_page(
     page_doc: ParsedPage, profile: SiteProfile
@@ -77,7 +79,7 @@ class ArticleAssembly:
     def lost(self, url: str, reason: str, profile: SiteProfile) -> None:
         """A later page could not be fetched: the article goes without it, and says why."""
         self.known.pop(profile.article_page_number(url) or 0, None)
-        self.problems.append(f"page not fetched: {url} ({reason})")
+        self.problems.append(f"{NOT_FETCHED}{url} ({reason})")
 
     @property
     def nothing_new(self) -> bool:
