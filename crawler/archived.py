@@ -32,7 +32,6 @@ from archive.captures import (
     timestamp14,
 )
 from crawler.compression import DecodedTooLarge, decode
-from crawler.dedup.maintenance import classify_maintenance
 from crawler.extensions.warc import WARC_LOCATION
 from crawler.items import fetched_at
 from crawler.profile import SiteProfile
@@ -45,7 +44,6 @@ __all__ = [
     "DownloadLimits",
     "archived_response",
     "fetched_from",
-    "is_maintenance",
     "url_forms",
 ]
 
@@ -91,22 +89,13 @@ class Archive(CaptureIndex):
 
 def fetched_from(warc_date: str) -> str | None:
     """A WARC-Date as the items' ``fetched``, as the crawl wrote it (``fetched_at``)."""
+    ts = timestamp14(warc_date)
     try:
-        began = datetime.strptime(timestamp14(warc_date), "%Y%m%d%H%M%S")
+        began = datetime(int(ts[:4]), int(ts[4:6]), int(ts[6:8]), int(ts[8:10]),
+                         int(ts[10:12]), int(ts[12:14]), tzinfo=UTC)
     except ValueError:  # a date warcio cannot read
         return None
-    return fetched_at(began.replace(tzinfo=UTC))
-
-
-def is_maintenance(loaded: Loaded) -> bool:
-    """A maintenance page, by the check the crawl keeps them out of the archive with."""
-    content_encoding = loaded.header("Content-Encoding")
-    return classify_maintenance(
-        loaded.payload,
-        loaded.url,
-        loaded.header("Content-Type"),
-        content_encoding.encode("latin-1") if content_encoding else None,
-    )
+    return fetched_at(began)
 
 
 @dataclass(frozen=True)
@@ -133,11 +122,12 @@ def archived_response(
     """
     url = loaded.url
     request = request or Request(url)  # a URL the crawl could not request fails here too
-    headers = Headers()
+    values: dict[bytes, list[bytes]] = {}  # by name as Headers spells it: one Headers, made once
     for name, value in loaded.header_list():
-        headers.appendlist(name, value)
+        values.setdefault(name.title(), []).append(value)
+    headers = Headers(values)
     body = loaded.payload
-    codings = headers.getlist(b"Content-Encoding")
+    codings = values.get(b"Content-Encoding")
     if codings and request.method != "HEAD":
         max_size = request.meta.get("download_maxsize", limits.max_size)
         warn_size = request.meta.get("download_warnsize", limits.warn_size)

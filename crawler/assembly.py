@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extract import ArticlePage, ParsedPage, extract_article_page
+from crawler.extract import ArticlePage, ParsedPage, article_page_urls, extract_article_page
 from crawler.items import ArticleItem, article_item
 from crawler.profile import SiteProfile
 
@@ -31,7 +31,8 @@ def extract_page(
         return ArticlePage(
             url=page_doc.url, template=None, title=None, source=None, author=None,
             editor=None, published=None, breadcrumb=[], paragraphs=[], images=[],
-            page_urls=[page_doc.url], related=[], problems=[f"extraction failed: {exc!r}"],
+            page_urls=article_page_urls(page_doc, profile), related=[],
+            problems=[f"extraction failed: {exc!r}"],
         ), exc
 
 
@@ -50,23 +51,23 @@ class ArticleAssembly:
     def add(
         self,
         page: ArticlePage,
-        linked: Iterable[str],
         profile: SiteProfile,
         *,
+        also: Iterable[str] = (),
         warc: Any = None,
         unchanged: bool = False,
     ) -> str | None:
-        """Take in one page, with the pages of the article it makes known (from its links,
-        not from what extraction made of it: the archive must be complete whether or not
-        any template matched); ``warc``: page 1's record. The next page to fetch, or None
-        once every known page is in."""
+        """Take in one page; ``warc``: page 1's record. The pages of the article it makes
+        known are those its links name (``page_urls``, whether or not a template matched:
+        the archive must be complete), then ``also`` (later pages linked from elsewhere).
+        The next page to fetch, or None once every known page is in."""
         number = profile.article_page_number(page.url) or 1
         if number == 1:
             self.warc = warc
         if unchanged:
             self.unchanged.add(number)
         self.pages[number] = page
-        for url in linked:
+        for url in (*page.page_urls, *also):
             self.known.setdefault(profile.article_page_number(url) or 1, url)
         return self.next_missing()
 

@@ -418,7 +418,12 @@ def article_page_urls(page: ParsedPage, profile: SiteProfile) -> list[str]:
         numbered[own] = page.url
     # Any link to a page of this article counts, whatever block it sits in: a pager of a
     # layout the profile has never seen must not leave later pages out of the archive.
+    # Such a link names the article's file (or is a bare query on this page): ~100 links
+    # of a page that do not are passed over before they are resolved.
+    stem = first.rsplit("/", 1)[-1].removesuffix(".shtml")
     for href in page.xpath("//a/@href|//area/@href"):
+        if stem not in href and "?" not in href:
+            continue
         url = _absolute(page, href)
         if not url or profile.article_first_page(url) != first:
             continue

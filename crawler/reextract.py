@@ -27,21 +27,15 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from archive.captures import IndexedCapture, Loaded
 from archive.reader import ArchiveReadError
-from crawler.archived import (
-    Archive,
-    DownloadLimits,
-    archived_response,
-    fetched_from,
-    is_maintenance,
-)
+from crawler.archived import Archive, DownloadLimits, archived_response, fetched_from
 from crawler.assembly import NOT_FETCHED, ArticleAssembly, extract_page
-from crawler.extract import article_page_urls, extract_section_page, parse_response
+from crawler.dedup.maintenance import is_maintenance_response
+from crawler.extract import extract_section_page, parse_response
 from crawler.items import ArticleItem, SectionItem, content_key, next_version, section_item
 from crawler.profile import PageKind, SiteProfile
 
@@ -187,16 +181,17 @@ class Reextractor:
         content it has.
         """
         captures = self._firsts.get(key, {})
-        if at is not None:
+        if at is not None:  # the runs up to that of ``at``, oldest first
             place = self._runs[at.run]
             captures = {run: capture for run, capture in {**captures, at.run: at}.items()
                         if self._runs[run] <= place}
+            captures = dict(sorted(captures.items(), key=lambda rc: self._runs[rc[0]]))
         number, content = 0, None
-        for capture in sorted(captures.values(), key=lambda c: self._runs[c.run]):
+        for capture in captures.values():
             item = self.article(capture)
             if item is None:
                 continue
-            key_now = content_key(ItemAdapter(item).asdict())
+            key_now = content_key(vars(item))
             new = next_version(number, content, key_now)
             if new is not None:
                 number, content = new, key_now
@@ -251,8 +246,7 @@ class Reextractor:
             if error is not None:
                 logger.warning("extraction failed on %s: %r", page_doc.url, error,
                                exc_info=error)
-            linked = [*article_page_urls(page_doc, profile), *later]
-            next_url = assembly.add(page, linked, profile, warc=loaded.pointer)
+            next_url = assembly.add(page, profile, also=later, warc=loaded.pointer)
             if next_url is None:
                 break
             page_response, problem = self._later_page(next_url, capture.run)
@@ -288,18 +282,21 @@ class Reextractor:
         if not _content_type_is_html(loaded.header("Content-Type")):
             self.stats.skip("not html")
             return None
-        if is_maintenance(loaded):
-            self.stats.skip("maintenance")
-            return None
         try:
-            return loaded, archived_response(loaded, limits=self.limits)
+            response = archived_response(loaded, limits=self.limits)
         except IgnoreRequest as exc:
             logger.warning("Dropped %s as the crawl would: %s", capture.url, exc)
             self.stats.skip("too large")
+            return None
         except Exception as exc:  # undecodable content encoding: the crawl fails there too
             logger.warning("Cannot decode %s: %s", capture.url, exc)
             self.stats.skip("undecodable")
-        return None
+            return None
+        # The crawl's own check, on the decoded response as its middleware makes it.
+        if is_maintenance_response(response.request, response, self.profile):
+            self.stats.skip("maintenance")
+            return None
+        return loaded, response
 
 
 def _latest(captures: dict[str | None, IndexedCapture]) -> IndexedCapture:

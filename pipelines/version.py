@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.incremental import Revisits, published_time
@@ -47,8 +46,7 @@ class ArticleVersionPipeline:
         if not isinstance(item, ArticleItem):
             return item
         newest = self.state.version(item.url)
-        number = next_version(newest.number, newest.content,
-                              content_key(ItemAdapter(item).asdict()))
+        number = next_version(newest.number, newest.content, content_key(vars(item)))
         if number is None:
             if self.stats is not None:
                 self.stats.inc_value("incremental/articles/unchanged_content")

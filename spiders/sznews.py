@@ -25,7 +25,6 @@ from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
-    article_page_urls,
     extract_section_page,
     parse_response,
 )
@@ -217,11 +216,9 @@ class SznewsSpider(scrapy.Spider):
         if assembly is None:
             first = self.profile.article_first_page(response.url)
             assembly = ArticleAssembly(first, fetched_at(response.meta.get(FETCH_BEGAN)))
-        linked = article_page_urls(page_doc, self.profile)
         next_url = assembly.add(
-            page, [*linked, *sorted(self._later_pages.get(assembly.first_url, ()))],
-            self.profile, warc=response.meta.get(WARC_LOCATION),
-            unchanged=bool(response.meta.get(UNCHANGED)),
+            page, self.profile, also=sorted(self._later_pages.get(assembly.first_url, ())),
+            warc=response.meta.get(WARC_LOCATION), unchanged=bool(response.meta.get(UNCHANGED)),
         )
         yield from self._follow(response, page_doc)
         if next_url is not None:
