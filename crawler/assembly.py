@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extract import ArticlePage, ParsedPage, article_page_urls, extract_article_page
+from crawler.extract import ArticlePage, ParsedPage, article_page, extract_article_page
 from crawler.items import ArticleItem, article_item
 from crawler.profile import SiteProfile
 
@@ -28,12 +28,8 @@ def extract_page(
     try:
         return extract_article_page(page_doc, profile), None
     except Exception as exc:  # noqa: BLE001 - any extraction bug; the page is archived
-        return ArticlePage(
-            url=page_doc.url, template=None, title=None, source=None, author=None,
-            editor=None, published=None, breadcrumb=[], paragraphs=[], images=[],
-            page_urls=article_page_urls(page_doc, profile), related=[],
-            problems=[f"extraction failed: {exc!r}"],
-        ), exc
+        failed = [f"extraction failed: {exc!r}"]
+        return article_page(page_doc, profile, {}, related=[], problems=failed), exc
 
 
 @dataclass

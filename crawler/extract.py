@@ -67,35 +67,71 @@ def _compiled(query: str) -> etree.XPath:
 
 
 @dataclass
-class ArticlePage:
-    """What one page of an article holds."""
+class ArticleHead:
+    """An article page's URL and what its head says (title, meta line, breadcrumb); an
+    article's item has page 1's (``crawler.items.ArticleItem`` extends this too)."""
 
     url: str
-    template: str | None
     title: str | None
     source: str | None
     author: str | None
     editor: str | None
     published: str | None
     breadcrumb: list[str]
+
+
+@dataclass
+class ArticlePage(ArticleHead):
+    """What one page of an article holds."""
+
     paragraphs: list[str]
     images: list[dict[str, str | None]]
     page_urls: list[str]
     related: list[dict[str, str]]
     problems: list[str]
+    template: str | None = None
     # The template's name, or "text" when the text conventions made the page
     # (crawler.textextract): the markup was one no template describes.
     extracted_by: str | None = None
 
 
+def article_page(
+    page: ParsedPage,
+    profile: SiteProfile,
+    found: dict[str, Any],
+    *,
+    related: list[dict[str, str]],
+    problems: list[str],
+    template: str | None = None,
+    extracted_by: str | None = None,
+) -> ArticlePage:
+    """The article page ``page`` is, from what reading it found (by a template or by the
+    text conventions; ``found``: title, source, author, editor, published, breadcrumb,
+    paragraphs, images, an absent one empty). Its URL, and the pages of its article its
+    links name, are the page's own whatever reading found."""
+    nothing: dict[str, Any] = {"title": None, "source": None, "author": None, "editor": None,
+                               "published": None, "breadcrumb": [], "paragraphs": [],
+                               "images": []}
+    return ArticlePage(url=page.url, **{**nothing, **found},
+                       page_urls=article_page_urls(page, profile), related=related,
+                       problems=problems, template=template, extracted_by=extracted_by)
+
+
 @dataclass
-class SectionPage:
+class SectionHead:
+    """A section's URL and what its list page 1 says of it; a section's item has these
+    (``crawler.items.SectionItem`` extends this too)."""
+
     url: str
     name: str | None
     breadcrumb: list[str]
     kind: str
     parent: str | None
     list_pages: int
+
+
+@dataclass
+class SectionPage(SectionHead):
     problems: list[str]
 
 
@@ -331,30 +367,17 @@ def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
             paragraphs, images = extract_body(page, bodies[0])
         else:
             problems.append("no article body")
+    found = {
+        "title": title, "source": source, "author": author, "editor": editor,
+        "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
+        "images": images,
+    }
     if template is None or title is None or published is None or not paragraphs:
         # Markup no template describes, or describes wrongly: read the page by its text.
-        found = {
-            "title": title, "source": source, "author": author, "editor": editor,
-            "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
-            "images": images,
-        }
         return _by_text(page, profile, template, found)
-    return ArticlePage(
-        url=page.url,
-        template=template.name,
-        title=title,
-        source=source,
-        author=author,
-        editor=editor,
-        published=published,
-        breadcrumb=breadcrumb or _breadcrumb(page, profile.section_breadcrumb)[0],
-        paragraphs=paragraphs,
-        images=images,
-        page_urls=article_page_urls(page, profile),
-        related=related_articles(page, profile),
-        problems=problems,
-        extracted_by=template.name,
-    )
+    found["breadcrumb"] = breadcrumb or _breadcrumb(page, profile.section_breadcrumb)[0]
+    return article_page(page, profile, found, related=related_articles(page, profile),
+                        problems=problems, template=template.name, extracted_by=template.name)
 
 
 def _by_text(

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from hashlib import blake2b
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-if TYPE_CHECKING:
-    from crawler.extract import ArticlePage, SectionPage
+from crawler.extract import ArticleHead, ArticlePage, SectionHead, SectionPage, assemble_article
 
 
 class ItemNotWritten(DropItem):
@@ -22,14 +21,9 @@ class ItemNotWritten(DropItem):
 
 
 @dataclass
-class ArticleItem:
-    url: str
-    title: str | None
-    source: str | None
-    author: str | None
-    editor: str | None
-    published: str | None
-    breadcrumb: list[str]
+class ArticleItem(ArticleHead):
+    """An article: page 1's head, and what all its pages hold."""
+
     body: str
     images: list[dict[str, str | None]]
     pages: list[str]
@@ -46,13 +40,7 @@ class ArticleItem:
 
 
 @dataclass
-class SectionItem:
-    url: str
-    name: str | None
-    breadcrumb: list[str]
-    kind: str
-    parent: str | None
-    list_pages: int
+class SectionItem(SectionHead):
     fetched: str | None = None
     warc: dict[str, Any] | Future | None = None
     problems: list[str] = field(default_factory=list)
@@ -62,8 +50,6 @@ def article_item(
     pages: list[ArticlePage], first_url: str, fetched: str | None, warc: Any = None
 ) -> ArticleItem:
     """The item of an article from its pages in order; the live crawl and re-extraction share it."""
-    from crawler.extract import assemble_article
-
     data = assemble_article(pages)
     data["url"] = first_url
     return ArticleItem(**data, fetched=fetched, warc=warc)
@@ -76,17 +62,8 @@ def fetched_at(began: datetime | None) -> str:
 
 
 def section_item(section: SectionPage, fetched: str | None, warc: Any = None) -> SectionItem:
-    return SectionItem(
-        url=section.url,
-        name=section.name,
-        breadcrumb=section.breadcrumb,
-        kind=section.kind,
-        parent=section.parent,
-        list_pages=section.list_pages,
-        fetched=fetched,
-        warc=warc,
-        problems=section.problems,
-    )
+    head = {f.name: getattr(section, f.name) for f in fields(SectionHead)}
+    return SectionItem(**head, fetched=fetched, warc=warc, problems=section.problems)
 
 
 # What an article is, as opposed to what its page also shows (related links, sidebars,

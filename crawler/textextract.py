@@ -24,7 +24,7 @@ from crawler.extract import (
     ArticlePage,
     ParsedPage,
     _absolute,
-    article_page_urls,
+    article_page,
     clean_text,
     extract_body,
     parse_meta_line,
@@ -301,11 +301,8 @@ def extract_by_text(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
     """
     problems = list(page.problems)
     if page.tree is None:
-        return ArticlePage(
-            url=page.url, template=None, title=None, source=None, author=None, editor=None,
-            published=None, breadcrumb=[], paragraphs=[], images=[], page_urls=[page.url],
-            related=[], problems=problems + ["no document"], extracted_by="text",
-        )
+        return article_page(page, profile, {}, related=[], problems=problems + ["no document"],
+                            extracted_by="text")
     order = _Order.of(page.tree)
     meta = find_meta_line(page)
     meta_text = _norm(clean_text(meta.text_content())) if meta is not None else ""
@@ -334,19 +331,8 @@ def extract_by_text(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
         paragraphs, images = extract_body(
             page, body, keep=lambda el: order(el) > start and _not_a_link_row(el)
         )
-    return ArticlePage(
-        url=page.url,
-        template=None,
-        title=title,
-        source=source,
-        author=author,
-        editor=editor,
-        published=published,
-        breadcrumb=breadcrumb,
-        paragraphs=paragraphs,
-        images=images,
-        page_urls=article_page_urls(page, profile),
-        related=find_related(page, profile),
-        problems=problems,
-        extracted_by="text",
-    )
+    found = {"title": title, "source": source, "author": author, "editor": editor,
+             "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
+             "images": images}
+    return article_page(page, profile, found, related=find_related(page, profile),
+                        problems=problems, extracted_by="text")
