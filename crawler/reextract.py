@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,23 +52,23 @@ def _content_type_is_html(content_type: str | None) -> bool:
 
 @dataclass
 class ReextractStats:
-    warc_files: int = 0
-    captures: int = 0
-    articles: int = 0
-    multipage: int = 0
-    incomplete: int = 0
-    sections: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
+    """What a re-extraction read, made and passed over: its summary line."""
+
+    warc_files: int
+    captures: int
+    made: Counter[str] = field(default_factory=Counter)  # items, by what they are
+    skipped: Counter[str] = field(default_factory=Counter)  # captures, by why
 
     def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        self.skipped[reason] += 1
 
     def summary(self) -> str:
+        made = self.made
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
         return (
-            f"{self.articles} articles ({self.multipage} multi-page, {self.incomplete} "
-            f"incomplete), {self.sections} sections from {self.captures} captures in "
-            f"{self.warc_files} WARC files; skipped: {skipped}"
+            f"{made['articles']} articles ({made['multi-page']} multi-page, "
+            f"{made['incomplete']} incomplete), {made['sections']} sections from "
+            f"{self.captures} captures in {self.warc_files} WARC files; skipped: {skipped}"
         )
 
 
@@ -164,12 +165,13 @@ class Reextractor:
                 yield item
 
     def _count(self, item: ArticleItem | SectionItem) -> None:
+        made = self.stats.made
         if isinstance(item, SectionItem):
-            self.stats.sections += 1
+            made["sections"] += 1
             return
-        self.stats.articles += 1
-        self.stats.multipage += len(item.pages) > 1
-        self.stats.incomplete += any(p.startswith(NOT_FETCHED) for p in item.problems)
+        made["articles"] += 1
+        made["multi-page"] += len(item.pages) > 1
+        made["incomplete"] += any(p.startswith(NOT_FETCHED) for p in item.problems)
 
     def article_versions(
         self, key: str, at: IndexedCapture | None = None
