@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
@@ -374,54 +374,12 @@ def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
     }
     if template is None or title is None or published is None or not paragraphs:
         # Markup no template describes, or describes wrongly: read the page by its text.
-        return _by_text(page, profile, template, found)
+        from crawler.textextract import complete_by_text  # which builds on this module
+
+        return complete_by_text(page, profile, template, found)
     found["breadcrumb"] = breadcrumb or _breadcrumb(page, profile.section_breadcrumb)[0]
     return article_page(page, profile, found, related=related_articles(page, profile),
                         problems=problems, template=template.name, extracted_by=template.name)
-
-
-def _by_text(
-    page: ParsedPage, profile: SiteProfile, template: ArticleTemplate | None, found: dict
-) -> ArticlePage:
-    """The text-convention reading of a page (``crawler.textextract``), keeping what a
-    matching template did find.
-
-    What neither finds is named in ``problems``; only then is the missing template a
-    problem too (a page the text reading makes whole is no problem at all).
-    """
-    from crawler.textextract import PROBLEM_FIELDS, extract_by_text
-
-    result = extract_by_text(page, profile)
-    if template is not None:
-        filled = False
-        for name, value in found.items():
-            if name == "images":
-                continue  # they go with the paragraphs
-            if value:
-                setattr(result, name, value)
-                if name == "paragraphs":
-                    result.images = found["images"]
-            elif getattr(result, name):
-                filled = True
-        result.problems = [p for p in result.problems
-                           if not (p in PROBLEM_FIELDS and getattr(result, PROBLEM_FIELDS[p]))]
-        result.template = template.name
-        result.extracted_by = "text" if filled else template.name
-    if result.problems:
-        if template is None:
-            result.problems.insert(0, "no known article template")
-        else:
-            result.problems.insert(0, f"template {template.name} left essential fields empty")
-    if result.title is None:
-        result.title = _title_from_head(page, profile)
-    if result.title is None:
-        result.problems.append("no title")
-    if result.published is None:
-        result.problems.append("no publication date")
-    if not result.related:
-        result.related = related_articles(page, profile)
-    result.problems = list(dict.fromkeys(page.problems + result.problems))
-    return result
 
 
 def _title_from_head(page: ParsedPage, profile: SiteProfile) -> str | None:
@@ -479,13 +437,8 @@ def assemble_article(pages: list[ArticlePage]) -> dict:
         images.extend(p.images)
         problems.extend(f"{p.url}: {msg}" for msg in p.problems)
     return {
+        **{f.name: getattr(first, f.name) for f in fields(ArticleHead)},
         "url": first.page_urls[0] if first.page_urls else first.url,
-        "title": first.title,
-        "source": first.source,
-        "author": first.author,
-        "editor": first.editor,
-        "published": first.published,
-        "breadcrumb": first.breadcrumb,
         "body": "\n".join(body),
         "images": images,
         "pages": [p.url for p in pages],
