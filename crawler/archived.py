@@ -32,14 +32,12 @@ from archive.captures import (
     timestamp14,
 )
 from crawler.compression import DecodedTooLarge, decode
-from crawler.extensions.warc import WARC_LOCATION
 from crawler.items import fetched_at
 from crawler.profile import SiteProfile
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "WARC_LOCATION",
     "Archive",
     "DownloadLimits",
     "archived_response",

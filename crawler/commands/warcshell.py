@@ -15,7 +15,7 @@ from scrapy.shell import Shell
 from archive.captures import CaptureNotFound, Loaded, parse_timestamp
 from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
-from crawler.archived import WARC_LOCATION, Archive, DownloadLimits, archived_response
+from crawler.archived import Archive, DownloadLimits, archived_response
 from crawler.extract import (
     extract_article_page,
     extract_section_page,
@@ -205,6 +205,10 @@ class Command(ScrapyCommand):
     @staticmethod
     def _request(spider: Any, archive: Archive, loaded: Loaded) -> Request:
         """The request the spider made for this URL: canonical URL, its callback, the pointer."""
+        # Here, not at the top: every scrapy command imports this module, and the capture
+        # extension brings the download handler with it.
+        from crawler.extensions.warc import WARC_LOCATION
+
         profile = spider.profile
         url = profile.canonical_url(loaded.url)
         kind = profile.kind_of(url)
