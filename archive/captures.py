@@ -106,12 +106,12 @@ class IndexedCapture:
     length: int
     order: tuple[int, int]  # (WARC file position oldest first, offset): archive order
     digest: str | None = None
+    run: str | None = None  # the crawl run that wrote the record (``warc_run``)
     # Known only from a scan (the index does not carry them).
     date: str | None = None
     record_id: str | None = None
     refers_to: str | None = None
     content_encoding: str | None = None
-    run: str | None = None  # the crawl run (warcinfo isPartOf) that wrote the record
 
     @property
     def sort_key(self) -> tuple[str, str, tuple[int, int]]:
@@ -125,6 +125,21 @@ def warcinfo_field(block: bytes, name: str) -> str | None:
         if sep and key.strip() == name:
             return value.strip() or None
     return None
+
+
+def warc_run(path: Path) -> str:
+    """The run a WARC file belongs to: its opening warcinfo's isPartOf (the file's name
+    when it has none, or cannot be read), as a scan of its records finds it."""
+    try:
+        with open(path, "rb") as fh:
+            member = next(iter_gzip_members(fh, 64 * 1024), None)
+        if member is not None and member.data is not None:
+            record = parse_member(member.data, 0, member.length, f"{path}:0")
+            if record.rec_type == "warcinfo":
+                return warcinfo_field(record.payload, "isPartOf") or path.name
+    except (OSError, ArchiveReadError):
+        pass
+    return path.name
 
 
 class CaptureIndex:
@@ -156,6 +171,7 @@ class CaptureIndex:
     def load_index(self) -> Self:
         """Read ``index.cdxj`` (responses and revisits; pywb's own format)."""
         order = self._file_order()
+        runs = {path.name: warc_run(path) for path in self.warc_paths()}
         for _lineno, _line, entry in read_index(self.layout.index_path):
             if not isinstance(entry, CdxjLine):
                 continue
@@ -177,6 +193,7 @@ class CaptureIndex:
                     length=length,
                     order=(order.get(Path(filename).name, -1), offset),
                     digest=_norm_digest(data.get("digest")),
+                    run=runs.get(Path(filename).name),
                 )
             )
         self.source = "index"
@@ -240,7 +257,7 @@ class CaptureIndex:
 
         ``canonical``: the site's URL canonicalisation; when no form is indexed as such, the
         index may hold the URL with another host case or a default port, found through it.
-        Which forms a URL has is the site's business (``crawler.reextract.url_forms``).
+        Which forms a URL has is the site's business (``crawler.archived.url_forms``).
         """
         found: list[IndexedCapture] = []
         wanted = set(forms)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
@@ -66,35 +67,71 @@ def _compiled(query: str) -> etree.XPath:
 
 
 @dataclass
-class ArticlePage:
-    """What one page of an article holds."""
+class ArticleHead:
+    """An article page's URL and what its head says (title, meta line, breadcrumb); an
+    article's item has page 1's (``crawler.items.ArticleItem`` extends this too)."""
 
     url: str
-    template: str | None
     title: str | None
     source: str | None
     author: str | None
     editor: str | None
     published: str | None
     breadcrumb: list[str]
+
+
+@dataclass
+class ArticlePage(ArticleHead):
+    """What one page of an article holds."""
+
     paragraphs: list[str]
     images: list[dict[str, str | None]]
     page_urls: list[str]
     related: list[dict[str, str]]
     problems: list[str]
+    template: str | None = None
     # The template's name, or "text" when the text conventions made the page
     # (crawler.textextract): the markup was one no template describes.
     extracted_by: str | None = None
 
 
+def article_page(
+    page: ParsedPage,
+    profile: SiteProfile,
+    found: dict[str, Any],
+    *,
+    related: list[dict[str, str]],
+    problems: list[str],
+    template: str | None = None,
+    extracted_by: str | None = None,
+) -> ArticlePage:
+    """The article page ``page`` is, from what reading it found (by a template or by the
+    text conventions; ``found``: title, source, author, editor, published, breadcrumb,
+    paragraphs, images, an absent one empty). Its URL, and the pages of its article its
+    links name, are the page's own whatever reading found."""
+    nothing: dict[str, Any] = {"title": None, "source": None, "author": None, "editor": None,
+                               "published": None, "breadcrumb": [], "paragraphs": [],
+                               "images": []}
+    return ArticlePage(url=page.url, **{**nothing, **found},
+                       page_urls=article_page_urls(page, profile), related=related,
+                       problems=problems, template=template, extracted_by=extracted_by)
+
+
 @dataclass
-class SectionPage:
+class SectionHead:
+    """A section's URL and what its list page 1 says of it; a section's item has these
+    (``crawler.items.SectionItem`` extends this too)."""
+
     url: str
     name: str | None
     breadcrumb: list[str]
     kind: str
     parent: str | None
     list_pages: int
+
+
+@dataclass
+class SectionPage(SectionHead):
     problems: list[str]
 
 
@@ -119,6 +156,16 @@ def parse_html(
     except (ParserError, ValueError) as exc:
         return ParsedPage(url, encoding, None, [f"unparseable HTML: {exc}"])
     return ParsedPage(url, encoding, tree, problems)
+
+
+def parse_response(response: Any) -> ParsedPage:
+    """A response as every callback parses it (the spider's and re-extraction's): the
+    decoded body, read with the charset of its HTTP Content-Type (Scrapy's ``Response``, or
+    anything with its ``url``, ``body`` and ``headers``)."""
+    content_type = response.headers.get(b"Content-Type")
+    return parse_html(
+        response.body, response.url, content_type.decode("latin-1") if content_type else None
+    )
 
 
 def _too_deep(parser: lxml.html.HTMLParser) -> bool:
@@ -320,74 +367,19 @@ def extract_article_page(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
             paragraphs, images = extract_body(page, bodies[0])
         else:
             problems.append("no article body")
+    found = {
+        "title": title, "source": source, "author": author, "editor": editor,
+        "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
+        "images": images,
+    }
     if template is None or title is None or published is None or not paragraphs:
         # Markup no template describes, or describes wrongly: read the page by its text.
-        found = {
-            "title": title, "source": source, "author": author, "editor": editor,
-            "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
-            "images": images,
-        }
-        return _by_text(page, profile, template, found)
-    return ArticlePage(
-        url=page.url,
-        template=template.name,
-        title=title,
-        source=source,
-        author=author,
-        editor=editor,
-        published=published,
-        breadcrumb=breadcrumb or _breadcrumb(page, profile.section_breadcrumb)[0],
-        paragraphs=paragraphs,
-        images=images,
-        page_urls=article_page_urls(page, profile),
-        related=related_articles(page, profile),
-        problems=problems,
-        extracted_by=template.name,
-    )
+        from crawler.textextract import complete_by_text  # which builds on this module
 
-
-def _by_text(
-    page: ParsedPage, profile: SiteProfile, template: ArticleTemplate | None, found: dict
-) -> ArticlePage:
-    """The text-convention reading of a page (``crawler.textextract``), keeping what a
-    matching template did find.
-
-    What neither finds is named in ``problems``; only then is the missing template a
-    problem too (a page the text reading makes whole is no problem at all).
-    """
-    from crawler.textextract import PROBLEM_FIELDS, extract_by_text
-
-    result = extract_by_text(page, profile)
-    if template is not None:
-        filled = False
-        for name, value in found.items():
-            if name == "images":
-                continue  # they go with the paragraphs
-            if value:
-                setattr(result, name, value)
-                if name == "paragraphs":
-                    result.images = found["images"]
-            elif getattr(result, name):
-                filled = True
-        result.problems = [p for p in result.problems
-                           if not (p in PROBLEM_FIELDS and getattr(result, PROBLEM_FIELDS[p]))]
-        result.template = template.name
-        result.extracted_by = "text" if filled else template.name
-    if result.problems:
-        if template is None:
-            result.problems.insert(0, "no known article template")
-        else:
-            result.problems.insert(0, f"template {template.name} left essential fields empty")
-    if result.title is None:
-        result.title = _title_from_head(page, profile)
-    if result.title is None:
-        result.problems.append("no title")
-    if result.published is None:
-        result.problems.append("no publication date")
-    if not result.related:
-        result.related = related_articles(page, profile)
-    result.problems = list(dict.fromkeys(page.problems + result.problems))
-    return result
+        return complete_by_text(page, profile, template, found)
+    found["breadcrumb"] = breadcrumb or _breadcrumb(page, profile.section_breadcrumb)[0]
+    return article_page(page, profile, found, related=related_articles(page, profile),
+                        problems=problems, template=template.name, extracted_by=template.name)
 
 
 def _title_from_head(page: ParsedPage, profile: SiteProfile) -> str | None:
@@ -407,7 +399,12 @@ def article_page_urls(page: ParsedPage, profile: SiteProfile) -> list[str]:
         numbered[own] = page.url
     # Any link to a page of this article counts, whatever block it sits in: a pager of a
     # layout the profile has never seen must not leave later pages out of the archive.
+    # Such a link names the article's file (or is a bare query on this page): ~100 links
+    # of a page that do not are passed over before they are resolved.
+    stem = first.rsplit("/", 1)[-1].removesuffix(".shtml")
     for href in page.xpath("//a/@href|//area/@href"):
+        if stem not in href and "?" not in href:
+            continue
         url = _absolute(page, href)
         if not url or profile.article_first_page(url) != first:
             continue
@@ -440,13 +437,8 @@ def assemble_article(pages: list[ArticlePage]) -> dict:
         images.extend(p.images)
         problems.extend(f"{p.url}: {msg}" for msg in p.problems)
     return {
+        **{f.name: getattr(first, f.name) for f in fields(ArticleHead)},
         "url": first.page_urls[0] if first.page_urls else first.url,
-        "title": first.title,
-        "source": first.source,
-        "author": first.author,
-        "editor": first.editor,
-        "published": first.published,
-        "breadcrumb": first.breadcrumb,
         "body": "\n".join(body),
         "images": images,
         "pages": [p.url for p in pages],

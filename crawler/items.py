@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from hashlib import blake2b
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-if TYPE_CHECKING:
-    from crawler.extract import ArticlePage, SectionPage
+from crawler.extract import ArticleHead, ArticlePage, SectionHead, SectionPage, assemble_article
 
 
 class ItemNotWritten(DropItem):
@@ -21,14 +21,9 @@ class ItemNotWritten(DropItem):
 
 
 @dataclass
-class ArticleItem:
-    url: str
-    title: str | None
-    source: str | None
-    author: str | None
-    editor: str | None
-    published: str | None
-    breadcrumb: list[str]
+class ArticleItem(ArticleHead):
+    """An article: page 1's head, and what all its pages hold."""
+
     body: str
     images: list[dict[str, str | None]]
     pages: list[str]
@@ -45,13 +40,7 @@ class ArticleItem:
 
 
 @dataclass
-class SectionItem:
-    url: str
-    name: str | None
-    breadcrumb: list[str]
-    kind: str
-    parent: str | None
-    list_pages: int
+class SectionItem(SectionHead):
     fetched: str | None = None
     warc: dict[str, Any] | Future | None = None
     problems: list[str] = field(default_factory=list)
@@ -61,25 +50,20 @@ def article_item(
     pages: list[ArticlePage], first_url: str, fetched: str | None, warc: Any = None
 ) -> ArticleItem:
     """The item of an article from its pages in order; the live crawl and re-extraction share it."""
-    from crawler.extract import assemble_article
-
     data = assemble_article(pages)
     data["url"] = first_url
     return ArticleItem(**data, fetched=fetched, warc=warc)
 
 
+def fetched_at(began: datetime | None) -> str:
+    """An item's ``fetched``: when the fetch of its page began, which is the WARC-Date of the
+    page's record (UTC, whole seconds); now, where that is not known."""
+    return (began or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def section_item(section: SectionPage, fetched: str | None, warc: Any = None) -> SectionItem:
-    return SectionItem(
-        url=section.url,
-        name=section.name,
-        breadcrumb=section.breadcrumb,
-        kind=section.kind,
-        parent=section.parent,
-        list_pages=section.list_pages,
-        fetched=fetched,
-        warc=warc,
-        problems=section.problems,
-    )
+    head = {f.name: getattr(section, f.name) for f in fields(SectionHead)}
+    return SectionItem(**head, fetched=fetched, warc=warc, problems=section.problems)
 
 
 # What an article is, as opposed to what its page also shows (related links, sidebars,
@@ -94,6 +78,16 @@ def content_key(article: Mapping[str, Any]) -> str:
     data = json.dumps([article.get(name) for name in CONTENT_FIELDS], ensure_ascii=False,
                       separators=(",", ":"), sort_keys=True)
     return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def next_version(newest: int, newest_content: str | None, content: str) -> int | None:
+    """The rule of versions, the crawl's (``pipelines/version.py``) and re-extraction's: an
+    article whose ``content_key`` is ``content`` is a new version, numbered after its newest
+    one (``newest``, 0 for none yet), only when its content differs from that version's
+    (``newest_content``); None when it does not, and there is nothing new to export."""
+    if newest and newest_content == content:
+        return None
+    return newest + 1
 
 
 def item_line(item: Any) -> bytes:

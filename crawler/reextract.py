@@ -1,82 +1,46 @@
-"""Offline access to an archive's captures, and re-extraction of items from the WARCs alone.
+"""Re-extraction: the crawl's items made again from the WARCs alone, by the crawl's own code.
 
-Two commands use this module: ``scrapy warcshell`` (one capture as the Scrapy response the
-spider's callback saw) and ``scrapy reextract`` (every article and section item rebuilt with
-the spider's own extraction). Nothing here opens a socket: records are read from
-``ARCHIVE_DIR/warc`` by offset, located through ``index.cdxj`` or a scan of the WARCs.
+``scrapy reextract`` writes them, and ``scrapy warcshell`` shows the item of one capture. Each
+archived page is rebuilt as the response the spider's callback saw (``crawler/archived.py``),
+parsed as the spider parses it (``crawler.extract.parse_response``), an article put together
+by the spider's assembly (``crawler/assembly.py``) with the archive in place of the
+downloader, and its versions numbered by the crawl's rule (``crawler.items.next_version``):
+run after run, a capture of page 1 is a new version only when its content differs from the
+newest version's. So on an unchanged extraction the items are the crawl's, field for field
+(``tests/test_reextract_identity.py``), and an improved one gives old archives better items
+without a new crawl.
 
-Responses are rebuilt as the callback saw them: the stored (possibly gzip-encoded) payload
-goes through Scrapy's own ``HttpCompressionMiddleware``; a revisit keeps its own status line
-and headers and takes the payload of the record it refers to.
+A run's item is made of what that run archived: the latest 200 capture of page 1 in the run
+(a revisit standing for its original's payload), and the pages the article's own pages link
+to as the run captured them, with the later pages the run captured for it besides (the crawl
+takes in later pages linked from anywhere). A section's item comes from its list page 1.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, BinaryIO, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
+from typing import BinaryIO
+from urllib.parse import urlsplit
 
-from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Headers, Request, Response
-from scrapy.responsetypes import responsetypes
-from scrapy.settings import Settings
-from scrapy.utils.gz import gunzip
+from scrapy.http import Response
 
-from archive.captures import (
-    CaptureIndex,
-    CaptureNotFound,
-    IndexedCapture,
-    Loaded,
-    nearest,
-    parse_timestamp,
-    timestamp14,
-)
+from archive.captures import IndexedCapture, Loaded
 from archive.reader import ArchiveReadError
-from crawler.dedup.maintenance import classify_maintenance
-from crawler.extract import ParsedPage, extract_article_page, extract_section_page, parse_html
-from crawler.items import ArticleItem, SectionItem, article_item, section_item
-from crawler.middlewares import NoSniffingOfCompressedBodies
-from crawler.profile import SZNEWS, PageKind, SiteProfile
+from crawler.archived import Archive, DownloadLimits, archived_response, fetched_from
+from crawler.assembly import NOT_FETCHED, ArticleAssembly, extract_page
+from crawler.dedup.maintenance import is_maintenance_response
+from crawler.extract import extract_section_page, parse_response
+from crawler.items import ArticleItem, SectionItem, content_key, next_version, section_item
+from crawler.profile import PageKind, SiteProfile
 
 logger = logging.getLogger(__name__)
-
-WARC_LOCATION = "warc_location"  # the request.meta key the spider reads its pointer from
-# Article items that carry a cross-run version number (set by a pipeline in the crawl).
-_HAS_VERSION = "version" in {f.name for f in fields(ArticleItem)}
-
-# Re-exported: ``scrapy warcshell`` and callers of this module look them up here.
-__all__ = [
-    "WARC_LOCATION",
-    "Archive",
-    "AtomicLines",
-    "CaptureNotFound",
-    "IndexedCapture",
-    "Loaded",
-    "PageSource",
-    "Reextractor",
-    "build_response",
-    "compression_middleware",
-    "parse_response",
-    "parse_timestamp",
-    "url_forms",
-]
-
-
-# --------------------------------------------------------------------------- captures
-
-
-def fetched_from(warc_date: str) -> str:
-    """A WARC-Date as the items' ``fetched`` (UTC, whole seconds)."""
-    ts = timestamp14(warc_date)
-    return f"{ts[0:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
 
 
 def _content_type_is_html(content_type: str | None) -> bool:
@@ -86,199 +50,227 @@ def _content_type_is_html(content_type: str | None) -> bool:
     return value in ("text/html", "application/xhtml+xml")
 
 
-def url_forms(url: str, profile: SiteProfile = SZNEWS) -> list[str]:
-    """Every URL the site answers for the same resource as ``url``, canonical first.
-
-    Host case, default port and fragment never matter; ``dir/`` is ``dir/index.shtml``; an
-    article's ``_01`` is its page 1 (and page 1 is also looked up as ``_01``).
-    """
-    if "://" not in url:
-        url = "http://" + url.lstrip("/")
-    canonical = profile.canonical_url(url)
-    forms = [canonical]
-    parts = urlsplit(canonical)
-    path = parts.path
-    m = profile.article_re.match(path)
-    if m and not m.group("page"):
-        forms.append(urlunsplit(parts._replace(path=f"{m.group('base')}_01.shtml")))
-    if path.endswith("/index.shtml") and path.startswith(profile.root_dir):
-        forms.append(urlunsplit(parts._replace(path=path.removesuffix("index.shtml"))))
-    bare = urlsplit(url)._replace(fragment="").geturl()
-    forms.append(bare)
-    return list(dict.fromkeys(forms))
-
-
-class Archive(CaptureIndex):
-    """The capture index, looked up by every URL the site answers for the same page."""
-
-    def captures_of(self, url: str, profile: SiteProfile = SZNEWS) -> list[IndexedCapture]:
-        """Every capture of ``url`` under any of its forms, oldest first."""
-        return self.captures_of_forms(url_forms(url, profile), profile.canonical_url)
-
-    def find(
-        self, url: str, timestamp: str | None = None, profile: SiteProfile = SZNEWS
-    ) -> IndexedCapture:
-        """The latest capture of ``url``, or the one nearest ``timestamp`` (14 digits)."""
-        captures = self.captures_of(url, profile)
-        if not captures:
-            raise CaptureNotFound(f"{url} is not in the archive {self.layout.root}")
-        return nearest(captures, timestamp)
-
-
-# --------------------------------------------------------------------------- responses
-
-
-def compression_middleware(settings: Settings | None = None, crawler: Any = None) -> Any:
-    """Scrapy's HttpCompressionMiddleware, as the crawl runs it (DOWNLOAD_MAXSIZE and all)."""
-    if crawler is not None:
-        return HttpCompressionMiddleware.from_crawler(crawler)
-    settings = settings if settings is not None else Settings()
-    stub = SimpleNamespace(
-        stats=None,
-        settings=settings,
-        signals=SimpleNamespace(connect=lambda *a, **kw: None),
-    )
-    return HttpCompressionMiddleware(crawler=stub)
-
-
-def build_response(
-    loaded: Loaded, request: Request | None = None, *, decompress: Any = None
-) -> Response:
-    """The response as the spider's callback saw it: decoded like HttpCompressionMiddleware.
-
-    ``decompress``: a HttpCompressionMiddleware (``compression_middleware()`` by default).
-    Raises IgnoreRequest where the crawl would have dropped the response (too large).
-    """
-    url = loaded.url
-    headers = Headers()
-    for name, value in loaded.header_list():
-        headers.appendlist(name, value)
-    request = request or Request(url)
-    ip = loaded.record.rec_headers.get_header("WARC-IP-Address")
-    try:
-        ip_address = ipaddress.ip_address(ip) if ip else None
-    except ValueError:
-        ip_address = None
-    cls = responsetypes.from_args(headers=headers, url=url, body=loaded.payload)
-    raw = cls(
-        url=url,
-        status=loaded.status,
-        headers=headers,
-        body=loaded.payload,
-        request=request,
-        ip_address=ip_address,
-        protocol=loaded.protocol,
-    )
-    middleware = decompress or compression_middleware()
-    raw = NoSniffingOfCompressedBodies().process_response(request, raw)
-    return middleware.process_response(request, raw)
-
-
-def parse_response(response: Response) -> ParsedPage:
-    """Exactly the spider's ``_parse``: the decoded body with the HTTP Content-Type."""
-    content_type = response.headers.get(b"Content-Type")
-    return parse_html(
-        response.body, response.url, content_type.decode("latin-1") if content_type else None
-    )
-
-
-class PageSource(NamedTuple):
-    """A response as ``parse_response`` reads it: URL, decoded body, HTTP Content-Type."""
-
-    url: str
-    body: bytes
-    content_type: str | None
-
-
-def parse_source(source: Response | PageSource) -> ParsedPage:
-    """``parse_response`` for a response or the parts of one it reads."""
-    if isinstance(source, PageSource):
-        return parse_html(source.body, source.url, source.content_type)
-    return parse_response(source)
-
-
-def is_maintenance(loaded: Loaded, profile: SiteProfile) -> bool:
-    content_encoding = loaded.header("Content-Encoding")
-    return classify_maintenance(
-        loaded.payload,
-        loaded.url,
-        loaded.header("Content-Type"),
-        content_encoding.encode("latin-1") if content_encoding else None,
-        profile,
-    )
-
-
-# --------------------------------------------------------------------------- re-extraction
-
-
 @dataclass
 class ReextractStats:
-    warc_files: int = 0
-    captures: int = 0
-    articles: int = 0
-    multipage: int = 0
-    incomplete: int = 0
-    sections: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
+    """What a re-extraction read, made and passed over: its summary line."""
+
+    warc_files: int
+    captures: int
+    made: Counter[str] = field(default_factory=Counter)  # items, by what they are
+    skipped: Counter[str] = field(default_factory=Counter)  # captures, by why
 
     def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        self.skipped[reason] += 1
 
     def summary(self) -> str:
+        made = self.made
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
         return (
-            f"{self.articles} articles ({self.multipage} multi-page, {self.incomplete} "
-            f"incomplete), {self.sections} sections from {self.captures} captures in "
-            f"{self.warc_files} WARC files; skipped: {skipped}"
+            f"{made['articles']} articles ({made['multi-page']} multi-page, "
+            f"{made['incomplete']} incomplete), {made['sections']} sections from "
+            f"{self.captures} captures in {self.warc_files} WARC files; skipped: {skipped}"
         )
 
 
 class Reextractor:
-    """Items from the WARCs alone, through the spider's extraction and item construction.
+    """The items of an archive, made again; ``items()`` gives them all.
 
-    For each URL the latest 200 capture counts (revisits resolved to their originals). Section
-    items come from list page 1 of each section; an article is assembled from its page 1
-    along the pagers, page after page, as the spider's ArticleAssembly does.
+    ``host``: the one host crawled (the profile's unless the crawl started elsewhere).
     """
 
     def __init__(
         self,
         archive: Archive,
-        profile: SiteProfile = SZNEWS,
-        settings: Settings | None = None,
+        profile: SiteProfile,
+        limits: DownloadLimits | None = None,
         host: str | None = None,
     ) -> None:
         self.archive = archive
         self.profile = profile
+        self.limits = limits or DownloadLimits()
         self.host = (host or profile.host).lower()
-        self.decompress = compression_middleware(settings)
-        self.stats = ReextractStats(warc_files=len(archive.warc_paths()))
-        self._latest_ok: dict[str, IndexedCapture] = {}
-        self._latest_any: dict[str, IndexedCapture] = {}
-        self._ok: dict[str, list[IndexedCapture]] = {}  # every 200 capture of a URL, oldest first
+        self.stats = ReextractStats(warc_files=len(archive.warc_paths()),
+                                    captures=len(archive.captures))
+        self._runs: dict[str | None, int] = {}  # run -> its place, oldest first
+        # Per page URL and run: the latest capture the run made of it, and the latest 200.
+        self._latest: dict[tuple[str, str | None], IndexedCapture] = {}
+        self._latest_ok: dict[tuple[str, str | None], IndexedCapture] = {}
+        # Per item (an article's page 1, a section): the latest 200 of its page 1 in each run.
+        self._firsts: dict[str, dict[str | None, IndexedCapture]] = {}
+        # Per article and run: the later pages the run has a 200 of.
+        self._later: dict[tuple[str, str | None], set[str]] = {}
+        kinds: dict[str, PageKind | None] = {}
         for capture in sorted(archive.captures, key=lambda c: c.sort_key):
-            self._latest_any[capture.url] = capture
-            if capture.status == 200:
-                self._latest_ok[capture.url] = capture
-                self._ok.setdefault(capture.url, []).append(capture)
-        self.stats.captures = len(archive.captures)
+            url, run = capture.url, capture.run
+            self._runs.setdefault(run, len(self._runs))
+            if url not in kinds:
+                kinds[url] = self._kind(url)
+            kind = kinds[url]
+            if kind is None:
+                continue
+            self._latest[url, run] = capture
+            if capture.status != 200:
+                continue
+            self._latest_ok[url, run] = capture
+            if kind is PageKind.ARTICLE:
+                key = profile.article_first_page(url)
+                if profile.article_page_number(url) != 1:
+                    self._later.setdefault((key, run), set()).add(url)
+                    continue
+            elif profile.list_page_number(url) == 1:
+                key = profile.section_url(url)
+            else:
+                continue
+            # Several forms of one URL (``_01``, ``dir/``): the latest capture wins.
+            self._firsts.setdefault(key, {})[run] = capture
 
     @classmethod
     def scan(
         cls,
         archive_dir: Path | str,
+        profile: SiteProfile,
         *,
-        settings: Settings | None = None,
-        profile: SiteProfile = SZNEWS,
+        limits: DownloadLimits | None = None,
         host: str | None = None,
     ) -> Reextractor:
         """The archive's WARCs scanned (no index): raises OSError/ArchiveReadError here."""
-        return cls(Archive(archive_dir).scan(), profile, settings, host)
+        return cls(Archive(archive_dir).scan(), profile, limits, host)
 
-    def _own(self, url: str) -> bool:
-        return (urlsplit(url).hostname or "").lower() == self.host
+    def _kind(self, url: str) -> PageKind | None:
+        """An article page or section page of the crawled host, or None (not an item's)."""
+        kind = self.profile.kind_of(url)
+        if kind not in (PageKind.ARTICLE, PageKind.SECTION):
+            return None
+        if (urlsplit(url).hostname or "").lower() != self.host:
+            self.stats.skip("other host")
+            return None
+        return kind
 
-    def _response(self, capture: IndexedCapture) -> tuple[Loaded, Response | PageSource] | None:
+    # -- items ------------------------------------------------------------------------------
+
+    def items(self, every_version: bool = False) -> Iterator[ArticleItem | SectionItem]:
+        """Each article's newest version and each section's latest item, or with
+        ``every_version`` every item the runs exported (each article's versions in order,
+        each section's item of every run): in the archive order of their latest page 1."""
+        order = sorted(self._firsts, key=lambda key: _latest(self._firsts[key]).sort_key)
+        for key in order:
+            found: Iterable[ArticleItem | SectionItem]
+            if self.profile.kind_of(key) is PageKind.ARTICLE:
+                versions = self.article_versions(key)
+                found = versions if every_version else _last(versions)
+            else:
+                found = self.section_items(key, latest=not every_version)
+            for item in found:
+                self._count(item)
+                yield item
+
+    def _count(self, item: ArticleItem | SectionItem) -> None:
+        made = self.stats.made
+        if isinstance(item, SectionItem):
+            made["sections"] += 1
+            return
+        made["articles"] += 1
+        made["multi-page"] += len(item.pages) > 1
+        made["incomplete"] += any(p.startswith(NOT_FETCHED) for p in item.problems)
+
+    def article_versions(
+        self, key: str, at: IndexedCapture | None = None
+    ) -> Iterator[ArticleItem]:
+        """The versions of the article whose page 1 is ``key``, as the runs exported them.
+
+        With ``at`` (a capture of its page 1), up to the run of ``at``, whose item is made
+        of ``at`` and comes last whether or not it is new: numbered as the version whose
+        content it has.
+        """
+        captures = self._firsts.get(key, {})
+        if at is not None:  # the runs up to that of ``at``, oldest first
+            place = self._runs[at.run]
+            captures = {run: capture for run, capture in {**captures, at.run: at}.items()
+                        if self._runs[run] <= place}
+            captures = dict(sorted(captures.items(), key=lambda rc: self._runs[rc[0]]))
+        number, content = 0, None
+        for capture in captures.values():
+            item = self.article(capture)
+            if item is None:
+                continue
+            key_now = content_key(vars(item))
+            new = next_version(number, content, key_now)
+            if new is not None:
+                number, content = new, key_now
+                item.version = number
+                yield item
+            elif capture is at:
+                item.version = number
+                yield item
+
+    def section_items(self, key: str, latest: bool = False) -> Iterator[SectionItem]:
+        """The section's item of every run that has its list page 1 (``latest``: only of
+        the latest run that gives one)."""
+        captures = list(self._firsts.get(key, {}).values())
+        for capture in reversed(captures) if latest else captures:
+            item = self.section(capture)
+            if item is not None:
+                yield item
+                if latest:
+                    return
+
+    def item_of(self, capture: IndexedCapture) -> ArticleItem | SectionItem | None:
+        """The item re-extraction makes of one capture of an article's or section's page 1."""
+        url = capture.url
+        if self.profile.kind_of(url) is PageKind.ARTICLE:
+            versions = self.article_versions(self.profile.article_first_page(url), capture)
+            return next(iter(_last(versions)), None)
+        return self.section(capture)
+
+    def section(self, capture: IndexedCapture) -> SectionItem | None:
+        got = self._response(capture)
+        if got is None:
+            return None
+        loaded, response = got
+        section = extract_section_page(parse_response(response), self.profile)
+        return section_item(section, fetched_from(loaded.date), loaded.pointer)
+
+    def article(self, capture: IndexedCapture) -> ArticleItem | None:
+        """The article whose page 1 is ``capture``, put together as the spider does, with
+        the pages the same run archived in place of the downloader."""
+        got = self._response(capture)
+        if got is None:
+            return None
+        loaded, response = got
+        profile = self.profile
+        assembly = ArticleAssembly(profile.article_first_page(response.url),
+                                   fetched_from(loaded.date))
+        later = sorted(self._later.get((assembly.first_url, capture.run), ()))
+        page_response: Response | None = response
+        while page_response is not None:
+            page_doc = parse_response(page_response)
+            page, error = extract_page(page_doc, profile)
+            if error is not None:
+                logger.warning("extraction failed on %s: %r", page_doc.url, error,
+                               exc_info=error)
+            next_url = assembly.add(page, profile, also=later, warc=loaded.pointer)
+            if next_url is None:
+                break
+            page_response, problem = self._later_page(next_url, capture.run)
+            if page_response is None:
+                assembly.lost(next_url, problem, profile)
+                return assembly.item()  # as the spider's errback: no more pages looked for
+        if assembly.empty:
+            self.stats.skip("no text")
+            return None
+        return assembly.item()
+
+    def _later_page(self, url: str, run: str | None) -> tuple[Response | None, str]:
+        """A later page's response, or why the spider's errback would have none."""
+        capture = self._latest_ok.get((url, run))
+        if capture is not None:
+            got = self._response(capture)
+            return (got[1], "") if got is not None else (None, "not usable in the archive")
+        if (url, run) in self._latest:
+            return None, "Ignoring non-200 response"  # HttpErrorMiddleware's message
+        return None, "not in the archive"
+
+    def _response(self, capture: IndexedCapture) -> tuple[Loaded, Response] | None:
         """The callback's response for a 200 HTML capture, or None (with a skip reason)."""
         if capture.mime != "warc/revisit" and not _content_type_is_html(capture.mime):
             self.stats.skip("not html")
@@ -292,11 +284,8 @@ class Reextractor:
         if not _content_type_is_html(loaded.header("Content-Type")):
             self.stats.skip("not html")
             return None
-        if is_maintenance(loaded, self.profile):
-            self.stats.skip("maintenance")
-            return None
         try:
-            response = self._page_source(loaded)
+            response = archived_response(loaded, limits=self.limits)
         except IgnoreRequest as exc:
             logger.warning("Dropped %s as the crawl would: %s", capture.url, exc)
             self.stats.skip("too large")
@@ -305,160 +294,23 @@ class Reextractor:
             logger.warning("Cannot decode %s: %s", capture.url, exc)
             self.stats.skip("undecodable")
             return None
+        # The crawl's own check, on the decoded response as its middleware makes it.
+        if is_maintenance_response(response.request, response, self.profile):
+            self.stats.skip("maintenance")
+            return None
         return loaded, response
 
-    def _page_source(self, loaded: Loaded) -> Response | PageSource:
-        """What ``build_response`` would give the callback, as far as ``parse`` reads it.
 
-        Plain and gzip-encoded payloads (all the crawl stores) are decoded here as
-        HttpCompressionMiddleware decodes them, without the three Headers objects and two
-        Responses build_response makes (a tenth of the CPU of a re-extraction); anything
-        else, and anything that would fail or warn, goes through build_response itself.
-        """
-        url = loaded.url
-        request = Request(url)  # a URL the crawl could not request fails here as it does there
-        encodings: list[bytes] = []
-        content_type: bytes | None = None
-        for name, value in loaded.header_list():
-            key = name.lower()  # Headers compares names by .title(): the same for ASCII
-            if key == b"content-encoding":
-                encodings.append(value)
-            elif key == b"content-type":
-                content_type = value  # Headers.get gives the last one
-        body = loaded.payload
-        if encodings:
-            max_size = getattr(self.decompress, "_max_size", None)
-            warn_size = getattr(self.decompress, "_warn_size", None)
-            if (
-                len(encodings) > 1
-                or encodings[0].strip().lower() not in (b"gzip", b"x-gzip")
-                or not isinstance(max_size, int)
-                or not isinstance(warn_size, int)
-            ):
-                return build_response(loaded, request, decompress=self.decompress)
-            try:
-                body = gunzip(body, max_size=max_size)
-            except Exception:  # too large or broken: let the middleware raise its own error
-                return build_response(loaded, request, decompress=self.decompress)
-            if len(loaded.payload) < warn_size <= len(body):  # the middleware's warning
-                return build_response(loaded, request, decompress=self.decompress)
-        return PageSource(url, body, content_type.decode("latin-1") if content_type else None)
+def _latest(captures: dict[str | None, IndexedCapture]) -> IndexedCapture:
+    return next(reversed(captures.values()))
 
-    def _page_one_captures(self) -> tuple[dict[str, IndexedCapture], dict[str, IndexedCapture]]:
-        """Latest 200 capture of each article page 1 and each section list page 1, by key."""
-        articles: dict[str, IndexedCapture] = {}
-        sections: dict[str, IndexedCapture] = {}
-        for url, capture in self._latest_ok.items():
-            if not self._own(url):
-                self.stats.skip("other host")
-                continue
-            kind = self.profile.kind_of(url)
-            if kind is PageKind.ARTICLE and self.profile.article_page_number(url) == 1:
-                key, target = self.profile.article_first_page(url), articles
-            elif kind is PageKind.SECTION and self.profile.list_page_number(url) == 1:
-                key, target = self.profile.section_url(url), sections
-            else:
-                continue
-            # Several forms of one URL (``_01``, ``dir/``): the latest wins, canonical on a tie.
-            held = target.get(key)
-            if held is None or (capture.sort_key, url == key) > (held.sort_key, held.url == key):
-                target[key] = capture
-        return articles, sections
 
-    def items(self) -> Iterator[ArticleItem | SectionItem]:
-        """Every item, in the archive order of its page 1."""
-        articles, sections = self._page_one_captures()
-        work = [(c, "section") for c in sections.values()]
-        work += [(c, "article") for c in articles.values()]
-        for capture, kind in sorted(work, key=lambda w: w[0].sort_key):
-            item = self.section(capture) if kind == "section" else self.article(capture)
-            if item is not None:
-                yield item
-
-    def section(self, capture: IndexedCapture) -> SectionItem | None:
-        got = self._response(capture)
-        if got is None:
-            return None
-        loaded, response = got
-        section = extract_section_page(parse_source(response), self.profile)
-        self.stats.sections += 1
-        return section_item(section, fetched_from(loaded.date), loaded.pointer)
-
-    def article(self, capture: IndexedCapture) -> ArticleItem | None:
-        got = self._response(capture)
-        if got is None:
-            return None
-        loaded, response = got
-        return self.assemble(loaded, response)
-
-    def assemble(self, loaded: Loaded, response: Response | PageSource) -> ArticleItem:
-        """The spider's ArticleAssembly, with the archive in place of the downloader."""
-        profile = self.profile
-        first_url = profile.article_first_page(response.url)
-        pages: dict[int, Any] = {}
-        known: dict[int, str] = {}
-        problem: str | None = None
-        page_response: Response | PageSource | None = response
-        while page_response is not None:
-            page = extract_article_page(parse_source(page_response), profile)
-            pages[profile.article_page_number(page_response.url) or 1] = page
-            for url in page.page_urls:
-                known.setdefault(profile.article_page_number(url) or 1, url)
-            next_url = next((known[n] for n in sorted(known) if n not in pages), None)
-            if next_url is None:
-                break
-            page_response, problem = self._later_page(next_url)
-            if page_response is None:
-                known.pop(profile.article_page_number(next_url) or 0, None)
-                break
-        ordered = [pages[n] for n in sorted(pages)]
-        item = article_item(ordered, first_url, fetched_from(loaded.date), loaded.pointer)
-        if _HAS_VERSION:
-            item.version = self.version([p.url for p in ordered], loaded.capture)
-        if problem is not None:
-            item.problems.append(problem)
-            self.stats.incomplete += 1
-        self.stats.articles += 1
-        if len(ordered) > 1:
-            self.stats.multipage += 1
-        return item
-
-    def version(self, page_urls: list[str], page_one: IndexedCapture) -> int:
-        """The article's version as the crawl numbers it (pipelines/version.py).
-
-        A run counts when it captured a page of the article with a payload other than that
-        page's capture in an earlier run (the first capture counts): the runs the crawl
-        exported the article in. Counted up to the run of ``page_one``.
-        """
-        runs = list(
-            dict.fromkeys(
-                c.run for c in self._ok.get(page_one.url, []) if c.sort_key <= page_one.sort_key
-            )
-        )
-        count = sum(1 for run in runs if any(self._changed_in(url, run) for url in page_urls))
-        return max(count, 1)
-
-    def _changed_in(self, url: str, run: str | None) -> bool:
-        captures = self._ok.get(url, [])
-        in_run = [c for c in captures if c.run == run]
-        if not in_run:
-            return False
-        before = [c for c in captures if c.sort_key < in_run[0].sort_key and c.run != run]
-        return not before or before[-1].digest != in_run[-1].digest
-
-    def _later_page(self, url: str) -> tuple[Response | PageSource | None, str | None]:
-        """A later page's response, or the problem the spider's errback would record."""
-        capture = self._latest_ok.get(url)
-        if capture is not None:
-            got = self._response(capture)
-            if got is not None:
-                return got[1], None
-            return None, f"page not fetched: {url} (not usable in the archive)"
-        other = self._latest_any.get(url)
-        if other is not None:
-            # HttpErrorMiddleware's message, as the live crawl's errback records it.
-            return None, f"page not fetched: {url} (Ignoring non-200 response)"
-        return None, f"page not fetched: {url} (not in the archive)"
+def _last(items: Iterable[ArticleItem]) -> list[ArticleItem]:
+    """The last of ``items`` (all of them made), as a list of at most one."""
+    last = None
+    for last in items:  # noqa: B007 - the last one is what is wanted
+        pass
+    return [] if last is None else [last]
 
 
 # --------------------------------------------------------------------------- output

@@ -24,13 +24,15 @@ from crawler.extract import (
     ArticlePage,
     ParsedPage,
     _absolute,
-    article_page_urls,
+    _title_from_head,
+    article_page,
     clean_text,
     extract_body,
     parse_meta_line,
     parse_published,
+    related_articles,
 )
-from crawler.profile import PageKind, SiteProfile
+from crawler.profile import ArticleTemplate, PageKind, SiteProfile
 
 # Problems this module names, and the field each is about (a template that found the field
 # makes the problem moot).
@@ -301,11 +303,8 @@ def extract_by_text(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
     """
     problems = list(page.problems)
     if page.tree is None:
-        return ArticlePage(
-            url=page.url, template=None, title=None, source=None, author=None, editor=None,
-            published=None, breadcrumb=[], paragraphs=[], images=[], page_urls=[page.url],
-            related=[], problems=problems + ["no document"], extracted_by="text",
-        )
+        return article_page(page, profile, {}, related=[], problems=problems + ["no document"],
+                            extracted_by="text")
     order = _Order.of(page.tree)
     meta = find_meta_line(page)
     meta_text = _norm(clean_text(meta.text_content())) if meta is not None else ""
@@ -334,19 +333,50 @@ def extract_by_text(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
         paragraphs, images = extract_body(
             page, body, keep=lambda el: order(el) > start and _not_a_link_row(el)
         )
-    return ArticlePage(
-        url=page.url,
-        template=None,
-        title=title,
-        source=source,
-        author=author,
-        editor=editor,
-        published=published,
-        breadcrumb=breadcrumb,
-        paragraphs=paragraphs,
-        images=images,
-        page_urls=article_page_urls(page, profile),
-        related=find_related(page, profile),
-        problems=problems,
-        extracted_by="text",
-    )
+    found = {"title": title, "source": source, "author": author, "editor": editor,
+             "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
+             "images": images}
+    return article_page(page, profile, found, related=find_related(page, profile),
+                        problems=problems, extracted_by="text")
+
+
+def complete_by_text(
+    page: ParsedPage, profile: SiteProfile, template: ArticleTemplate | None, found: dict
+) -> ArticlePage:
+    """The text-convention reading of a page no template read whole (``extract_article_page``
+    falls back to it), keeping what a matching template did find (``found``).
+
+    What neither finds is named in ``problems``; only then is the missing template a
+    problem too (a page the text reading makes whole is no problem at all).
+    """
+    result = extract_by_text(page, profile)
+    if template is not None:
+        filled = False
+        for name, value in found.items():
+            if name == "images":
+                continue  # they go with the paragraphs
+            if value:
+                setattr(result, name, value)
+                if name == "paragraphs":
+                    result.images = found["images"]
+            elif getattr(result, name):
+                filled = True
+        result.problems = [p for p in result.problems
+                           if not (p in PROBLEM_FIELDS and getattr(result, PROBLEM_FIELDS[p]))]
+        result.template = template.name
+        result.extracted_by = "text" if filled else template.name
+    if result.problems:
+        if template is None:
+            result.problems.insert(0, "no known article template")
+        else:
+            result.problems.insert(0, f"template {template.name} left essential fields empty")
+    if result.title is None:
+        result.title = _title_from_head(page, profile)
+    if result.title is None:
+        result.problems.append("no title")
+    if result.published is None:
+        result.problems.append("no publication date")
+    if not result.related:
+        result.related = related_articles(page, profile)
+    result.problems = list(dict.fromkeys(page.problems + result.problems))
+    return result

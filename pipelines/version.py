@@ -1,7 +1,8 @@
 """Number the versions of an article across runs (1 = first capture), by content.
 
 A new version is made only when the article's own content (``crawler.items.CONTENT_FIELDS``)
-differs from its newest version's: a sidebar, a related-articles box or a counter that
+differs from its newest version's (``crawler.items.next_version``, the rule re-extraction
+numbers versions by too): a sidebar, a related-articles box or a counter that
 changes on every page of the site makes none. The comparison is with the state, not with
 memory, so it holds across runs and across a kill: an article whose item a killed run had
 already written is not written again when the resumed run fetches it once more.
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.incremental.revisits import Revisits, published_time
-from crawler.items import ArticleItem, content_key
+from crawler.items import ArticleItem, content_key, next_version
 from crawler.run import RunContext, run_context
 from crawler.state import CaptureState
 
@@ -46,7 +46,8 @@ class ArticleVersionPipeline:
         if not isinstance(item, ArticleItem):
             return item
         newest = self.state.version(item.url)
-        if newest.number and newest.content == content_key(ItemAdapter(item).asdict()):
+        number = next_version(newest.number, newest.content, content_key(vars(item)))
+        if number is None:
             if self.stats is not None:
                 self.stats.inc_value("incremental/articles/unchanged_content")
             if self.revisits is not None:
@@ -54,5 +55,5 @@ class ArticleVersionPipeline:
                                       published=published_time(item.published))
             raise UnchangedContent(item.url)
         # Recorded by the exporter once the line is on disk: the state never gets ahead.
-        item.version = newest.number + 1
+        item.version = number
         return item

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -17,22 +16,21 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.assembly import ArticleAssembly
+from crawler.assembly import ArticleAssembly, extract_page
 from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import load_pending, save_pending
 from crawler.deferral import RequestDeferred
+from crawler.downloader import FETCH_BEGAN
 from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
-    article_page_urls,
-    extract_article_page,
     extract_section_page,
-    parse_html,
+    parse_response,
 )
 from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
 from crawler.incremental.revisits import FULL_FETCH, Revisits, published_time
-from crawler.items import ArticleItem, article_item, section_item
+from crawler.items import ArticleItem, fetched_at, section_item
 from crawler.links import BlockLink, css_links, links_by_block, requisite_links
 from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.resume.job import InflightLog, callback_name
@@ -41,10 +39,6 @@ from crawler.state import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SznewsSpider(scrapy.Spider):
@@ -172,7 +166,8 @@ class SznewsSpider(scrapy.Spider):
         counts: Counter[str] = Counter()
         if number == 1:
             self.crawler.stats.inc_value(f"sznews/sections/{section.kind}")
-            yield section_item(section, utc_now(), response.meta.get(WARC_LOCATION))
+            yield section_item(section, fetched_at(response.meta.get(FETCH_BEGAN)),
+                               response.meta.get(WARC_LOCATION))
         else:
             counts["incremental/list_pages/walked"] += 1
         if self.full_sweep:
@@ -233,22 +228,14 @@ class SznewsSpider(scrapy.Spider):
             return
         page_doc = self._parse(response)
         page = self._extract_article(page_doc)
-        number = self.profile.article_page_number(response.url) or 1
         if assembly is None:
             first = self.profile.article_first_page(response.url)
-            assembly = ArticleAssembly(first_url=first, fetched=utc_now())
-        if number == 1:
-            assembly.warc = response.meta.get(WARC_LOCATION)
-        if response.meta.get(UNCHANGED):
-            assembly.unchanged.add(number)
-        assembly.pages[number] = page
-        # Later pages come from the page's links, not from what extraction made of it: the
-        # archive must be complete whether or not any template matched.
-        linked = article_page_urls(page_doc, self.profile)
-        for url in [*linked, *sorted(self._later_pages.get(assembly.first_url, ()))]:
-            assembly.known.setdefault(self.profile.article_page_number(url) or 1, url)
+            assembly = ArticleAssembly(first, fetched_at(response.meta.get(FETCH_BEGAN)))
+        next_url = assembly.add(
+            page, self.profile, also=sorted(self._later_pages.get(assembly.first_url, ())),
+            warc=response.meta.get(WARC_LOCATION), unchanged=bool(response.meta.get(UNCHANGED)),
+        )
         yield from self._follow(response, page_doc)
-        next_url = assembly.next_missing()
         if next_url is not None:
             yield scrapy.Request(
                 next_url,
@@ -260,14 +247,14 @@ class SznewsSpider(scrapy.Spider):
                 dont_filter=True,  # a continuation: the page may have been checked already
             )
             return
-        if assembly.unchanged == set(assembly.pages):
+        if assembly.nothing_new:
             # Every page is what an earlier run archived: nothing new to say.
             if self.revisits is not None:
                 self.revisits.checked(assembly.first_url, changed=False,
                                       published=published_time(assembly.pages[1].published
                                                                if 1 in assembly.pages else None))
             return
-        if not any(p.title or p.paragraphs for p in assembly.pages.values()):
+        if assembly.empty:
             # No text at all (a page of NUL bytes): archived, but not an article.
             self.crawler.stats.inc_value("sznews/articles/empty")
             return
@@ -275,16 +262,11 @@ class SznewsSpider(scrapy.Spider):
 
     def _extract_article(self, page_doc: ParsedPage) -> ArticlePage:
         """Extraction that cannot stop the crawl: a bug in it costs fields, never pages."""
-        try:
-            page = extract_article_page(page_doc, self.profile)
-        except Exception as exc:  # noqa: BLE001 - any extraction bug; the page is archived
-            self.logger.warning("extraction failed on %s: %r", page_doc.url, exc, exc_info=True)
+        page, error = extract_page(page_doc, self.profile)
+        if error is not None:
+            self.logger.warning("extraction failed on %s: %r", page_doc.url, error,
+                                exc_info=error)
             self.crawler.stats.inc_value("sznews/extraction/failed")
-            page = ArticlePage(
-                url=page_doc.url, template=None, title=None, source=None, author=None,
-                editor=None, published=None, breadcrumb=[], paragraphs=[], images=[],
-                page_urls=[page_doc.url], related=[], problems=[f"extraction failed: {exc!r}"],
-            )
         self.crawler.stats.inc_value(f"sznews/extracted_by/{page.extracted_by or 'nothing'}")
         return page
 
@@ -372,13 +354,9 @@ class SznewsSpider(scrapy.Spider):
 
     def _incomplete_article(self, assembly: ArticleAssembly, failure: Failure) -> ArticleItem:
         """A later page could not be fetched: the article is still exported, with a problem."""
-        missing = failure.request.url
         self.crawler.stats.inc_value("sznews/articles/incomplete")
-        number = self.profile.article_page_number(missing) or 0
-        assembly.known.pop(number, None)
-        item = self._article_item(assembly)
-        item.problems.append(f"page not fetched: {missing} ({failure.getErrorMessage()})")
-        return item
+        assembly.lost(failure.request.url, failure.getErrorMessage(), self.profile)
+        return self._article_item(assembly)
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
         """Images, scripts, stylesheets; stylesheets name further requisites."""
@@ -421,19 +399,15 @@ class SznewsSpider(scrapy.Spider):
 
     def _article_item(self, assembly: ArticleAssembly) -> ArticleItem:
         self._later_pages.pop(assembly.first_url, None)
-        pages = [assembly.pages[n] for n in sorted(assembly.pages)]
         self.crawler.stats.inc_value("sznews/articles")
-        if any(page.problems for page in pages):
+        if any(page.problems for page in assembly.pages.values()):
             self.crawler.stats.inc_value("sznews/articles/with_problems")
-        if len(pages) > 1:
+        if len(assembly.pages) > 1:
             self.crawler.stats.inc_value("sznews/articles/multipage")
-        return article_item(pages, assembly.first_url, assembly.fetched, assembly.warc)
+        return assembly.item()
 
     def _parse(self, response: Response) -> ParsedPage:
-        content_type = response.headers.get(b"Content-Type")
-        return parse_html(
-            response.body, response.url, content_type.decode("latin-1") if content_type else None
-        )
+        return parse_response(response)
 
     def _follow(
         self, response: Response, page: ParsedPage, links: list[BlockLink] | None = None

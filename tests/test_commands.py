@@ -18,12 +18,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Headers, Request, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive import fastread
+from archive.captures import Loaded
 from archive.reader import StoredRecord, iter_records, read_record
-from crawler import reextract as rx
+from crawler.archived import Archive, DownloadLimits, archived_response
+from crawler.middlewares import NoSniffingOfCompressedBodies
+from crawler.reextract import AtomicLines
 from tests.crawling import ROOT, CrawlResult, crawl_env, run_crawl
 from tests.replica.testing import start_replica
 
@@ -53,10 +61,6 @@ def shell_json(archive_dir: Path, url: str, expr: str, *extra: str) -> Any:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-
-
-def without_fetched(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k != "fetched"}
 
 
 def latest_items(result: CrawlResult, kind: str) -> dict[str, dict[str, Any]]:
@@ -92,7 +96,7 @@ def assert_same_items(live: dict[str, dict], rebuilt: list[dict]) -> None:
     for item in rebuilt:
         expected = live[item["url"]]
         assert list(item) == list(expected), item["url"]  # same fields, same order
-        assert without_fetched(item) == without_fetched(expected), item["url"]
+        assert item == expected, item["url"]
 
 
 # --------------------------------------------------------------------------- reextract
@@ -112,11 +116,7 @@ def test_reextract_gives_the_crawls_articles(crawled: CrawlResult, rebuilt) -> N
     live = latest_items(crawled, "articles")
     assert len(live) == 80
     assert any(len(item["pages"]) > 1 for item in articles), "no multi-page article to test"
-    assert_same_items(live, articles)
-    for item in articles:
-        # fetched: page 1's WARC-Date (fetch start), never after the live callback's clock.
-        assert len(item["fetched"]) == 20 and item["fetched"].endswith("Z")
-        assert item["fetched"] <= live[item["url"]]["fetched"]
+    assert_same_items(live, articles)  # fetched too: when page 1's fetch began
 
 
 def test_reextract_gives_the_crawls_sections(crawled: CrawlResult, rebuilt) -> None:
@@ -147,12 +147,12 @@ def test_reextract_appends_with_o_and_refuses_bad_usage(
 def test_reextract_streams_and_leaves_no_file_behind_on_failure(tmp_path: Path) -> None:
     out = tmp_path / "a.jsonl"
     out.write_bytes(b"old 1\nold 2")  # no final newline: appending adds one
-    with rx.AtomicLines(out, append=True) as lines:
+    with AtomicLines(out, append=True) as lines:
         lines.write(b"new\n")
         assert out.read_bytes() == b"old 1\nold 2"  # nothing in place before the commit
         assert lines.commit() == 1
     assert out.read_bytes() == b"old 1\nold 2\nnew\n"
-    with pytest.raises(RuntimeError), rx.AtomicLines(out, append=False) as lines:
+    with pytest.raises(RuntimeError), AtomicLines(out, append=False) as lines:
         lines.write(b"half\n")
         raise RuntimeError("extraction failed")
     assert out.read_bytes() == b"old 1\nold 2\nnew\n"
@@ -160,8 +160,9 @@ def test_reextract_streams_and_leaves_no_file_behind_on_failure(tmp_path: Path) 
 
 
 # --------------------------------------------------------------------------- reextract's readers
-# reextract reads records and decodes payloads without warcio's stream stack or Scrapy's
-# response objects; these hold it to giving exactly what those give.
+# reextract reads records without warcio's stream stack, and decodes payloads with
+# crawler/compression.py rather than through HttpCompressionMiddleware; these hold it to
+# giving exactly what those give.
 
 
 def record_view(record: StoredRecord, *, scan: bool = False) -> tuple:
@@ -263,39 +264,52 @@ def test_reextract_reads_odd_records_as_warcio_does(name: str, tmp_path: Path) -
     assert outcome(fastread.scan_records, path, scan=True) == outcome(iter_records, path, scan=True)
 
 
-def parse_inputs(response: Any) -> tuple[str, bytes, str | None]:
-    """What the callback's parse reads of a response."""
-    if isinstance(response, rx.PageSource):
-        return tuple(response)
-    content_type = response.headers.get(b"Content-Type")
-    return response.url, response.body, content_type.decode("latin-1") if content_type else None
+def crawl_response(loaded: Loaded, settings: dict[str, Any]) -> Response:
+    """What the crawl's callback got for these stored bytes: the download handler's response
+    through NoSniffingOfCompressedBodies and the installed Scrapy's HttpCompressionMiddleware."""
+    headers = Headers()
+    for name, value in loaded.header_list():
+        headers.appendlist(name, value)
+    request = Request(loaded.url)
+    cls = responsetypes.from_args(headers=headers, url=loaded.url, body=loaded.payload)
+    raw = cls(url=loaded.url, status=loaded.status, headers=headers, body=loaded.payload,
+              request=request, protocol=loaded.protocol)
+    raw = NoSniffingOfCompressedBodies().process_response(request, raw)
+    middleware = HttpCompressionMiddleware.from_crawler(get_crawler(settings_dict=settings))
+    return middleware.process_response(request, raw)
 
 
-def page_outcomes(
-    extractor: rx.Reextractor, loaded: rx.Loaded, caplog: pytest.LogCaptureFixture
-) -> list[Any]:
-    """What reextract's page decoding gives and logs, and what build_response does."""
-    got = []
-    for build in (extractor._page_source,
-                  lambda lo: rx.build_response(lo, decompress=extractor.decompress)):
-        caplog.clear()
-        try:
-            result = parse_inputs(build(loaded))
-        except Exception as exc:
-            result = (type(exc).__name__, str(exc))
-        got.append((result, [r.getMessage() for r in caplog.records]))
-    return got
+def response_outcome(build: Any, caplog: pytest.LogCaptureFixture) -> tuple:
+    """What a callback reads of the response ``build()`` makes, and whether it warned."""
+    caplog.clear()
+    try:
+        r = build()
+    except IgnoreRequest:
+        return ("IgnoreRequest",)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+    headers = [(name, r.headers.getlist(name)) for name in r.headers]
+    encoding = r.encoding if isinstance(r, TextResponse) else None
+    warned = any(record.levelname == "WARNING" for record in caplog.records)
+    return type(r).__name__, r.url, r.status, headers, r.body, encoding, r.protocol, warned
 
 
-def test_reextract_decodes_the_crawls_pages_as_the_middleware_does(
+def assert_rebuilt_as_the_crawl(
+    loaded: Loaded, settings: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = DownloadLimits.from_settings(Settings(settings))
+    assert response_outcome(lambda: archived_response(loaded, limits=limits), caplog) == (
+        response_outcome(lambda: crawl_response(loaded, settings), caplog)
+    ), loaded.url
+
+
+def test_reextract_rebuilds_the_crawls_pages_as_the_middleware_does(
     crawled: CrawlResult, recrawled: CrawlResult, caplog: pytest.LogCaptureFixture
 ) -> None:
     for result in (crawled, recrawled):
-        archive = rx.Archive(result.archive_dir).scan()
-        extractor = rx.Reextractor(archive)
+        archive = Archive(result.archive_dir).scan()
         for capture in archive.captures:
-            lean, full = page_outcomes(extractor, archive.load(capture), caplog)
-            assert lean == full, capture.url
+            assert_rebuilt_as_the_crawl(archive.load(capture), {}, caplog)
 
 
 HTML = b"<html><head><title>t</title></head><body>x</body></html>"
@@ -306,10 +320,10 @@ HTML = b"<html><head><title>t</title></head><body>x</body></html>"
     ["identity"], [""], ["zstd"],
 ])
 @pytest.mark.parametrize("body", ["gzip", "plain", "cut gzip", "junk", "huge", "deflate"])
-def test_reextract_decodes_odd_pages_as_the_middleware_does(
+def test_reextract_rebuilds_odd_pages_as_the_middleware_does(
     crawled: CrawlResult, encodings: list[str], body: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    archive = rx.Archive(crawled.archive_dir).scan()
+    archive = Archive(crawled.archive_dir).scan()
     page = archive.load(next(c for c in archive.captures if c.status == 200))
     payload = {
         "gzip": gzip.compress(HTML),
@@ -323,14 +337,13 @@ def test_reextract_decodes_odd_pages_as_the_middleware_does(
     headers += [("Content-Encoding", e) for e in encodings]
     record = dataclasses.replace(page.record, http_headers=StatusAndHeaders("200 OK", headers,
                                                                             "HTTP/1.1"))
-    loaded = rx.Loaded(page.capture, record, payload, None)
+    loaded = Loaded(page.capture, record, payload, None)
     for settings in (
-        None,
-        Settings({"DOWNLOAD_WARNSIZE": 100_000}),  # "huge" warns
-        Settings({"DOWNLOAD_WARNSIZE": 100_000, "DOWNLOAD_MAXSIZE": 200_000}),  # and is dropped
+        {},
+        {"DOWNLOAD_WARNSIZE": 100_000},  # "huge" warns
+        {"DOWNLOAD_WARNSIZE": 100_000, "DOWNLOAD_MAXSIZE": 200_000},  # and is dropped
     ):
-        lean, full = page_outcomes(rx.Reextractor(archive, settings=settings), loaded, caplog)
-        assert lean == full
+        assert_rebuilt_as_the_crawl(loaded, settings, caplog)
 
 
 # --------------------------------------------------------------------------- revisits
@@ -420,7 +433,7 @@ def test_warcshell_shows_the_archived_article(crawled: CrawlResult) -> None:
     assert got["head"].startswith(item["title"])
     assert got["spider"] == "sznews"
     assert got["meta"] == item["warc"]
-    assert without_fetched(json.loads(got["item"])) == without_fetched(item)
+    assert json.loads(got["item"]) == item
     assert snapshot(crawled.archive_dir) == before, "warcshell changed the archive"
 
 
@@ -504,7 +517,6 @@ def test_reextract_follows_a_grown_and_corrected_site(tmp_path_factory) -> None:
     assert "\n" in by_url[single]["body"] and by_url[single]["body"] != next(
         i["body"] for i in items if i["url"] == single
     ), "the correction did not reach the rebuilt item"
-    if "version" in by_url[single]:  # the crawl numbers versions across runs
-        assert by_url[single]["version"] == 2
-        changed = {i["url"] for i in articles if i["version"] != 1}
-        assert single in changed and changed <= {single, multi}
+    assert by_url[single]["version"] == 2
+    changed = {i["url"] for i in articles if i["version"] != 1}
+    assert single in changed and changed <= {single, multi}

@@ -12,6 +12,7 @@ from scrapy.exceptions import UsageError
 
 from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
+from crawler.archived import DownloadLimits
 from crawler.items import ArticleItem, item_line
 from crawler.profile import site_profile
 from crawler.reextract import AtomicLines, Reextractor
@@ -22,23 +23,29 @@ class Command(ScrapyCommand):
     requires_crawler_process = False  # pure offline work: no reactor, no spider, no network
 
     def syntax(self) -> str:
-        return "-s ARCHIVE_DIR=DIR (-o | -O) ARTICLES.jsonl [--sections SECTIONS.jsonl]"
+        return ("-s ARCHIVE_DIR=DIR (-o | -O) ARTICLES.jsonl [--sections SECTIONS.jsonl] "
+                "[--every-version]")
 
     def short_desc(self) -> str:
         return "Rebuild article and section items from the archive's WARCs (no network)"
 
     def long_desc(self) -> str:
         return (
-            "Rebuild the items from ARCHIVE_DIR/warc alone, with the spider's own extraction "
-            "and item construction, so an improved extraction gives old archives better items "
-            "without a new crawl. Every WARC is read, oldest first; for each URL the latest "
-            "200 capture counts, a revisit standing for its original's payload. Articles are "
-            "assembled from page 1 along the pagers as the spider does; a section item comes "
-            "from list page 1. `warc` points at page 1's response (or revisit) record and "
-            "`fetched` is its WARC-Date. Non-HTML responses, other hosts and maintenance pages "
-            "are skipped. Output is JSON Lines in the crawl's format (items/<run>/*.jsonl): "
-            "articles go to the -o/-O file, sections to the --sections file (not written "
-            "without it). -o appends, -O overwrites; each file is replaced atomically."
+            "Rebuild the items from ARCHIVE_DIR/warc alone, with the spider's own parsing, "
+            "extraction, article assembly and version rule, so an improved extraction gives "
+            "old archives better items without a new crawl (on the same extraction, the "
+            "crawl's items field for field). Every WARC is read, oldest first. Run after run, "
+            "an article's item is made of the latest 200 capture of its page 1 in the run (a "
+            "revisit standing for its original's payload) and of the later pages the run "
+            "archived, and is a new version only when its content differs from the newest "
+            "version's, as in the crawl; a section item comes from list page 1. `warc` points "
+            "at page 1's response (or revisit) record and `fetched` is its WARC-Date. "
+            "Non-HTML responses, other hosts and maintenance pages are skipped. Output is "
+            "JSON Lines in the crawl's format (items/<run>/*.jsonl): each article's newest "
+            "version and each section's latest item, or with --every-version every item the "
+            "runs exported; articles go to the -o/-O file, sections to the --sections file "
+            "(not written without it). -o appends, -O overwrites; each file is replaced "
+            "atomically."
         )
 
     def add_options(self, parser: ArgumentParser) -> None:
@@ -59,6 +66,12 @@ class Command(ScrapyCommand):
             "--sections",
             metavar="FILE",
             help="also write the section items to FILE (appended with -o, replaced with -O)",
+        )
+        parser.add_argument(
+            "--every-version",
+            action="store_true",
+            help="every version of every article and every run's section items, not only "
+            "the newest",
         )
 
     def run(self, args: list[str], opts: Namespace) -> None:
@@ -84,7 +97,9 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         try:
-            extractor = Reextractor.scan(archive_dir, settings=self.settings, profile=profile)
+            extractor = Reextractor.scan(
+                archive_dir, profile, limits=DownloadLimits.from_settings(self.settings)
+            )
         except (OSError, ArchiveReadError) as exc:
             self._cannot_read(archive_dir, exc)
             return
@@ -97,7 +112,7 @@ class Command(ScrapyCommand):
                 if sections_out is not None
                 else None
             )
-            items = extractor.items()
+            items = extractor.items(every_version=opts.every_version)
             while True:
                 try:
                     item = next(items, None)

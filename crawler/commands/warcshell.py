@@ -12,12 +12,19 @@ from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Headers, Request, Response, TextResponse
 from scrapy.shell import Shell
 
+from archive.captures import CaptureNotFound, Loaded, parse_timestamp
 from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
-from crawler import reextract as rx
-from crawler.extract import extract_article_page, extract_section_page, parse_html
+from crawler.archived import Archive, DownloadLimits, archived_response
+from crawler.extract import (
+    extract_article_page,
+    extract_section_page,
+    parse_html,
+    parse_response,
+)
 from crawler.items import ArticleItem, SectionItem
 from crawler.profile import PageKind
+from crawler.reextract import Reextractor
 
 
 class NetworkDisabled(RuntimeError):
@@ -114,28 +121,28 @@ class Command(ScrapyCommand):
         timestamp = None
         if opts.timestamp:
             try:
-                timestamp = rx.parse_timestamp(opts.timestamp)
+                timestamp = parse_timestamp(opts.timestamp)
             except ValueError as exc:
                 raise UsageError(str(exc), print_help=False) from None
         archive_dir = ArchiveLayout.at(self.settings.get("ARCHIVE_DIR")).root
-        archive = rx.Archive(archive_dir)
+        archive = Archive(archive_dir)
         if not archive.warc_dir.is_dir():
             return self._fail(f"no WARC files: {archive.warc_dir} does not exist")
-        archive = rx.Archive.open(archive_dir)
+        archive = Archive.open(archive_dir)
 
         assert self.crawler_process is not None
         crawler = self.crawler_process.create_crawler("sznews")
         crawler._apply_settings()  # as `scrapy shell` does: stats, fingerprinter, ...
         spider = crawler.spidercls.from_crawler(crawler)
         crawler.spider = spider
-        decompress = rx.compression_middleware(crawler=crawler)
+        limits = DownloadLimits.from_settings(crawler.settings)
         state: dict[str, Any] = {}
 
         def open_capture(url: str, ts: str | None = None) -> Response:
-            capture = archive.find(url, rx.parse_timestamp(ts) if ts else None, spider.profile)
+            capture = archive.find(url, parse_timestamp(ts) if ts else None, spider.profile)
             loaded = archive.load(capture)
             request = self._request(spider, archive, loaded)
-            response = rx.build_response(loaded, request, decompress=decompress)
+            response = archived_response(loaded, request, limits)
             state.update(
                 capture=capture,
                 loaded=loaded,
@@ -145,7 +152,7 @@ class Command(ScrapyCommand):
 
         try:
             response = open_capture(args[0], timestamp)
-        except rx.CaptureNotFound as exc:
+        except CaptureNotFound as exc:
             return self._fail(f"not archived: {exc}")
         except (OSError, ArchiveReadError, IgnoreRequest) as exc:
             return self._fail(f"cannot read the capture of {args[0]}: {exc}")
@@ -157,7 +164,7 @@ class Command(ScrapyCommand):
         shell = ArchiveShell(crawler, code=opts.code, loop=loop)
 
         def update_vars(shell_vars: dict[str, Any]) -> None:
-            self._helpers(shell_vars, spider, archive, state, decompress)
+            self._helpers(shell_vars, spider, archive, state, limits)
 
         def load(url: str, timestamp: str | None = None) -> None:
             """Open another archived capture (latest, or nearest timestamp) in this shell."""
@@ -187,7 +194,7 @@ class Command(ScrapyCommand):
 
     @staticmethod
     def _describe(state: dict[str, Any]) -> str:
-        loaded: rx.Loaded = state["loaded"]
+        loaded: Loaded = state["loaded"]
         capture = loaded.capture
         kind = "revisit of " + loaded.original.target_uri if loaded.original else "response"
         return (
@@ -196,8 +203,12 @@ class Command(ScrapyCommand):
         )
 
     @staticmethod
-    def _request(spider: Any, archive: rx.Archive, loaded: rx.Loaded) -> Request:
+    def _request(spider: Any, archive: Archive, loaded: Loaded) -> Request:
         """The request the spider made for this URL: canonical URL, its callback, the pointer."""
+        # Here, not at the top: every scrapy command imports this module, and the capture
+        # extension brings the download handler with it.
+        from crawler.extensions.warc import WARC_LOCATION
+
         profile = spider.profile
         url = profile.canonical_url(loaded.url)
         kind = profile.kind_of(url)
@@ -220,7 +231,7 @@ class Command(ScrapyCommand):
             headers=headers,
             body=body,
             callback=callback,
-            meta={rx.WARC_LOCATION: loaded.pointer},
+            meta={WARC_LOCATION: loaded.pointer},
             dont_filter=True,
         )
         return request
@@ -229,30 +240,29 @@ class Command(ScrapyCommand):
     def _helpers(
         shell_vars: dict[str, Any],
         spider: Any,
-        archive: rx.Archive,
+        archive: Archive,
         state: dict[str, Any],
-        decompress: Any,
+        limits: DownloadLimits,
     ) -> None:
         profile = spider.profile
-        loaded: rx.Loaded = state["loaded"]
+        loaded: Loaded = state["loaded"]
         response: Response | None = shell_vars.get("response")
-        page = rx.parse_response(response) if isinstance(response, TextResponse) else None
+        page = parse_response(response) if isinstance(response, TextResponse) else None
         extracted: Any = None
         item: Any = None
         if page is not None and response is not None and page.tree is not None:
             # Only a 200 makes an item (the crawl never hands a 304 or an error to a callback).
             ok = loaded.status == 200
             kind = profile.kind_of(response.url)
-            extractor = rx.Reextractor(archive, profile)
-            extractor.decompress = decompress
+            extractor = Reextractor(archive, profile, limits, spider.site_host)
             if kind is PageKind.ARTICLE:
                 extracted = extract_article_page(page, profile)
                 if ok and profile.article_page_number(response.url) == 1:
-                    item = extractor.assemble(loaded, response)
+                    item = extractor.item_of(loaded.capture)
             elif kind is PageKind.SECTION:
                 extracted = extract_section_page(page, profile)
                 if ok and profile.list_page_number(response.url) == 1:
-                    item = extractor.section(loaded.capture)
+                    item = extractor.item_of(loaded.capture)
         shell_vars.update(
             profile=profile,
             archive=archive,

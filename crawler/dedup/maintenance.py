@@ -9,12 +9,10 @@ named in the report and handed to the next run, which tries them first.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.compression import decode
 from crawler.config import FromSettings, setting
 from crawler.deferral import (
     Deferrals,
@@ -60,20 +59,14 @@ class MaintenanceUnresolved(IgnoreRequest):
 
 
 def _decoded_body(body: bytes, content_encoding: bytes | None) -> bytes | None:
-    encoding = (content_encoding or b"").strip().lower()
-    if not encoding or encoding == b"identity":
-        return body
+    """The body decoded as the crawl decodes it; None when it does not decode, or grows
+    past a maintenance page's size."""
     try:
-        if encoding in (b"gzip", b"x-gzip"):
-            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == b"deflate":
-            d = zlib.decompressobj()
-        else:
-            return None
-        out = d.decompress(body, _MAX_MAINTENANCE_SIZE + 1)
-    except (zlib.error, gzip.BadGzipFile):
+        raw, kept = decode(body, [content_encoding] if content_encoding else [],
+                           _MAX_MAINTENANCE_SIZE)
+    except Exception:  # noqa: BLE001 - too large or broken: not a maintenance page
         return None
-    return out
+    return None if any(c != b"identity" for c in kept) else raw
 
 
 def is_maintenance_page(page: ParsedPage, profile: SiteProfile) -> bool:
@@ -104,7 +97,7 @@ def classify_maintenance(
     if len(body) > _MAX_MAINTENANCE_SIZE:
         return False
     raw = _decoded_body(body, content_encoding)
-    if raw is None or len(raw) > _MAX_MAINTENANCE_SIZE:
+    if raw is None:
         return False
     notice = profile.maintenance_notice
     title = _TITLE_RE.search(raw)
