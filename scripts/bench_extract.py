@@ -74,24 +74,18 @@ def day(iso: str | None) -> str | None:
 Pages = list[tuple[bytes, str]]
 
 
-def project(pages: Pages) -> dict[str, Any]:
-    extracted = [extract_article_page(parse_html(body, url), SZNEWS) for body, url in pages[:1]]
+def project(pages: Pages, extract: Any = extract_article_page) -> dict[str, Any]:
+    first = [extract(parse_html(body, url), SZNEWS) for body, url in pages[:1]]
     # Later pages: the ones this project found itself on page 1 (not the truth's list).
     bodies = dict((url, body) for body, url in pages)
-    for url in extracted[0].page_urls[1:]:
-        if url in bodies:
-            extracted.append(extract_article_page(parse_html(bodies[url], url), SZNEWS))
-    return _ours(extracted)
+    later = [extract(parse_html(bodies[url], url), SZNEWS)
+             for url in first[0].page_urls[1:] if url in bodies]
+    return _ours(first + later)
 
 
 def project_text_only(pages: Pages) -> dict[str, Any]:
     """The text-convention fallback alone, on every generation: how far it carries."""
-    extracted = [extract_by_text(parse_html(body, url), SZNEWS) for body, url in pages[:1]]
-    bodies = dict((url, body) for body, url in pages)
-    for url in extracted[0].page_urls[1:]:
-        if url in bodies:
-            extracted.append(extract_by_text(parse_html(bodies[url], url), SZNEWS))
-    return _ours(extracted)
+    return project(pages, extract_by_text)
 
 
 def _ours(extracted: list) -> dict[str, Any]:
