@@ -73,6 +73,11 @@ class SiteProfile:
     maintenance_notice: str
     maintenance_title_xpath: str
 
+    @property
+    def short_name(self) -> str:
+        """The host's first label (``sznews``): the default first part of WARC file names."""
+        return self.host.split(".", 1)[0]
+
     # -- URL classification ---------------------------------------------------------------
 
     def kind_of(self, url: str) -> PageKind:

@@ -97,7 +97,7 @@ SITE_PROFILE = "crawler.profile.SZNEWS"
 # Where everything goes: warc/, items/<run_id>/, index.cdxj, reports/.
 ARCHIVE_DIR = layout.DEFAULT_ROOT
 WARC_MAX_SIZE = 1024**3
-WARC_PREFIX = "sznews"
+WARC_PREFIX = ""  # empty: the site profile's short name (sznews, xcnews, ...)
 WARC_OPERATOR = ""
 # Set aside at the start (state/.reserve, at most a quarter of the free space) so that a run
 # that fills the disk can still write its index and report (crawler/diskfull.py).

@@ -119,6 +119,19 @@ def test_the_profile_makes_an_articles_page_urls(url: str, number: int, page: st
     assert SZNEWS.article_page_number(page) == number
 
 
+def test_warc_files_are_named_after_the_profile_unless_told() -> None:
+    from crawler.extensions.warc import WarcConfig
+
+    def prefix(**settings: object) -> str:
+        project = get_project_settings()
+        project.setdict(settings, priority="cmdline")
+        return WarcConfig.from_settings(project).prefix
+
+    assert prefix() == "sznews"
+    assert prefix(SITE_PROFILE=XCNEWS) == "xcnews"
+    assert prefix(SITE_PROFILE=XCNEWS, WARC_PREFIX="county") == "county"
+
+
 def test_the_profile_makes_a_sections_list_page_urls() -> None:
     column = "http://sznews.zjol.com.cn/sznews/xwpd/xzww/"
     assert [SZNEWS.list_page_url(column, n) for n in (1, 2, 3)] == [
@@ -142,8 +155,7 @@ def xcnews_crawl(xcnews: Replica, tmp_path_factory: pytest.TempPathFactory) -> C
     """`scrapy crawl sznews -s SITE_PROFILE=tests.test_profile.XCNEWS` through the replica as
     the proxy for http://xcnews.zjol.com.cn, as the sznews crawls go through it (conftest)."""
     result = run_crawl(tmp_path_factory.mktemp("xcnews"), proxy_url=xcnews.proxy_url,
-                       settings={"SITE_PROFILE": "tests.test_profile.XCNEWS",
-                                 "WARC_PREFIX": "xcnews"})
+                       settings={"SITE_PROFILE": "tests.test_profile.XCNEWS"})
     assert result.returncode == 0, result.output[-5000:]
     return result
 
@@ -206,3 +218,5 @@ def test_a_sibling_site_is_archived_whole_and_alone(xcnews_crawl, xcnews_site, x
     assert "sznews.zjol.com.cn" in XCNEWS_VARIANT.friends  # linked from every home page
     asked = {request["host"] for request in xcnews.requests()}
     assert asked == {XCNEWS_HOST}
+    # Its files are named after it without a WARC_PREFIX of its own.
+    assert xcnews_crawl.warcs and all(p.name.startswith("xcnews-") for p in xcnews_crawl.warcs)

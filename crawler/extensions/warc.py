@@ -83,7 +83,8 @@ class WarcConfig:
         max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
         if max_size < 64 * 1024:
             raise ValueError(f"WARC_MAX_SIZE must be at least 64 KiB, got {max_size}")
-        prefix = settings.get("WARC_PREFIX", "sznews")
+        # A sibling site's files are named after it unless the operator names them.
+        prefix = settings.get("WARC_PREFIX") or site_profile(settings).short_name
         if not prefix or any(c in prefix for c in "/\\\0 ") or prefix.startswith("."):
             raise ValueError(f"WARC_PREFIX must be a plain file-name part, got {prefix!r}")
         obey = settings.getbool("ROBOTSTXT_OBEY")
