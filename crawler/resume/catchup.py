@@ -12,20 +12,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from archive.captures import warcinfo_field
+from archive.captures import warc_run
 from archive.fastread import scan_records
 from archive.reader import ArchiveReadError
 from crawler.items import content_key
 from crawler.state import Capture, Payload, Version
-
-
-def _warcinfo_run(path: Path) -> str:
-    """The run that wrote a WARC file (its warcinfo's ``isPartOf``), else the file name."""
-    for record in scan_records(path):
-        if record.rec_type == "warcinfo":
-            return warcinfo_field(record.payload, "isPartOf") or path.name
-        break
-    return path.name
 
 
 def warc_captures_after(
@@ -37,7 +28,7 @@ def warc_captures_after(
     its payload; other records only move the offset on. A damaged tail (the writer recovers
     ``.open`` files before this runs, so only a file damaged by other means) ends the scan.
     """
-    run_id = _warcinfo_run(path)
+    run_id = warc_run(path)
     try:
         for record in scan_records(path, start):
             end = record.offset + record.length
