@@ -29,21 +29,18 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-@contextmanager
-def replaced_atomically(dest: Path) -> Iterator[Path]:
-    """A temporary path beside ``dest`` to write; on a clean exit it replaces ``dest``.
-
-    The file is synced, made world-readable (``mkstemp`` makes it 0600, and replay tools may
-    run as another user) and renamed over ``dest``, and the rename is synced. On an exception
-    the temporary file is removed and ``dest`` is left as it was.
-    """
-    dest = Path(dest)
+def temporary_beside(dest: Path) -> tuple[int, Path]:
+    """A new empty file beside ``dest`` (an open fd, and its path) to write ``dest`` into."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    return fd, Path(tmp_name)
+
+
+def put_in_place(tmp: Path, dest: Path) -> None:
+    """Sync ``tmp`` (written and closed), make it world-readable (``mkstemp`` makes it 0600,
+    and replay tools may run as another user), rename it over ``dest`` and sync the rename.
+    On a failure ``tmp`` is removed and ``dest`` is left as it was."""
     try:
-        yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -52,3 +49,19 @@ def replaced_atomically(dest: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(dest.parent)
+
+
+@contextmanager
+def replaced_atomically(dest: Path) -> Iterator[Path]:
+    """A temporary path beside ``dest`` to write; on a clean exit it replaces ``dest``
+    (``put_in_place``). On an exception the temporary file is removed and ``dest`` is left
+    as it was."""
+    dest = Path(dest)
+    fd, tmp = temporary_beside(dest)
+    os.close(fd)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    put_in_place(tmp, dest)

@@ -87,10 +87,8 @@ class Archive(CaptureIndex):
 
 def fetched_from(warc_date: str) -> str | None:
     """A WARC-Date as the items' ``fetched``, as the crawl wrote it (``fetched_at``)."""
-    ts = timestamp14(warc_date)
     try:
-        began = datetime(int(ts[:4]), int(ts[4:6]), int(ts[6:8]), int(ts[8:10]),
-                         int(ts[10:12]), int(ts[12:14]), tzinfo=UTC)
+        began = datetime.strptime(timestamp14(warc_date), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:  # a date warcio cannot read
         return None
     return fetched_at(began)

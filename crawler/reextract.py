@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from archive.captures import IndexedCapture, Loaded
+from archive.durable import put_in_place, temporary_beside
 from archive.reader import ArchiveReadError
 from crawler.archived import Archive, DownloadLimits, archived_response, fetched_from
 from crawler.assembly import NOT_FETCHED, ArticleAssembly, extract_page
@@ -327,10 +327,7 @@ class AtomicLines:
     def __init__(self, path: Path | str, *, append: bool) -> None:
         self.path = Path(path)
         self.count = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp_name = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
+        fd, self._tmp = temporary_beside(self.path)
         self._out: BinaryIO | None = os.fdopen(fd, "wb")
         try:
             if append and self.path.exists():
@@ -359,21 +356,18 @@ class AtomicLines:
         assert self._out is not None, "already committed or discarded"
         out, self._out = self._out, None
         try:
-            with out:
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(self._tmp_name, 0o644)
-            os.replace(self._tmp_name, self.path)
+            out.close()
         except BaseException:
-            Path(self._tmp_name).unlink(missing_ok=True)
+            self._tmp.unlink(missing_ok=True)
             raise
+        put_in_place(self._tmp, self.path)
         return self.count
 
     def discard(self) -> None:
         if self._out is not None:
             out, self._out = self._out, None
             out.close()
-            Path(self._tmp_name).unlink(missing_ok=True)
+            self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> AtomicLines:
         return self
