@@ -136,6 +136,8 @@ class Command(ScrapyCommand):
         spider = crawler.spidercls.from_crawler(crawler)
         crawler.spider = spider
         limits = DownloadLimits.from_settings(crawler.settings)
+        # The capture tables are made once: every capture the shell opens asks them.
+        extractor = Reextractor(archive, spider.profile, limits, spider.site_host)
         state: dict[str, Any] = {}
 
         def open_capture(url: str, ts: str | None = None) -> Response:
@@ -164,7 +166,7 @@ class Command(ScrapyCommand):
         shell = ArchiveShell(crawler, code=opts.code, loop=loop)
 
         def update_vars(shell_vars: dict[str, Any]) -> None:
-            self._helpers(shell_vars, spider, archive, state, limits)
+            self._helpers(shell_vars, spider, archive, state, extractor)
 
         def load(url: str, timestamp: str | None = None) -> None:
             """Open another archived capture (latest, or nearest timestamp) in this shell."""
@@ -242,7 +244,7 @@ class Command(ScrapyCommand):
         spider: Any,
         archive: Archive,
         state: dict[str, Any],
-        limits: DownloadLimits,
+        extractor: Reextractor,
     ) -> None:
         profile = spider.profile
         loaded: Loaded = state["loaded"]
@@ -254,15 +256,15 @@ class Command(ScrapyCommand):
             # Only a 200 makes an item (the crawl never hands a 304 or an error to a callback).
             ok = loaded.status == 200
             kind = profile.kind_of(response.url)
-            extractor = Reextractor(archive, profile, limits, spider.site_host)
+            first = False  # an article's or a section's page 1: the page an item is made of
             if kind is PageKind.ARTICLE:
                 extracted = extract_article_page(page, profile)
-                if ok and profile.article_page_number(response.url) == 1:
-                    item = extractor.item_of(loaded.capture)
+                first = profile.article_page_number(response.url) == 1
             elif kind is PageKind.SECTION:
                 extracted = extract_section_page(page, profile)
-                if ok and profile.list_page_number(response.url) == 1:
-                    item = extractor.item_of(loaded.capture)
+                first = profile.list_page_number(response.url) == 1
+            if ok and first:
+                item = extractor.item_of(loaded.capture)
         shell_vars.update(
             profile=profile,
             archive=archive,
