@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from scrapy.utils.misc import load_object
 
@@ -47,6 +47,14 @@ class ArticleTemplate:
     published: str | None = None
     source: str | None = None
     author: str | None = None
+
+
+def _article_page(parts: SplitResult, match: re.Match[str], number: int) -> str:
+    """Page ``number`` of the article whose URL ``parts`` the profile's ``article_re``
+    matched: page 1 is the bare id, later pages ``_02``, ``_03``..."""
+    suffix = "" if number == 1 else f"_{number:02d}"
+    path = f"{match.group('base')}{suffix}.shtml"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 @dataclass(frozen=True)
@@ -105,10 +113,7 @@ class SiteProfile:
         """Page 1 of an article: the ``_01`` alias and later pages map to the bare id."""
         parts = urlsplit(url)
         m = self.article_re.match(parts.path)
-        if not m:
-            return url
-        path = f"{m.group('base')}.shtml"
-        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+        return _article_page(parts, m, 1) if m else url
 
     def article_page_url(self, url: str, number: int) -> str:
         """Page ``number`` (1-based) of the article at ``url`` (any of its pages): page 1 is
@@ -117,8 +122,7 @@ class SiteProfile:
         m = self.article_re.match(parts.path)
         if not m:
             raise ValueError(f"not an article URL: {url}")
-        suffix = "" if number == 1 else f"_{number:02d}"
-        return urlunsplit((parts.scheme, parts.netloc, f"{m.group('base')}{suffix}.shtml", "", ""))
+        return _article_page(parts, m, number)
 
     def section_url(self, url: str) -> str:
         """A section's identity: ``dir/`` and its list pages ``index_N`` are ``dir/index.shtml``."""
