@@ -1,11 +1,11 @@
-# Two-command quick start: `make demo`, `make test`.
+# Two-command quick start: `make demo`, `make test` (`make check`: the unit tests, under a minute).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 REPLAY_VENV := .venv-replay
 BIN := $(VENV)/bin
 SCALE ?= 300
 
-.PHONY: install replay-env browser demo test lint bench bench-extract bench-schedule clean
+.PHONY: install replay-env browser demo test check lint bench bench-extract bench-schedule clean
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,11 @@ demo: install
 
 test: install replay-env
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop, under a minute: the unit tests only. A test that starts a crawl, a
+# replica or a server is marked e2e by tests/lanes.py (from what it calls); `make test` runs all.
+check: install
+	$(BIN)/python -m pytest -q -m "not e2e and not slow and not replay"
 
 lint: install
 	$(BIN)/ruff check .

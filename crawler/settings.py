@@ -137,3 +137,7 @@ DUPEFILTER_CLASS = "crawler.resume.scheduler.ArchiveDupeFilter"
 # crawl, warcshell, reextract, and parse/check/shell/fetch/view with ARCHIVE_DIR read-only
 # (ARCHIVE_READ_ONLY, their default_settings: crawler/commands/__init__.py).
 COMMANDS_MODULE = "crawler.commands"
+
+# Read by the code with these defaults before; defined here so each default has one home.
+WARC_ENABLED = True  # off: no WARC files (extraction only)
+ARCHIVE_NOW = None  # ISO 8601: the run's clock, placing it on another day; None: system clock

@@ -3,7 +3,7 @@
 The replica stands in for the real site, which is unreachable from here; the crawl is the
 unchanged `scrapy crawl sznews` a user runs against the real host, pointed at the replica
 with the standard `http_proxy` variable. Its whole log goes to ARCHIVE_DIR/crawl.log (the
-standard LOG_FILE setting, as in the README's cron line); the console shows only what a
+standard LOG_FILE setting, as in the cron line of docs/operations.md); the console shows only what a
 person watching wants: the progress lines and any warning or error, echoed from that file as
 it grows, then the summary.
 """

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.crawling import CrawlResult, run_crawl
+from tests.lanes import mark_e2e
 from tests.replica.testing import Replica, start_replica
 
 SEED = 7
@@ -25,3 +26,8 @@ def crawled(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> Crawl
     result = run_crawl(archive_dir, proxy_url=replica.proxy_url)
     assert result.returncode == 0, result.output[-5000:]
     return result
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests that start a crawl, a replica or a server ``e2e`` (tests/lanes.py)."""
+    mark_e2e(items)
