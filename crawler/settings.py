@@ -80,6 +80,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.BackoffRetryMiddleware": 550,
     # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
+    # Pages that are not the site's (challenge, login wall, error page sent with 200).
+    "crawler.dedup.notsite.NotSiteMiddleware": 579,
     "crawler.middlewares.NoSniffingOfCompressedBodies": 595,
     # Conditional headers go on last, right before the download.
     "crawler.incremental.revisits.IncrementalMiddleware": 950,
@@ -110,6 +112,12 @@ DEDUP_MAINTENANCE_RETRY_TIMES = 6
 DEDUP_MAINTENANCE_RETRY_DELAY = 30.0  # seconds, doubled on every try
 DEDUP_MAINTENANCE_MAX_DELAY = 1800.0
 DEDUP_MAINTENANCE_MAX_WAIT = 600.0  # longest idle wait once only maintenance URLs are left
+# Pages that are not the site's (docs/operations.md: "Pages that are not the site's").
+DEDUP_NOTSITE_ENABLED = True
+DEDUP_NOTSITE_RETRY_TIMES = 2
+DEDUP_NOTSITE_RETRY_DELAY = 60.0  # seconds, doubled on every try
+DEDUP_NOTSITE_MAX_DELAY = 600.0
+DEDUP_NOTSITE_MAX_WAIT = 300.0  # longest idle wait once only such URLs are left
 DEDUP_TEMPLATE_MIN_PAGES = 3
 DEDUP_MAX_QUERY_VARIANTS = 20
 DEDUP_MAX_PATH_SEGMENTS = 12
