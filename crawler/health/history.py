@@ -1,0 +1,56 @@
+"""The previous runs' reports, as a baseline: the newest few, never all of them.
+
+Report files are named by run id (a UTC timestamp), so the newest N are the last N names in
+sorted order: listing the directory is all it costs to find them, whatever the archive's age.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def previous_reports(reports_dir: Path, run_id: str, count: int) -> list[dict[str, Any]]:
+    """The ``count`` newest reports before ``run_id``, oldest first; unreadable ones skipped."""
+    if count <= 0:
+        return []
+    try:
+        names = sorted(p.name for p in reports_dir.iterdir()
+                       if p.suffix == ".json" and p.stem < run_id)
+    except FileNotFoundError:
+        return []
+    out = []
+    for name in names[-count:]:
+        try:
+            out.append(json.loads((reports_dir / name).read_text("utf-8")))
+        except (OSError, ValueError) as exc:
+            logger.warning("Health baseline: skipping unreadable report %s: %s", name, exc)
+    return out
+
+
+def usable(report: dict[str, Any]) -> bool:
+    """A run whose numbers say what the site is like: not a failed run."""
+    health = report.get("health") or {}
+    return not report.get("failed") and health.get("status") != "failed"
+
+
+def spread(values: list[float]) -> tuple[float, float]:
+    """Median and median absolute deviation: robust to the one odd run in the baseline."""
+    mid = median(values)
+    return mid, median(abs(v - mid) for v in values)
+
+
+def learned_upper(values: list[float], k: float, minimum_rise: float) -> float:
+    """Above this is unusual: the median plus k spreads, at least ``minimum_rise`` above."""
+    mid, mad = spread(values)
+    return mid + max(k * mad, minimum_rise)
+
+
+def learned_lower(values: list[float], k: float, minimum_drop: float) -> float:
+    mid, mad = spread(values)
+    return mid - max(k * mad, minimum_drop)
