@@ -27,8 +27,9 @@ class HealthData:
 
     @property
     def section(self) -> dict:
-        return {"status": status_of(self.alerts),
-                "alerts": [a.as_dict() for a in self.alerts]}
+        # Failures first; otherwise in the order the suite ran the checks.
+        alerts = sorted(self.alerts, key=lambda a: a.severity != "failed")
+        return {"status": status_of(self.alerts), "alerts": [a.as_dict() for a in alerts]}
 
 
 class HealthMonitor(Monitor):
