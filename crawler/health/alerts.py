@@ -10,11 +10,17 @@ import json
 import logging
 import smtplib
 import urllib.request
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from spidermon.contrib.actions.email.smtp import SendSmtpEmail
+from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon.core.actions import Action
+
+with warnings.catch_warnings():
+    # Spidermon's module imports scrapy.mail (deprecated); SmtpAlert below sends with smtplib.
+    warnings.simplefilter("ignore", ScrapyDeprecationWarning)
+    from spidermon.contrib.actions.email.smtp import SendSmtpEmail
 
 logger = logging.getLogger(__name__)
 
