@@ -103,7 +103,8 @@ def field_coverage(d: RunData) -> list[Alert]:
         usual = d.baseline(lambda r, n=name: (r.get("quality") or {}).get("coverage", {}).get(n))
         limit = floor
         if usual is not None:
-            limit = max(floor, learned_lower(usual, d.config.spread, d.config.coverage_drop))
+            limit = max(floor, learned_lower(usual, d.config.spread, d.config.coverage_drop,
+                                             d.articles))
         if share < limit:
             was = f", usually {_pct(spread(usual)[0])}" if usual else ""
             alerts.append(Alert("field_coverage", WARNING,
@@ -117,20 +118,21 @@ def extraction_drift(d: RunData) -> list[Alert]:
     """More articles read by the text conventions, or with problems, than usual: the site's
     templates changed. The text conventions may still read them right; the profile needs a
     look."""
-    if d.articles < d.config.min_articles:
-        return []
     alerts = []
-    for key, what in (("text_share", "were read by the text conventions, not a template"),
-                      ("problems_share", "have extraction problems")):
+    for key, what, n in (
+        ("text_share", "article pages were read by the text conventions, not a template",
+         int(d.quality.get("pages_parsed") or 0)),
+        ("problems_share", "articles have extraction problems", d.articles),
+    ):
         share = d.quality.get(key)
         usual = d.baseline(lambda r, k=key: (r.get("quality") or {}).get(k))
-        if share is None or usual is None:
+        if share is None or usual is None or n < d.config.min_articles:
             continue
-        limit = learned_upper(usual, d.config.spread, d.config.drift_rise)
+        limit = learned_upper(usual, d.config.spread, d.config.drift_rise, n)
         if share > limit:
             examples = d.quality.get(key.replace("share", "examples")) or []
             alerts.append(Alert("extraction_drift", WARNING,
-                                f"{_pct(share)} of this run's articles {what}; usually "
+                                f"{_pct(share)} of this run's {what}; usually "
                                 f"{_pct(spread(usual)[0])} (threshold {_pct(limit)}).",
                                 list(examples)))
     return alerts

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from math import sqrt
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -45,12 +46,20 @@ def spread(values: list[float]) -> tuple[float, float]:
     return mid, median(abs(v - mid) for v in values)
 
 
-def learned_upper(values: list[float], k: float, minimum_rise: float) -> float:
-    """Above this is unusual: the median plus k spreads, at least ``minimum_rise`` above."""
-    mid, mad = spread(values)
-    return mid + max(k * mad, minimum_rise)
+def sampling(share: float, n: int | None) -> float:
+    """The standard error of a share measured on ``n`` items: what chance alone moves it."""
+    return sqrt(share * (1 - share) / n) if n else 0.0
 
 
-def learned_lower(values: list[float], k: float, minimum_drop: float) -> float:
+def learned_upper(values: list[float], k: float, minimum_rise: float,
+                  n: int | None = None) -> float:
+    """Above this is unusual: the median plus k spreads (of the runs before, and of a share
+    measured on only ``n`` items), at least ``minimum_rise`` above."""
     mid, mad = spread(values)
-    return mid - max(k * mad, minimum_drop)
+    return mid + max(k * mad, k * sampling(mid, n), minimum_rise)
+
+
+def learned_lower(values: list[float], k: float, minimum_drop: float,
+                  n: int | None = None) -> float:
+    mid, mad = spread(values)
+    return mid - max(k * mad, k * sampling(mid, n), minimum_drop)

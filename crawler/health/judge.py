@@ -78,7 +78,7 @@ def judge_run(crawler: Any, report: dict[str, Any], items_dir: Path, reports_dir
         stats.inc_value(f"health/alerts/{name}")
 
     try:
-        report["quality"] = measure(items_dir)
+        report["quality"] = measure(items_dir, report.get("stats"))
         history = previous_reports(reports_dir, report["run_id"], config.history_runs)
         health = HealthData(RunData(report, report["quality"], history, config),
                             report["run_id"], report_path)

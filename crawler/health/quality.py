@@ -19,6 +19,7 @@ from archive.layout import ITEM_FILES
 SCHEMAS = Path(__file__).parent / "schemas"
 COVERED_FIELDS = ("title", "published", "body", "breadcrumb", "source", "author", "editor")
 EXAMPLES = 5  # URLs an alert names
+_BY = "sznews/extracted_by/"
 
 
 @lru_cache(maxsize=4)
@@ -41,8 +42,13 @@ def _lines(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def measure(items_dir: Path) -> dict[str, Any]:
-    """The run's quality numbers, with example URLs for what is wrong."""
+def measure(items_dir: Path, stats: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's quality numbers, with example URLs for what is wrong.
+
+    How pages were extracted is counted over every article page parsed (the spider's
+    ``sznews/extracted_by/*`` stats): an article whose content did not change exports no
+    item, but its page was read all the same, by a template or by the text conventions.
+    """
     result: dict[str, Any] = {"invalid": {}, "invalid_examples": []}
     for kind in ITEM_FILES:
         items = _lines(items_dir / ITEM_FILES[kind])
@@ -58,6 +64,11 @@ def measure(items_dir: Path) -> dict[str, Any]:
         result["invalid"][kind] = bad
         if kind == "articles":
             result.update(_articles(items))
+    by = {k.removeprefix(_BY): v for k, v in sorted((stats or {}).items()) if k.startswith(_BY)}
+    if by:
+        parsed = sum(by.values())
+        result.update(extracted_by=by, pages_parsed=parsed,
+                      text_share=round(by.get("text", 0) / parsed, 4) if parsed else None)
     return result
 
 
@@ -79,6 +90,7 @@ def _articles(items: list[dict[str, Any]]) -> dict[str, Any]:
         "missing_examples": {f: [i.get("url", "?") for i in items if not _filled(i.get(f))][
             :EXAMPLES] for f in COVERED_FIELDS},
         "extracted_by": dict(sorted(by.items())),
+        "pages_parsed": n,
         "text_share": round(len(by_text) / n, 4) if n else None,
         "text_examples": by_text[:EXAMPLES],
         "problems_share": round(len(with_problems) / n, 4) if n else None,
