@@ -160,6 +160,9 @@ def test_requests_errors_retries_against_the_usual() -> None:
     # A site that always errs this much: learned, no alert.
     usual = [report(day, errors=errors) for day in range(1, 6)]
     assert run(report(errors=errors), {}, usual, "traffic") == []
+    ignored = {"downloader": {"scrapy.exceptions.IgnoreRequest": 50,
+                              "crawler.dedup.notsite.NotSiteDeferred": 50}}
+    assert run(report(errors=ignored), {}, [], "traffic") == []  # dropped on purpose
     (alert,) = run(report(stats={"retry/count": 30}), {}, past, "traffic")
     assert alert.check == "retries"
 

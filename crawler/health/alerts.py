@@ -46,7 +46,13 @@ def webhook_payload(data: Any) -> dict[str, Any]:
 
 
 class WebhookAlert(Action):
-    """POST the run's health section, run id and report path as JSON to ALERT_WEBHOOK_URL."""
+    """POST the run's health section, run id and report path as JSON to ALERT_WEBHOOK_URL.
+
+    Directly, never through the environment's ``http_proxy``: that one points the crawl at
+    the site (or at a replica, as ``make demo`` does), not at the operator's alert service.
+    """
+
+    _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def __init__(self, url: str, timeout: float, count: Count) -> None:
         super().__init__()
@@ -58,7 +64,7 @@ class WebhookAlert(Action):
             self.url, data=body, method="POST",
             headers={"Content-Type": "application/json; charset=utf-8"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self._opener.open(request, timeout=self.timeout) as response:
                 response.read()
         except (OSError, ValueError) as exc:  # HTTPError, URLError, timeouts are OSErrors
             logger.warning("Health alert to ALERT_WEBHOOK_URL %s not delivered: %s",

@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.misc import load_object
+
 from crawler.health.config import HealthConfig
 from crawler.health.history import learned_lower, learned_upper, spread, usable
 from crawler.run_outcome import run_failure
@@ -104,11 +107,11 @@ def field_coverage(d: RunData) -> list[Alert]:
         limit = floor
         if usual is not None:
             limit = max(floor, learned_lower(usual, d.config.spread, d.config.coverage_drop,
-                                             d.articles))
+                                             d.articles, share))
         if share < limit:
             was = f", usually {_pct(spread(usual)[0])}" if usual else ""
             alerts.append(Alert("field_coverage", WARNING,
-                                f"Only {_pct(share)} of this run's articles have a {name}"
+                                f"Only {_pct(share)} of this run's articles have their {name}"
                                 f"{was} (threshold {_pct(limit)}).",
                                 list((d.quality.get("missing_examples") or {}).get(name, []))))
     return alerts
@@ -168,10 +171,24 @@ def maintenance_pages(d: RunData) -> list[Alert]:
                   f"answers in all); the next run asks for them first.", urls[:5])]
 
 
+def _is_error(exception_path: str) -> bool:
+    """A download exception that is an error: not a request dropped or deferred on purpose
+    (robots.txt, dedup, maintenance and not-the-site deferrals are IgnoreRequests)."""
+    try:
+        cls = load_object(exception_path)
+    except (ImportError, NameError, ValueError, AttributeError):
+        return True
+    return not (isinstance(cls, type) and issubclass(cls, IgnoreRequest))
+
+
+def _download_errors(report: dict[str, Any]) -> dict[str, int]:
+    downloader = (report.get("errors") or {}).get("downloader") or {}
+    return {k: v for k, v in downloader.items() if _is_error(k)}
+
+
 def _errors(report: dict[str, Any]) -> int:
     errors = report.get("errors") or {}
-    return sum((errors.get("downloader") or {}).values()) + int(
-        errors.get("spider_exceptions") or 0)
+    return sum(_download_errors(report).values()) + int(errors.get("spider_exceptions") or 0)
 
 
 def _rate(report: dict[str, Any], count: float) -> float | None:
@@ -202,8 +219,7 @@ def traffic(d: RunData) -> list[Alert]:
         if history is not None:
             limit = max(floor, learned_upper(history, d.config.spread, 0.0))
         if rate > limit:
-            examples = [f"{k}: {v}" for k, v in sorted(
-                ((d.report.get("errors") or {}).get("downloader") or {}).items())][:5]
+            examples = [f"{k}: {v}" for k, v in sorted(_download_errors(d.report).items())][:5]
             alerts.append(Alert(check, WARNING,
                                 f"{count(d.report)} {check} for {requests} requests "
                                 f"({_pct(rate)}, threshold {_pct(limit)}).", examples))

@@ -60,6 +60,9 @@ def learned_upper(values: list[float], k: float, minimum_rise: float,
 
 
 def learned_lower(values: list[float], k: float, minimum_drop: float,
-                  n: int | None = None) -> float:
+                  n: int | None = None, share: float | None = None) -> float:
+    """Below this is unusual. The sampling error is taken at the usual share and at this
+    run's ``share``, the larger: a usual 100% has none, yet 4 of 6 is no collapse."""
     mid, mad = spread(values)
-    return mid - max(k * mad, k * sampling(mid, n), minimum_drop)
+    error = max(sampling(mid, n), sampling(share, n) if share is not None else 0.0)
+    return mid - max(k * mad, k * error, minimum_drop)
