@@ -143,3 +143,32 @@ def test_a_retry_still_waiting_at_the_end_goes_to_the_next_run(tmp_path: Path) -
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="DEDUP_NOTSITE"):
         NotSiteConfig(retry_times=-1)
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_SITE_PAGES))
+def test_a_crawl_keeps_them_out_and_fails_on_them(tmp_path: Path, kind: str) -> None:
+    from tests.crawling import run_crawl
+    from tests.replica.pagefaults import Challenge
+    from tests.replica.testing import start_replica
+
+    with start_replica(articles=20, faults=(f"challenge=0.3:{kind}",)) as replica:
+        result = run_crawl(tmp_path / "archive", proxy_url=replica.proxy_url, settings={
+            "DEDUP_NOTSITE_RETRY_DELAY": "0.1", "DEDUP_NOTSITE_MAX_WAIT": "1"})
+        site = replica.site()
+    challenge = Challenge(site, 0.3, kind)
+    selected = {HOST_ROOT + site.path(i) for i in range(site.n) if challenge.selects(
+        site.path(i))}
+    report = result.report()
+    assert selected and selected <= set(report["not_site_pages"])
+    assert all(challenge.selects(url.removeprefix(HOST_ROOT))
+               for url in report["not_site_pages"])
+    assert report["not_site_unresolved"] == report["not_site_pages"]
+    assert not selected & {item["url"] for item in result.items()}
+    index = (tmp_path / "archive" / "index.cdxj").read_text("utf-8")
+    assert not [url for url in report["not_site_pages"] if f'"url": "{url}"' in index]
+    assert all(f'"url": "{item["url"]}"' in index for item in result.items())
+    assert report["warc"]["skipped"]["not_site_page"] >= len(report["not_site_pages"])
+    assert result.returncode == 1
+    assert report["health"]["alerts"][0]["check"] == "not_site_pages"
+    state = json.loads((tmp_path / "archive" / "state" / STATE_FILE).read_text("utf-8"))
+    assert [e["url"] for e in state["urls"]] == report["not_site_unresolved"]

@@ -41,8 +41,9 @@ META_ATTEMPT = "dedup/notsite_attempt"
 STATE_FILE = "notsite.json"
 DEFERRAL_KIND = "notsite"
 CAPTURE_SKIP = "not_site_page"
-# Pages of the site are judged by their first bytes already (the name sits in <title>); a
-# body this large that is still undecided is taken as the site's: no challenge is this big.
+# A page that names the site is the site's without being parsed (a byte search); only a
+# page that does not is parsed for blocks and structure. A body larger than this is taken
+# as the site's unread: no challenge or error page is this big.
 _MAX_SIZE = 512 * 1024
 _CHECKED_KINDS = (PageKind.ARTICLE, PageKind.SECTION)
 _ENCODINGS = ("gb18030", "utf-8")
