@@ -214,3 +214,46 @@ def test_bad_settings_are_refused() -> None:
         HealthConfig(not_site_fail=2.0)
     with pytest.raises(ValueError, match="ALERT_WEBHOOK_URL"):
         HealthConfig(webhook_url="ftp://x")
+
+
+def test_extraction_is_counted_over_every_page_parsed(tmp_path: Path) -> None:
+    items = [article(i, extracted_by="div-2016") for i in range(2)]  # two exported
+    stats = {"sznews/extracted_by/div-2016": 2, "sznews/extracted_by/text": 18}
+    quality_of(tmp_path, items)
+    quality = measure(tmp_path / "items", stats)
+    assert (quality["pages_parsed"], quality["text_share"]) == (20, 0.9)
+    assert quality["extracted_by"] == {"div-2016": 2, "text": 18}
+    (alert,) = run(report(), quality, history(4, text_share=0.0, problems_share=0.0),
+                   "extraction_drift")
+    assert "90% of this run's article pages" in alert.message
+
+
+def test_a_bad_health_setting_stops_the_crawl_before_it_starts(tmp_path: Path) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.run import RunEnd
+
+    crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path),
+                                         "HEALTH_NOT_SITE_FAIL": "5"})
+    with pytest.raises(ValueError, match="HEALTH_"):
+        RunEnd.from_crawler(crawler)
+
+
+def test_a_broken_check_is_an_alert_not_a_crash(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.health.judge import judge_run
+
+    def broken(d: RunData) -> list[Alert]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(checks.CHECKS, "drought", broken)
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    rep = report()
+    judge_run(crawler, rep, tmp_path / "none", tmp_path / "reports", tmp_path / "r.json")()
+    assert rep["health"]["status"] == "warning"
+    (alert,) = rep["health"]["alerts"]
+    assert alert["check"] == "health_checks" and "a bug" in alert["examples"][0]
+    assert crawler.stats.get_value("health/check_errors") == 1

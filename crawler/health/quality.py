@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from spidermon.contrib.validation import JSONSchemaValidator
 
 from archive.layout import ITEM_FILES
 
-SCHEMAS = Path(__file__).parent / "schemas"
+# Read as package resources: a Scrapyd egg is a zip, where __file__ paths do not open.
+SCHEMAS = resources.files("crawler.health").joinpath("schemas")
 COVERED_FIELDS = ("title", "published", "body", "breadcrumb", "source", "author", "editor")
 EXAMPLES = 5  # URLs an alert names
 _BY = "sznews/extracted_by/"
