@@ -93,6 +93,8 @@ def build_report(ctx: RunContext, stats: dict[str, Any], reason: str) -> dict[st
         },
         "dedup": under(stats, "dedup/"),
         "maintenance_unresolved": ctx.summary.maintenance_unresolved,
+        "not_site_pages": ctx.summary.not_site_pages,
+        "not_site_unresolved": ctx.summary.not_site_unresolved,
         "failures": under(stats, "sznews/failed/"),
         "dropped": ctx.summary.dropped,
         "articles_with_problems": stats.get("sznews/articles/with_problems", 0),

@@ -56,6 +56,8 @@ class RunSummary:
     dropped: list[dict[str, str]] = field(default_factory=list)  # over a size limit
     failed_fetches: list[dict[str, str]] = field(default_factory=list)  # carried over
     maintenance_unresolved: list[str] = field(default_factory=list)
+    not_site_pages: list[str] = field(default_factory=list)  # crawler/dedup/notsite.py
+    not_site_unresolved: list[str] = field(default_factory=list)
     index_lines: int | None = None
     write_error: str | None = None  # the one message of a failed write (crawler.diskfull)
 

@@ -26,4 +26,5 @@ def run_failure(stats: dict[str, Any]) -> str | None:
         if stats.get("dedup/maintenance/seen"):
             return "every page answered with the maintenance notice"
         return "no page of the site could be fetched"
-    return None
+    # Set at the run's end by crawler/health/judge.py when a health check failed.
+    return stats.get("health/failed") or None

@@ -80,6 +80,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.BackoffRetryMiddleware": 550,
     # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
+    # Pages that are not the site's (challenge, login wall, error page sent with 200).
+    "crawler.dedup.notsite.NotSiteMiddleware": 579,
     "crawler.middlewares.NoSniffingOfCompressedBodies": 595,
     # Conditional headers go on last, right before the download.
     "crawler.incremental.revisits.IncrementalMiddleware": 950,
@@ -110,6 +112,12 @@ DEDUP_MAINTENANCE_RETRY_TIMES = 6
 DEDUP_MAINTENANCE_RETRY_DELAY = 30.0  # seconds, doubled on every try
 DEDUP_MAINTENANCE_MAX_DELAY = 1800.0
 DEDUP_MAINTENANCE_MAX_WAIT = 600.0  # longest idle wait once only maintenance URLs are left
+# Pages that are not the site's (docs/operations.md: "Pages that are not the site's").
+DEDUP_NOTSITE_ENABLED = True
+DEDUP_NOTSITE_RETRY_TIMES = 2
+DEDUP_NOTSITE_RETRY_DELAY = 60.0  # seconds, doubled on every try
+DEDUP_NOTSITE_MAX_DELAY = 600.0
+DEDUP_NOTSITE_MAX_WAIT = 300.0  # longest idle wait once only such URLs are left
 DEDUP_TEMPLATE_MIN_PAGES = 3
 DEDUP_MAX_QUERY_VARIANTS = 20
 DEDUP_MAX_PATH_SEGMENTS = 12
@@ -125,6 +133,27 @@ INCREMENTAL_REQUISITE_MAX_INTERVAL_DAYS = 365.0
 INCREMENTAL_BACKOFF = 1.5  # interval factor after an unchanged recheck (halved when changed)
 INCREMENTAL_FULL_SWEEP_DAYS = 7.0  # every list page of every column at least this often
 INCREMENTAL_FULL_SWEEP = False  # -s INCREMENTAL_FULL_SWEEP=True: this run walks every list page
+
+# Health checks at the end of every run, and alerts (docs/operations.md: "Health checks").
+HEALTH_ENABLED = True
+HEALTH_HISTORY_RUNS = 14  # previous reports read (the newest by name), never all of them
+HEALTH_MIN_HISTORY = 3  # usable previous runs before learned thresholds apply
+HEALTH_SPREAD = 3.0  # unusual: beyond the median +/- this many median absolute deviations
+HEALTH_MIN_ARTICLES = 5  # share checks (coverage, drift) need this many articles in the run
+HEALTH_COVERAGE_FLOOR = 0.9  # title, body, published on fewer articles: a warning
+HEALTH_COVERAGE_DROP = 0.2  # any field this far below its usual coverage: a warning
+HEALTH_INVALID_ITEMS_FAIL = 0.2  # items failing their JSON Schema: above this share, failed
+HEALTH_DRIFT_RISE = 0.25  # share by text conventions / with problems this far above usual
+HEALTH_NOT_SITE_FAIL = 0.05  # pages that are not the site's: above this share, failed
+HEALTH_MAINTENANCE_FAIL = 0.2  # URLs left in maintenance: above this share, failed
+HEALTH_REQUESTS_MIN_RATIO = 0.3  # fewer requests than this fraction of usual: a warning
+HEALTH_ERROR_RATE_FLOOR = 0.05  # errors per request above this (and usual): a warning
+HEALTH_RETRY_RATE_FLOOR = 0.1  # retries per request above this (and usual): a warning
+HEALTH_DROUGHT_DAYS = 3.0  # no new article for this many days: a warning
+ALERT_WEBHOOK_URL = ""  # POST of the health section, run id and report path
+ALERT_WEBHOOK_TIMEOUT = 10.0
+# E-mail alerts: Spidermon's SPIDERMON_EMAIL_TO, SPIDERMON_EMAIL_SENDER, SPIDERMON_SMTP_HOST,
+# SPIDERMON_SMTP_PORT, SPIDERMON_SMTP_USER, SPIDERMON_SMTP_PASSWORD, ... (unset: no e-mail).
 
 SPIDER_CONTRACTS = {"crawler.contracts.FirstArticleContract": 10}
 

@@ -22,7 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from archive.history.cli import write_history  # noqa: E402
 from archive.layout import DEFAULT_ROOT, ArchiveLayout  # noqa: E402
+from crawler.health.judge import summary_line  # noqa: E402
 from tests.crawling import FAST, crawl_env  # noqa: E402
 from tests.replica.expected import expected_articles  # noqa: E402
 from tests.replica.testing import start_replica  # noqa: E402
@@ -123,15 +125,18 @@ def main() -> int:
     report = json.loads(reports[-1].read_text("utf-8"))
     warcs = layout.finished_warcs()
     size = sum(p.stat().st_size for p in warcs)
+    history = write_history(archive_dir)
     print(f"""
 Done in {report['duration_seconds']:.1f} s: {report['responses']} responses archived,
 {report['articles']} articles (the replica has {expected}) and {report['sections']} sections.
+{summary_line(report.get('health') or {'status': 'not judged'}).capitalize()}.
 
   WARC files   {layout.warc_dir}  ({len(warcs)} file(s), {human_bytes(size)})
   index        {layout.index_path}
   articles     {layout.item_file(report['run_id'], 'articles')}
   sections     {layout.item_file(report['run_id'], 'sections')}
   report       {reports[-1]}
+  run history  {history}
   crawl log    {archive_dir / LOG_NAME}
 
 Replay it in pywb (its own environment, made by `make replay-env`):

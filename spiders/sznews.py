@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from crawler.assembly import ArticleAssembly, extract_page
 from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import load_pending, save_pending
+from crawler.dedup.notsite import STATE_FILE as NOTSITE_FILE
 from crawler.deferral import RequestDeferred
 from crawler.downloader import FETCH_BEGAN
 from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
@@ -101,6 +102,8 @@ class SznewsSpider(scrapy.Spider):
                    for entry in load_pending(ctx.layout.state_dir)]
         carried += [(entry, "incremental/failed/carried_over")
                     for entry in load_pending(ctx.layout.state_dir, FAILED_FILE)]
+        carried += [(entry, "dedup/notsite/carried_over")
+                    for entry in load_pending(ctx.layout.state_dir, NOTSITE_FILE)]
         for entry, stat in carried:
             request = self._written_down(entry["url"], entry.get("callback") or "parse",
                                          priority=100, stat=stat)

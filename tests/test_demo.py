@@ -46,6 +46,10 @@ def test_make_demo_prints_the_summary_not_scrapys_log(tmp_path: Path) -> None:
     assert "30 articles (the replica has 30)" in console
     assert ".venv/bin/python -m archive replay" in console
     assert f"crawl log    {archive / 'crawl.log'}" in console
+    # The health, in the progress lines and the summary; the run history page, written.
+    assert "  health: ok" in console and "\nHealth: ok.\n" in console
+    assert f"run history  {archive / 'history.html'}" in console
+    assert (archive / "history.html").read_text("utf-8").count("<svg") == 7
     assert "Enabled downloader middlewares" not in console
     assert " INFO: " not in console
     log = (archive / "crawl.log").read_text("utf-8")

@@ -67,6 +67,7 @@ def test_anything_else_is_refused_naming_the_setting(value: object, message: str
 
 def test_every_component_takes_the_profile_of_the_setting(tmp_path: Path) -> None:
     from crawler.dedup.maintenance import MaintenanceMiddleware
+    from crawler.dedup.notsite import NotSiteMiddleware
     from crawler.extensions.warc import WarcCapture
     from crawler.incremental.revisits import IncrementalMiddleware
     from spiders.sznews import SznewsSpider
@@ -75,11 +76,13 @@ def test_every_component_takes_the_profile_of_the_setting(tmp_path: Path) -> Non
                                          "SITE_PROFILE": "tests.test_profile.UPGRADING"})
     assert SznewsSpider.from_crawler(crawler).profile is UPGRADING
     assert MaintenanceMiddleware.from_crawler(crawler).profile is UPGRADING
+    assert NotSiteMiddleware.from_crawler(crawler).profile is UPGRADING
     assert IncrementalMiddleware.from_crawler(crawler).profile is UPGRADING
-    # The WARC capture keeps maintenance pages out by the profile's notice.
-    assert capture_filters(WarcCapture.from_crawler(crawler)) == [None, None]
+    # The WARC capture keeps maintenance pages out by the profile's notice (the home page is
+    # not judged as one that is not the site's: third filter).
+    assert capture_filters(WarcCapture.from_crawler(crawler)) == [None, None, None]
     sznews = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path / "sznews")})
-    assert capture_filters(WarcCapture.from_crawler(sznews)) == [None, "maintenance"]
+    assert capture_filters(WarcCapture.from_crawler(sznews)) == [None, "maintenance", None]
 
 
 def capture_filters(capture) -> list[str | None]:

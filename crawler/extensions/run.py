@@ -23,6 +23,8 @@ from twisted.internet.threads import deferToThread
 from archive.index import write_cdxj_index
 from crawler.diskfull import release_reserve
 from crawler.extensions.warc import WarcCapture
+from crawler.health.config import HealthConfig
+from crawler.health.judge import judge_run
 from crawler.report import build_report, write_json_atomic
 from crawler.resume.tracker import JobTracker
 from crawler.run import RunContext, run_context
@@ -45,6 +47,7 @@ class RunEnd:
     def from_crawler(cls, crawler: Crawler) -> RunEnd:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command makes no run: no index, no report")
+        HealthConfig.from_settings(crawler.settings)  # a bad HEALTH_* setting stops it here
         ext = cls(run_context(crawler), crawler.stats)
         ext.crawler = crawler
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -103,12 +106,18 @@ class RunEnd:
     def _write_report(self, reason: str) -> Path | None:
         report = build_report(self.run, self.stats.get_stats(), reason)
         path = self.run.layout.report_path(self.run.run_id)
+        layout = self.run.layout
+        send_alerts = (judge_run(self.crawler, report, layout.items_dir(self.run.run_id),
+                                 layout.reports_dir, path)
+                       if self.crawler is not None else lambda: None)
         try:
             write_json_atomic(path, report)
         except Exception as exc:  # noqa: BLE001
             self.stats.inc_value("run/end_errors/report")
             path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
             self.run.log_write_failure(logger, f"Could not write the report {path}", exc)
+            send_alerts()
             return None
         logger.info("Run %s finished (%s); report: %s", self.run.run_id, reason, path)
+        send_alerts()
         return path

@@ -44,6 +44,7 @@ from archive.records import (
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
 from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
+from crawler.dedup.notsite import not_site_filter
 from crawler.diskfull import record_write_failure
 from crawler.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SiteProfile, site_profile
@@ -251,6 +252,7 @@ class WarcCapture:
         ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter(site_profile(crawler.settings)))
+            ext.filters.append(not_site_filter(site_profile(crawler.settings)))
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)

@@ -14,6 +14,7 @@ Seeded modes and the pages they may select (by URL path, canonical forms and ali
   malformed=RATE              article pages, every request: broken markup, see `malform`
   charset_conflict=RATE       article + section/list pages + home, every request: see
                               `CharsetConflict`
+Page faults (tests/replica/pagefaults.py): challenge=RATE[:KIND], restyle=GENERATION.
 Unseeded modes:
   burst=START:DURATION        every URL (robots.txt, images, ...) answers 503 without
                               Retry-After from START to START+DURATION s after server start
@@ -48,6 +49,7 @@ import time
 import zlib
 
 from .model import HOST_ROOT, ORGS, PARAGRAPHS, Section, Site, stable_hash
+from .pagefaults import parse_page_fault
 from .render import Renderer, _e
 from .server import RETRY_AFTER, SERVER_NAME, Fault, Request, Response
 
@@ -420,6 +422,9 @@ def parse_spec(spec: str, site: Site, t0: float) -> Fault:
     """Build one fault from a `--fault` SPEC (see the module docstring); ValueError if bad."""
     mode, _, arg = spec.partition("=")
     try:
+        page_fault = parse_page_fault(mode, arg, site)  # challenge=, restyle= (pagefaults.py)
+        if page_fault is not None:
+            return page_fault
         if mode in ("status5xx", "truncate", "reset"):
             p = _nums(mode, arg, 2)
             cls = {"status5xx": Status5xx, "truncate": Truncate, "reset": Reset}[mode]

@@ -1,0 +1,221 @@
+"""Pages that are not the site's: a challenge, a login wall, an error page sent with 200.
+
+Their text is not known in advance (every WAF, CDN and login system words it differently), so
+they are recognised by what they lack: every page of the site carries its site-wide blocks
+(top, nav, sidebar, footer, the profile's ``template_blocks``) and its name, and an article
+or section page has its own structure besides. A 200 answer to an article or section URL
+with none of these is not the site's page. Like a maintenance page, it is never archived
+(the capture filter), never parsed (this middleware swallows it), retried with back-off
+during the run, and handed to the next run when it stays so. An article archived before
+therefore keeps its last good version: nothing replaces it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from crawler.compression import decode
+from crawler.config import FromSettings, setting
+from crawler.dedup.maintenance import save_pending
+from crawler.deferral import Deferrals, RequestDeferred, backoff
+from crawler.extract import ParsedPage, parse_html
+from crawler.profile import PageKind, SiteProfile, site_profile
+from crawler.resume.job import callback_name
+from crawler.run import RunContext, run_context
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+META_VERDICT = "dedup/notsite"
+META_ATTEMPT = "dedup/notsite_attempt"
+STATE_FILE = "notsite.json"
+DEFERRAL_KIND = "notsite"
+CAPTURE_SKIP = "not_site_page"
+# A page that names the site is the site's without being parsed (a byte search); only a
+# page that does not is parsed for blocks and structure. A body larger than this is taken
+# as the site's unread: no challenge or error page is this big.
+_MAX_SIZE = 512 * 1024
+_CHECKED_KINDS = (PageKind.ARTICLE, PageKind.SECTION)
+_ENCODINGS = ("gb18030", "utf-8")
+
+
+def names_the_site(raw: bytes, profile: SiteProfile) -> bool:
+    return any(profile.site_name.encode(enc) in raw for enc in _ENCODINGS)
+
+
+def has_site_structure(page: ParsedPage, profile: SiteProfile) -> bool:
+    """Any site-wide block, any article template, a list of articles or a breadcrumb."""
+    if page.tree is None:
+        return False
+    queries = (*profile.template_blocks, *(t.marker for t in profile.templates),
+               profile.list_items, profile.section_breadcrumb)
+    return any(page.xpath(q) for q in queries)
+
+
+def classify_not_site(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    content_encoding: bytes | None,
+    profile: SiteProfile,
+) -> bool:
+    """True when a 200 body of an article or section URL is not a page of the site."""
+    try:
+        raw, kept = decode(body, [content_encoding] if content_encoding else [], _MAX_SIZE)
+    except Exception:  # noqa: BLE001 - too large or undecodable: not ours to judge
+        return False
+    if any(c != b"identity" for c in kept) or len(raw) > _MAX_SIZE:
+        return False
+    if names_the_site(raw, profile):
+        return False
+    if not raw.strip():
+        return True  # an empty 200
+    return not has_site_structure(parse_html(raw, url, content_type), profile)
+
+
+def is_not_site_response(request: Request, response: Response, profile: SiteProfile) -> bool:
+    """Classify once per response object; the verdict rides on the request's meta."""
+    if response.status != 200 or request.method == "HEAD":
+        return False
+    if profile.kind_of(response.url) not in _CHECKED_KINDS:
+        return False
+    cached = request.meta.get(META_VERDICT)
+    if cached is not None and cached[0] == id(response):
+        return cached[1]
+    content_type = response.headers.get(b"Content-Type")
+    verdict = classify_not_site(
+        response.body,
+        response.url,
+        content_type.decode("latin-1") if content_type else None,
+        response.headers.get(b"Content-Encoding"),
+        profile,
+    )
+    request.meta[META_VERDICT] = (id(response), verdict)
+    return verdict
+
+
+def not_site_filter(profile: SiteProfile) -> Any:
+    """A WARC capture filter: such pages are never archived."""
+
+    def not_the_site(request: Request, response: Response) -> str | None:
+        return CAPTURE_SKIP if is_not_site_response(request, response, profile) else None
+
+    return not_the_site
+
+
+@dataclass(frozen=True)
+class NotSiteConfig(FromSettings):
+    enabled: bool = setting("DEDUP_NOTSITE_ENABLED", True)
+    retry_times: int = setting("DEDUP_NOTSITE_RETRY_TIMES", 2)
+    retry_delay: float = setting("DEDUP_NOTSITE_RETRY_DELAY", 60.0)
+    max_delay: float = setting("DEDUP_NOTSITE_MAX_DELAY", 600.0)
+    max_wait: float = setting("DEDUP_NOTSITE_MAX_WAIT", 300.0)
+
+    def __post_init__(self) -> None:
+        if min(self.retry_times, self.retry_delay, self.max_delay, self.max_wait) < 0:
+            raise ValueError(f"DEDUP_NOTSITE_* must not be negative: {self}")
+
+
+class NotSiteDeferred(RequestDeferred):
+    """The answer was not the site's page; the same request comes back later."""
+
+
+class NotSiteUnresolved(IgnoreRequest):
+    """Still not the site's page after every retry: the next run asks first."""
+
+
+class NotSiteMiddleware:
+    """Downloader middleware: swallow pages that are not the site's, ask again later."""
+
+    def __init__(self, config: NotSiteConfig, stats: Any, deferrals: Deferrals,
+                 state_dir: Path | None, *, profile: SiteProfile) -> None:
+        self.config = config
+        self.stats = stats
+        self.deferrals = deferrals
+        deferrals.max_idle_wait[DEFERRAL_KIND] = config.max_wait
+        self.state_dir = state_dir
+        self.profile = profile
+        self.run: RunContext | None = None
+        self.seen: dict[str, str] = {}  # url -> callback name: every not-the-site URL of the run
+        self.unresolved: dict[str, str] = {}
+        self._waiting: dict[str, str] = {}
+        self._logged = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NotSiteMiddleware:
+        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+            raise NotConfigured("DEDUP_ENABLED is off")
+        config = NotSiteConfig.from_settings(crawler.settings)
+        if not config.enabled:
+            raise NotConfigured("DEDUP_NOTSITE_ENABLED is off")
+        ctx = run_context(crawler)
+        read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
+        mw = cls(config, crawler.stats, Deferrals.of(crawler),
+                 None if read_only else ctx.layout.state_dir,
+                 profile=site_profile(crawler.settings))
+        mw.run = ctx
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    async def process_response(self, request: Request, response: Response) -> Any:
+        if not is_not_site_response(request, response, self.profile):
+            if request.meta.get(META_ATTEMPT):
+                self.stats.inc_value("dedup/notsite/recovered")
+                self._waiting.pop(request.url, None)
+                self.deferrals.note_progress()
+            return response
+        self.stats.inc_value("dedup/notsite/seen")
+        name = callback_name(request)
+        if request.url not in self.seen:
+            self.stats.inc_value("dedup/notsite/urls")
+        self.seen[request.url] = name
+        if not self._logged:
+            logger.warning("Not a page of the site at %s (no site-wide block, no structure); "
+                           "such pages are kept out and asked for again", response.url)
+            self._logged = True
+        attempt = request.meta.get(META_ATTEMPT, 0) + 1
+        if attempt > self.config.retry_times:
+            self.stats.inc_value("dedup/notsite/unresolved")
+            self._waiting.pop(request.url, None)
+            self.unresolved[request.url] = name
+            raise NotSiteUnresolved(f"not the site's page: {request.url}")
+        delay = backoff(self.config.retry_delay, attempt, self.config.max_delay)
+        retry = request.replace(dont_filter=True)
+        retry.meta[META_ATTEMPT] = attempt
+        retry.meta.pop(META_VERDICT, None)
+        self.stats.inc_value("dedup/notsite/deferred")
+        self._waiting[request.url] = name
+        self.deferrals.schedule(retry, delay, DEFERRAL_KIND)
+        raise NotSiteDeferred(f"not the site's page, retry in {delay:.0f}s: {request.url}")
+
+    def spider_closed(self) -> None:
+        # A retry still waiting when the run ends is the next run's, like an unresolved one
+        # (the maintenance middleware cancels every pending deferral, ours included).
+        for url, name in self._waiting.items():
+            if url not in self.unresolved:
+                self.unresolved[url] = name
+                self.stats.inc_value("dedup/notsite/unresolved")
+        self._waiting.clear()
+        run = self.run
+        if self.state_dir is not None:
+            entries = [{"url": u, "callback": cb} for u, cb in sorted(self.unresolved.items())]
+            try:
+                save_pending(self.state_dir, entries, STATE_FILE)
+            except OSError as exc:
+                if run is None:
+                    raise
+                run.log_write_failure(logger, "Could not save the URLs that were not the "
+                                      "site's pages", exc)
+        if run is not None:
+            run.summary.not_site_pages = sorted(self.seen)[: run.summary.LIMIT]
+            run.summary.not_site_unresolved = sorted(self.unresolved)[: run.summary.LIMIT]
