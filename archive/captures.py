@@ -92,7 +92,7 @@ def _norm_digest(digest: str | None) -> str | None:
 class IndexedCapture:
     """One response or revisit record, as the index or a scan of the WARCs describes it.
 
-    Not ``crawler.state.Capture`` (a URL's latest 200 in the state database): this is any
+    Not ``crawler.state.store.Capture`` (a URL's latest 200 in the state database): this is any
     record the archive holds, with where it is.
     """
 
@@ -257,7 +257,7 @@ class CaptureIndex:
 
         ``canonical``: the site's URL canonicalisation; when no form is indexed as such, the
         index may hold the URL with another host case or a default port, found through it.
-        Which forms a URL has is the site's business (``crawler.archived.url_forms``).
+        Which forms a URL has is the site's business (``crawler.archived.responses.url_forms``).
         """
         found: list[IndexedCapture] = []
         wanted = set(forms)

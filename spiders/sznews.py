@@ -17,26 +17,27 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.assembly import ArticleAssembly, extract_page
+from crawler.capture.warc import UNCHANGED, WARC_LOCATION
 from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import load_pending, save_pending
 from crawler.dedup.notsite import STATE_FILE as NOTSITE_FILE
-from crawler.deferral import RequestDeferred
-from crawler.downloader import FETCH_BEGAN
-from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
 from crawler.extract import (
     ArticlePage,
     ParsedPage,
     extract_section_page,
     parse_response,
 )
-from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
-from crawler.incremental.revisits import FULL_FETCH, Revisits, published_time
+from crawler.fetching.deferral import RequestDeferred
+from crawler.fetching.downloader import FETCH_BEGAN
+from crawler.fetching.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
+from crawler.incremental.recheck import FULL_FETCH, RecheckSchedule, published_time
 from crawler.items import ArticleItem, fetched_at, section_item
 from crawler.links import BlockLink, css_links, links_by_block, requisite_links
 from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.resume.job import InflightLog, callback_name
-from crawler.run import RunContext, run_context
-from crawler.state import CaptureState
+from crawler.run.context import RunContext
+from crawler.run.owner import ArchiveRun
+from crawler.state.store import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,10 +55,8 @@ class SznewsSpider(scrapy.Spider):
         self.profile = profile.starting_at(self.start_url)
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
-        self.run: RunContext | None = None  # set by from_crawler
         self._links: LinkFilter | None = None
         self._refetched: set[str] = set()
-        self._revisits: Revisits | None | bool = False  # False: not looked up yet
         self.failed: dict[str, dict[str, str]] = {}  # url -> callback, reason
         # Later pages (`_NN`) of articles linked from anywhere, by page 1: an assembly takes
         # them in even when its own pages' links do not name them all.
@@ -69,8 +68,13 @@ class SznewsSpider(scrapy.Spider):
             raise ValueError("the site profile is the SITE_PROFILE setting, not a spider argument")
         spider = super().from_crawler(crawler, *args, profile=site_profile(crawler.settings),
                                       **kwargs)
-        spider.run = run_context(crawler)
         return spider
+
+    @property
+    def run(self) -> RunContext | None:
+        """The run (Scrapy builds the spider before the run's owner, an add-on)."""
+        owner = self.crawler.get_addon(ArchiveRun)
+        return owner.context if owner is not None else None
 
     @property
     def links(self) -> LinkFilter | None:
@@ -81,11 +85,10 @@ class SznewsSpider(scrapy.Spider):
         return self._links
 
     @property
-    def revisits(self) -> Revisits | None:
-        """The run's revisit schedule (None: every archived page is asked for again)."""
-        if self._revisits is False:
-            self._revisits = Revisits.for_run(self.crawler)
-        return self._revisits or None
+    def revisits(self) -> RecheckSchedule | None:
+        """The run's recheck schedule (None: every archived page is asked for again)."""
+        owner = self.crawler.get_addon(ArchiveRun)
+        return owner.schedule if owner is not None else None
 
     @property
     def full_sweep(self) -> bool:
@@ -313,7 +316,7 @@ class SznewsSpider(scrapy.Spider):
             "ARCHIVE_READ_ONLY"
         ):
             return None
-        return self.run.capture_state() if self.run is not None else None
+        return self.run.state if self.run is not None else None
 
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """Every request's errback: count why it failed, and name what was dropped."""

@@ -7,7 +7,7 @@ from scrapy.settings import Settings
 
 from crawler.dedup.links import LinkDedupConfig
 from crawler.dedup.maintenance import MaintenanceConfig
-from crawler.downloader import HeaderLimits
+from crawler.fetching.downloader import HeaderLimits
 from crawler.incremental.policy import ScheduleConfig
 
 CONFIGS = [ScheduleConfig, MaintenanceConfig, LinkDedupConfig, HeaderLimits]

@@ -15,7 +15,7 @@ import pytest
 
 from archive.reader import iter_records
 from archive.verify import main as verify_main
-from crawler.extensions.warc import safe_host_name
+from crawler.capture.warc import safe_host_name
 from crawler.extract import extract_article_page, parse_html
 from crawler.profile import SZNEWS
 from tests.crawling import FAST, ROOT, crawl_env, run_crawl

@@ -66,10 +66,10 @@ def test_anything_else_is_refused_naming_the_setting(value: object, message: str
 
 
 def test_every_component_takes_the_profile_of_the_setting(tmp_path: Path) -> None:
+    from crawler.capture.warc import WarcCapture
     from crawler.dedup.maintenance import MaintenanceMiddleware
     from crawler.dedup.notsite import NotSiteMiddleware
-    from crawler.extensions.warc import WarcCapture
-    from crawler.incremental.revisits import IncrementalMiddleware
+    from crawler.incremental.middleware import IncrementalMiddleware
     from spiders.sznews import SznewsSpider
 
     crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path),
@@ -123,7 +123,7 @@ def test_the_profile_makes_an_articles_page_urls(url: str, number: int, page: st
 
 
 def test_warc_files_are_named_after_the_profile_unless_told() -> None:
-    from crawler.extensions.warc import WarcConfig
+    from crawler.capture.warc import WarcConfig
 
     def prefix(**settings: object) -> str:
         project = get_project_settings()

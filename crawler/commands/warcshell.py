@@ -15,7 +15,8 @@ from scrapy.shell import Shell
 from archive.captures import CaptureNotFound, Loaded, parse_timestamp
 from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
-from crawler.archived import Archive, DownloadLimits, archived_response
+from crawler.archived.reextraction import Reextractor
+from crawler.archived.responses import Archive, DownloadLimits, archived_response
 from crawler.extract import (
     extract_article_page,
     extract_section_page,
@@ -24,7 +25,6 @@ from crawler.extract import (
 )
 from crawler.items import ArticleItem, SectionItem
 from crawler.profile import PageKind
-from crawler.reextract import Reextractor
 
 
 class NetworkDisabled(RuntimeError):
@@ -209,7 +209,7 @@ class Command(ScrapyCommand):
         """The request the spider made for this URL: canonical URL, its callback, the pointer."""
         # Here, not at the top: every scrapy command imports this module, and the capture
         # extension brings the download handler with it.
-        from crawler.extensions.warc import WARC_LOCATION
+        from crawler.capture.warc import WARC_LOCATION
 
         profile = spider.profile
         url = profile.canonical_url(loaded.url)

@@ -20,19 +20,20 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.compression import decode
 from crawler.config import FromSettings, setting
-from crawler.deferral import (
+from crawler.extract import ParsedPage, _first_text, parse_html
+from crawler.fetching.compression import decode
+from crawler.fetching.deferral import (
     Deferrals,
     RequestDeferred,
     backoff,
     is_robots,
     retry_after_seconds,
 )
-from crawler.extract import ParsedPage, _first_text, parse_html
 from crawler.profile import SiteProfile, site_profile
 from crawler.resume.job import callback_name
-from crawler.run import RunContext, run_context
+from crawler.run.context import RunContext
+from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -194,9 +195,10 @@ class MaintenanceMiddleware:
         if not crawler.settings.getbool("DEDUP_ENABLED", True):
             raise NotConfigured("DEDUP_ENABLED is off")
         config = MaintenanceConfig.from_settings(crawler.settings)  # ValueError: a bad setting
-        ctx = run_context(crawler)
+        run = run_of(crawler)
+        ctx = run.context
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
-        mw = cls(config, crawler.stats, Deferrals.of(crawler),
+        mw = cls(config, crawler.stats, run.deferrals,
                  None if read_only else ctx.layout.state_dir,
                  profile=site_profile(crawler.settings))
         mw.run = ctx

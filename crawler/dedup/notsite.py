@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.compression import decode
 from crawler.config import FromSettings, setting
 from crawler.dedup.maintenance import save_pending
-from crawler.deferral import Deferrals, RequestDeferred, backoff
 from crawler.extract import ParsedPage, parse_html
+from crawler.fetching.compression import decode
+from crawler.fetching.deferral import Deferrals, RequestDeferred, backoff
 from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.resume.job import callback_name
-from crawler.run import RunContext, run_context
+from crawler.run.context import RunContext
+from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -158,9 +159,10 @@ class NotSiteMiddleware:
         config = NotSiteConfig.from_settings(crawler.settings)
         if not config.enabled:
             raise NotConfigured("DEDUP_NOTSITE_ENABLED is off")
-        ctx = run_context(crawler)
+        run = run_of(crawler)
+        ctx = run.context
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
-        mw = cls(config, crawler.stats, Deferrals.of(crawler),
+        mw = cls(config, crawler.stats, run.deferrals,
                  None if read_only else ctx.layout.state_dir,
                  profile=site_profile(crawler.settings))
         mw.run = ctx

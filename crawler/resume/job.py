@@ -24,9 +24,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from archive.layout import ArchiveLayout
-from crawler.run import new_run_id
 
 logger = logging.getLogger(__name__)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run's id: when it started, to the second (and so the order runs sort in)."""
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ")
 
 class ArchiveBusy(RuntimeError):
     """Another run holds this ARCHIVE_DIR."""

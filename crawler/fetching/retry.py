@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 
-from crawler.deferral import Deferrals, RequestDeferred, backoff, is_robots, retry_after_seconds
+from crawler.fetching.deferral import (
+    Deferrals,
+    RequestDeferred,
+    backoff,
+    is_robots,
+    retry_after_seconds,
+)
+from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -40,7 +47,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
         mw = super().from_crawler(crawler)
-        mw.deferrals = Deferrals.of(crawler)
+        mw.deferrals = run_of(crawler).deferrals
         return mw
 
     async def process_response(self, request: Request, response: Response) -> Any:

@@ -1,8 +1,8 @@
 """Re-extraction: the crawl's items made again from the WARCs alone, by the crawl's own code.
 
 ``scrapy reextract`` writes them, and ``scrapy warcshell`` shows the item of one capture. Each
-archived page is rebuilt as the response the spider's callback saw (``crawler/archived.py``),
-parsed as the spider parses it (``crawler.extract.parse_response``), an article put together
+archived page is rebuilt as the response the spider's callback saw
+(``crawler/archived/responses.py``), parsed as the spider parses it (``crawler.extract.parse_response``), an article put together
 by the spider's assembly (``crawler/assembly.py``) with the archive in place of the
 downloader, and its versions numbered by the crawl's rule (``crawler.items.next_version``):
 run after run, a capture of page 1 is a new version only when its content differs from the
@@ -33,7 +33,7 @@ from scrapy.http import Response
 from archive.captures import IndexedCapture, Loaded
 from archive.durable import put_in_place, temporary_beside
 from archive.reader import ArchiveReadError
-from crawler.archived import Archive, DownloadLimits, archived_response, fetched_from
+from crawler.archived.responses import Archive, DownloadLimits, archived_response, fetched_from
 from crawler.assembly import NOT_FETCHED, ArticleAssembly, extract_page
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.extract import extract_section_page, parse_response

@@ -10,9 +10,9 @@ from time import monotonic
 from typing import Any
 
 from archive.layout import ITEM_FILES
-from crawler.run import RunContext
-from crawler.run_outcome import run_failure
-from crawler.state import due_forecast
+from crawler.run.context import RunContext
+from crawler.run.outcome import run_failure
+from crawler.state.forecast import due_forecast
 
 
 def under(stats: dict[str, Any], prefix: str) -> dict[str, Any]:

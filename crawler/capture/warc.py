@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 
 from archive.layout import ArchiveLayout
 from archive.reader import read_record
@@ -42,15 +41,17 @@ from archive.records import (
     revisit_records,
 )
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
-from crawler.compression import decoded_size_exceeds
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.dedup.notsite import not_site_filter
-from crawler.diskfull import record_write_failure
-from crawler.downloader import FETCH_BEGAN, REASON
+from crawler.fetching.compression import decoded_size_exceeds
+from crawler.fetching.downloader import FETCH_BEGAN, REASON
 from crawler.profile import SiteProfile, site_profile
 from crawler.resume import killpoints
-from crawler.run import RunContext, StateUnavailable, run_context
-from crawler.state import Capture, CaptureState, Payload, warc_source
+from crawler.run.context import RunContext
+from crawler.run.diskfull import record_write_failure
+from crawler.run.owner import run_of
+from crawler.state.records import Capture, Payload, warc_source
+from crawler.state.store import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -150,16 +151,6 @@ def safe_host_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip(".-") or "host"
 
 
-def stop_crawl(crawler: Crawler, reason: str) -> None:
-    """Close the spider from the reactor thread (a disk that fills up ends the run)."""
-    try:
-        engine = crawler.engine
-    except RuntimeError:  # not crawling yet: the spider_opened handler stops it then
-        return
-    if engine is not None:
-        deferred_from_coro(engine.close_spider_async(reason=reason))
-
-
 def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
     """The exact WARC-Date and record id of a payload known only from an index (whole-second
     timestamps, no id), read from the record itself."""
@@ -248,7 +239,8 @@ class WarcCapture:
         config = WarcConfig.from_settings(crawler.settings)
         ext = cls(config, crawler.stats, safe_host_name(socket.gethostname()))
         ext._crawler = crawler
-        ext.run = run_context(crawler)
+        run = run_of(crawler)
+        ext.run = run.context
         ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
         if crawler.settings.getbool("DEDUP_ENABLED", True):
             ext.filters.append(maintenance_filter(site_profile(crawler.settings)))
@@ -256,11 +248,10 @@ class WarcCapture:
             ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
-        try:
-            ext.state = ext.run.capture_state()
-        except StateUnavailable as exc:  # a full disk: the crawl stops once opened
-            path = ext.run.layout.state_db
-            record_write_failure(crawler, exc.__cause__ or exc, path, "state_write_error")
+        ext.state = run.state
+        if ext.run.state_error is not None:  # a full disk: the crawl stops once opened
+            record_write_failure(ext.run, crawler, ext.run.state_error, ext.run.layout.state_db,
+                                 "state_write_error")
         return ext
 
     def warcinfo_fields(self) -> dict[str, str]:
@@ -390,7 +381,8 @@ class WarcCapture:
         """Runs on the state thread: SQLite's "database or disk is full" ends the run too."""
         exc = future.exception()
         if exc is not None and self.state is not None:
-            record_write_failure(self._crawler, exc, self.state.path, "state_write_error")
+            record_write_failure(self.run, self._crawler, exc, self.state.path,
+                                 "state_write_error")
 
     def _records(
         self, exchange: Exchange, digest: str, previous: Capture | None
@@ -454,7 +446,7 @@ class WarcCapture:
             return
         self._failed = exc
         path = getattr(exc, "path", None) or self.warc_dir or self.config.archive_dir
-        record_write_failure(self._crawler, exc, Path(path), "warc_write_error")
+        record_write_failure(self.run, self._crawler, exc, Path(path), "warc_write_error")
 
     def close(self) -> None:
         """Finalizer: drain the queue, close and rename the open file."""

@@ -9,7 +9,7 @@ when a Scrapy release moves them: an archive that quietly lost its servers' reas
 would be worse than a crawl that does not start, so ``tests/test_downloader.py`` fetches
 through this handler from a server with an unusual status line and fails on such an upgrade.
 (A response that did not come through this handler, in unit tests, gets the standard phrase
-of its status: ``crawler/extensions/warc.py: exchange_from``.)
+of its status: ``crawler/capture/warc.py: exchange_from``.)
 
 It also caps response headers while they are read (``DOWNLOAD_MAXHEADERS_SIZE`` bytes,
 ``DOWNLOAD_MAXHEADERS`` lines): Twisted keeps every header line a server sends and
