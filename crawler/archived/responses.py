@@ -6,8 +6,8 @@ of the WARCs (``archive/captures.py``, which knows nothing of the site or of Scr
 the site's is here: which URLs are the same page (``url_forms``), and the response rebuilt as
 the callback got it, its stored (possibly gzip-encoded) payload decoded by
 ``crawler/fetching/compression.py`` under the crawl's ``DOWNLOAD_MAXSIZE``, as
-HttpCompressionMiddleware decodes it. A revisit keeps its own status line and headers and takes the payload of the
-record it refers to.
+HttpCompressionMiddleware decodes it. A revisit keeps its own status line and headers and
+takes the payload of the record it refers to.
 """
 
 from __future__ import annotations
