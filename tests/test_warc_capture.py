@@ -145,6 +145,7 @@ def test_the_writer_closes_before_the_state_it_updates(tmp_path):
     from spiders.sznews import SznewsSpider
 
     settings = {"EXTENSIONS": get_project_settings().getdict("EXTENSIONS"),
+                "ADDONS": get_project_settings().getdict("ADDONS"),
                 "ARCHIVE_DIR": str(tmp_path / "archive"), "JOBDIR": str(tmp_path / "job")}
     crawler = get_crawler(SznewsSpider, settings)  # builds the extensions, as crawling does
     end = crawler.get_extension(RunEnd)

@@ -4,7 +4,8 @@
 archived page is rebuilt as the response the spider's callback saw
 (``crawler/archived/responses.py``), parsed as the spider parses it
 (``crawler.extract.parse_response``), an article put together by the spider's assembly
-(``crawler/assembly.py``) with the archive in place of the downloader, and its versions numbered by the crawl's rule (``crawler.items.next_version``):
+(``crawler/assembly.py``) with the archive in place of the downloader, and its versions
+numbered by the crawl's rule (``crawler.items.next_version``):
 run after run, a capture of page 1 is a new version only when its content differs from the
 newest version's. So on an unchanged extraction the items are the crawl's, field for field
 (``tests/test_reextract_identity.py``), and an improved one gives old archives better items
