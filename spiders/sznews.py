@@ -1,6 +1,6 @@
 """The 嵊州新闻网 spider: home → channels → topics/columns → list pages → articles.
 
-Callbacks stay thin: the site profile says what a URL is, ``crawler.extract`` turns a page
+Callbacks stay thin: the site profile says what a URL is, ``crawler.extraction`` turns a page
 into plain data, and the spider only decides what to request next and what to yield.
 """
 
@@ -16,22 +16,19 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.assembly import ArticleAssembly, extract_page
 from crawler.dedup.links import LinkFilter
 from crawler.dedup.maintenance import load_pending, save_pending
 from crawler.deferral import RequestDeferred
+from crawler.discovery.outlinks import BlockLink, css_links, links_by_block, requisite_links
 from crawler.downloader import FETCH_BEGAN
 from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
-from crawler.extract import (
-    ArticlePage,
-    ParsedPage,
-    extract_section_page,
-    parse_response,
-)
+from crawler.extraction.article import extract_page
+from crawler.extraction.assembly import ArticleAssembly
+from crawler.extraction.page import ArticlePage, ParsedPage, parse_response
+from crawler.extraction.section import extract_section_page
 from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
 from crawler.incremental.revisits import FULL_FETCH, Revisits, published_time
 from crawler.items import ArticleItem, fetched_at, section_item
-from crawler.links import BlockLink, css_links, links_by_block, requisite_links
 from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.resume.job import InflightLog, callback_name
 from crawler.run import RunContext, run_context
