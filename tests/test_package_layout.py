@@ -25,3 +25,10 @@ def test_nothing_under_crawler_imports_pipelines() -> None:
         for path in sorted((ROOT / "crawler").rglob("*.py"))
     }
     assert {path: mods for path, mods in offenders.items() if mods} == {}
+
+
+def test_the_spider_is_its_callbacks() -> None:
+    """Link admission, the list walk, revalidation and the carry-over live in
+    ``crawler/discovery/``: the spider stays a short file of callbacks."""
+    lines = (ROOT / "spiders" / "sznews.py").read_text("utf-8").count("\n")
+    assert lines < 250, f"spiders/sznews.py has {lines} lines"

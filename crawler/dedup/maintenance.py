@@ -29,7 +29,8 @@ from crawler.deferral import (
     is_robots,
     retry_after_seconds,
 )
-from crawler.extract import ParsedPage, _first_text, parse_html
+from crawler.extraction.conventions import first_text as _first_text
+from crawler.extraction.page import ParsedPage, parse_html
 from crawler.profile import SiteProfile, site_profile
 from crawler.resume.job import callback_name
 from crawler.run import RunContext, run_context

@@ -24,7 +24,7 @@ from crawler.compression import decode
 from crawler.config import FromSettings, setting
 from crawler.dedup.maintenance import save_pending
 from crawler.deferral import Deferrals, RequestDeferred, backoff
-from crawler.extract import ParsedPage, parse_html
+from crawler.extraction.page import ParsedPage, parse_html
 from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.resume.job import callback_name
 from crawler.run import RunContext, run_context
