@@ -14,8 +14,9 @@ from urllib.parse import urljoin
 
 from scrapy.contracts import Contract
 
-from crawler.extract import article_page_urls, parse_html
-from crawler.links import page_links
+from crawler.discovery.outlinks import page_links
+from crawler.extraction.conventions import article_page_urls
+from crawler.extraction.page import parse_html
 from crawler.profile import PageKind, SiteProfile
 
 _MAX_CANDIDATES = 20

@@ -13,7 +13,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from crawler.extract import ArticleHead, ArticlePage, SectionHead, SectionPage, assemble_article
+from crawler.extraction.page import ArticleHead, SectionHead, SectionPage
 
 
 class ItemNotWritten(DropItem):
@@ -44,15 +44,6 @@ class SectionItem(SectionHead):
     fetched: str | None = None
     warc: dict[str, Any] | Future | None = None
     problems: list[str] = field(default_factory=list)
-
-
-def article_item(
-    pages: list[ArticlePage], first_url: str, fetched: str | None, warc: Any = None
-) -> ArticleItem:
-    """The item of an article from its pages in order; the live crawl and re-extraction share it."""
-    data = assemble_article(pages)
-    data["url"] = first_url
-    return ArticleItem(**data, fetched=fetched, warc=warc)
 
 
 def fetched_at(began: datetime | None) -> str:

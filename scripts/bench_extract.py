@@ -15,7 +15,7 @@ article's later pages: for the whole-article rows they get every page in order f
 truth (a head start this project does not get; it finds the pages itself), and their
 texts are joined. Texts are compared after the same normalisation for every tool: each
 line stripped of white space and full-width indentation, empty lines dropped. Dates are
-compared as ISO 8601 after the same parser (``crawler.extract.parse_published``).
+compared as ISO 8601 after the same parser (``crawler.extraction.conventions.parse_published``).
 trafilatura runs with ``include_tables=False`` (its best setting here, see ``trafilatura``).
 """
 
@@ -38,14 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 from w3lib.encoding import html_to_unicode  # noqa: E402
 
-from crawler.extract import (  # noqa: E402
-    assemble_article,
-    extract_article_page,
-    parse_html,
-    parse_published,
-)
+from crawler.extraction.article import extract_article_page, extract_by_text  # noqa: E402
+from crawler.extraction.assembly import assemble_article  # noqa: E402
+from crawler.extraction.conventions import parse_published  # noqa: E402
+from crawler.extraction.page import parse_html  # noqa: E402
 from crawler.profile import SZNEWS  # noqa: E402
-from crawler.textextract import extract_by_text  # noqa: E402
 from tests.replica.expected import expected_articles  # noqa: E402
 from tests.replica.model import HOST_ROOT, Site  # noqa: E402
 from tests.replica.server import App  # noqa: E402

@@ -442,8 +442,9 @@ def test_warcshell_runs_the_spiders_extraction(crawled: CrawlResult) -> None:
     got = shell_json(
         crawled.archive_dir,
         item["url"],
-        "[__import__('crawler.extract', fromlist=['x']).extract_article_page("
-        "__import__('crawler.extract', fromlist=['x']).parse_html(response.body, response.url, "
+        "[__import__('crawler.extraction.article', fromlist=['x']).extract_article_page("
+        "__import__('crawler.extraction.page', fromlist=['x']).parse_html("
+        "response.body, response.url, "
         "response.headers.get('Content-Type', b'').decode()), profile).title, "
         "sum(1 for r in spider.parse(response) if not isinstance(r, scrapy.Request))]",
     )

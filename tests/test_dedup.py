@@ -18,8 +18,8 @@ from crawler.dedup.maintenance import (
     load_pending,
     retry_after_seconds,
 )
-from crawler.extract import parse_html
-from crawler.links import links_by_block
+from crawler.discovery.outlinks import links_by_block
+from crawler.extraction.page import parse_html
 from crawler.profile import SZNEWS
 from tests.crawling import run_crawl
 from tests.replica.expected import expected_articles

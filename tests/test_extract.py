@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 
 from crawler.dedup.maintenance import is_maintenance_page
-from crawler.extract import (
-    assemble_article,
-    extract_article_page,
-    extract_section_page,
-    parse_html,
-    parse_meta_line,
-)
-from crawler.links import css_links, requisite_links
+from crawler.discovery.outlinks import css_links, requisite_links
+from crawler.extraction.article import extract_article_page
+from crawler.extraction.assembly import assemble_article
+from crawler.extraction.conventions import parse_meta_line
+from crawler.extraction.page import parse_html
+from crawler.extraction.section import extract_section_page
 from crawler.profile import SZNEWS
 
 SAMPLES = Path(__file__).parent / "samples"

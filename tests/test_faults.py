@@ -15,8 +15,9 @@ import pytest
 
 from archive.reader import iter_records
 from archive.verify import main as verify_main
-from crawler.capture.warc import safe_host_name
-from crawler.extract import extract_article_page, parse_html
+from crawler.capture.exchange import safe_host_name
+from crawler.extraction.article import extract_article_page
+from crawler.extraction.page import parse_html
 from crawler.profile import SZNEWS
 from tests.crawling import FAST, ROOT, crawl_env, run_crawl
 from tests.replica.expected import expected_articles

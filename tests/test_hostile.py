@@ -340,7 +340,8 @@ def test_a_304_of_a_requisite_is_not_modified_not_a_failure(tmp_path):
 
     from spiders.sznews import SznewsSpider
 
-    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path), "ADDONS": {"crawler.run.owner.ArchiveRun": 0}})
+    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path),
+                                         "ADDONS": {"crawler.run.owner.ArchiveRun": 0}})
     crawler.spider = spider = SznewsSpider.from_crawler(crawler)
     request = Request("http://sznews.zjol.com.cn/pic/a.jpg")
     response = Response(request.url, status=304, request=request)

@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.extract import assemble_article, extract_article_page, parse_html
+from crawler.extraction.article import extract_article_page
+from crawler.extraction.assembly import assemble_article
+from crawler.extraction.page import parse_html
 from crawler.profile import SZNEWS
 from tests.replica.days import DAY0, run_time
 from tests.replica.expected import (

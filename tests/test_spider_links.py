@@ -43,12 +43,12 @@ def test_every_link_kind_and_requisite_is_requested_from_an_unknown_layout() -> 
         BASE + ".shtml",
     }
     # The later page linked from elsewhere is remembered for its article's assembly.
-    assert spider._later_pages[BASE + ".shtml"] == {BASE + "_03.shtml"}
+    assert spider.discovery.admission.later_pages[BASE + ".shtml"] == {BASE + "_03.shtml"}
 
 
 def test_an_article_assembles_later_pages_linked_from_any_block_or_page() -> None:
     spider = _spider()
-    spider._later_pages[BASE + ".shtml"] = {BASE + "_03.shtml"}
+    spider.discovery.admission.later_pages[BASE + ".shtml"] = {BASE + "_03.shtml"}
     page1 = (
         "<html><body><h2>标题</h2><p>来源：今日嵊州 作者：记者 胡吉 2020年08月04日11:07:00</p>"
         "<div><p>正文一段。</p><p>正文二段。</p></div>"

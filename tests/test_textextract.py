@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import assemble_article, extract_article_page, parse_html, parse_meta_line
+from crawler.extraction.article import extract_article_page, extract_by_text
+from crawler.extraction.assembly import assemble_article
+from crawler.extraction.conventions import parse_meta_line
+from crawler.extraction.page import parse_html
+from crawler.extraction.text import find_meta_line
 from crawler.profile import SZNEWS
-from crawler.textextract import extract_by_text, find_meta_line
 
 BASE = "http://sznews.zjol.com.cn/sznews/system/2020/08/04/032652755"
 URL = BASE + ".shtml"
@@ -205,7 +208,7 @@ def test_a_template_that_finds_some_fields_keeps_them() -> None:
 
 
 def test_lazy_and_responsive_images_are_requisites() -> None:
-    from crawler.links import requisite_links
+    from crawler.discovery.outlinks import requisite_links
 
     html = ('<html><body><img src="/a.gif" data-original="/pic/b.jpg">'
             '<img data-src="/pic/c.jpg" srcset="/pic/d.jpg 1x, /pic/e.jpg 2x"></body></html>')

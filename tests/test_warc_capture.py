@@ -14,7 +14,8 @@ from scrapy import Request
 from scrapy.http import Headers, HtmlResponse
 
 from archive.reader import iter_records
-from crawler.capture.warc import WarcCapture, WarcConfig, exchange_from
+from crawler.capture.exchange import exchange_from
+from crawler.capture.warc import WarcCapture, WarcConfig
 from crawler.fetching.downloader import FETCH_BEGAN, REASON
 
 BIN = Path(sys.executable).parent

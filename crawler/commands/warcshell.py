@@ -17,12 +17,9 @@ from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
 from crawler.archived.reextraction import Reextractor
 from crawler.archived.responses import Archive, DownloadLimits, archived_response
-from crawler.extract import (
-    extract_article_page,
-    extract_section_page,
-    parse_html,
-    parse_response,
-)
+from crawler.extraction.article import extract_article_page
+from crawler.extraction.page import parse_html, parse_response
+from crawler.extraction.section import extract_section_page
 from crawler.items import ArticleItem, SectionItem
 from crawler.profile import PageKind
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.config import FromSettings, setting
-from crawler.extract import ParsedPage, _first_text, parse_html
+from crawler.config import FromSettings, default, setting
+from crawler.extraction.conventions import first_text as _first_text
+from crawler.extraction.page import ParsedPage, parse_html
 from crawler.fetching.compression import decode
 from crawler.fetching.deferral import (
     Deferrals,
@@ -128,10 +129,10 @@ def is_maintenance_response(request: Request, response: Response, profile: SiteP
 
 @dataclass(frozen=True)
 class MaintenanceConfig(FromSettings):
-    retry_times: int = setting("DEDUP_MAINTENANCE_RETRY_TIMES", 6)
-    retry_delay: float = setting("DEDUP_MAINTENANCE_RETRY_DELAY", 30.0)
-    max_delay: float = setting("DEDUP_MAINTENANCE_MAX_DELAY", 1800.0)
-    max_wait: float = setting("DEDUP_MAINTENANCE_MAX_WAIT", 600.0)
+    retry_times: int = setting("DEDUP_MAINTENANCE_RETRY_TIMES")
+    retry_delay: float = setting("DEDUP_MAINTENANCE_RETRY_DELAY")
+    max_delay: float = setting("DEDUP_MAINTENANCE_MAX_DELAY")
+    max_wait: float = setting("DEDUP_MAINTENANCE_MAX_WAIT")
 
     def __post_init__(self) -> None:
         if min(self.retry_times, self.retry_delay, self.max_delay, self.max_wait) < 0:
@@ -192,7 +193,7 @@ class MaintenanceMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MaintenanceMiddleware:
-        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+        if not crawler.settings.getbool("DEDUP_ENABLED", default("DEDUP_ENABLED")):
             raise NotConfigured("DEDUP_ENABLED is off")
         config = MaintenanceConfig.from_settings(crawler.settings)  # ValueError: a bad setting
         run = run_of(crawler)

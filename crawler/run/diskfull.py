@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.config import default
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -151,7 +153,7 @@ def release_reserve(state_dir: Path) -> None:
 
 
 def reserve_size(settings: Any) -> int:
-    size = settings.getint("ARCHIVE_DISK_RESERVE", 64 * 1024 * 1024)
+    size = settings.getint("ARCHIVE_DISK_RESERVE", default("ARCHIVE_DISK_RESERVE"))
     if size < 0:
         raise ValueError(f"ARCHIVE_DISK_RESERVE must not be negative, got {size}")
     return size

@@ -37,6 +37,7 @@ from scrapy import signals
 
 from archive.layout import ArchiveLayout
 from archive.writer import recover_open_files
+from crawler.config import default
 from crawler.fetching.deferral import Deferrals
 from crawler.incremental.recheck import RecheckSchedule
 from crawler.resume.job import InflightLog, new_run_id
@@ -88,7 +89,9 @@ class ArchiveRun:
     def open(self) -> None:
         if not self.read_only:
             self._open_state()  # 1-3: recover, state, catch up
-            if self.context.state is not None and self.settings.getbool("INCREMENTAL_ENABLED"):
+            incremental = self.settings.getbool("INCREMENTAL_ENABLED",
+                                                default("INCREMENTAL_ENABLED"))
+            if self.context.state is not None and incremental:
                 self.schedule = RecheckSchedule.open(  # 4 (ValueError: a bad setting)
                     self.settings, self.context.state, self.context.started,
                     self.context.run_id, self.context.layout.reports_dir)

@@ -4,10 +4,10 @@ Nobody has seen the real site's HTML, only its text: a meta line ``来源:X 作�
 title just above it, a ``>>`` row of links from the site's home, ``编辑:``/``责任编辑:`` below
 the body, ``_NN`` links to later pages. Those conventions outlived every template change the
 site's public copies show, so this module reads a page by them and by text density alone,
-never by a class name or id. ``crawler.extract`` falls back to it when no template matches, or
-when a matching template leaves essential fields empty.
+never by a class name or id. The orchestrator (``article.py``) reads a page so when no
+template matches, or when a matching template leaves essential fields empty.
 
-Pure functions: a parsed page and the site profile in, plain data out.
+Pure functions: a parsed page and the site profile in, a ``Reading`` out.
 """
 
 from __future__ import annotations
@@ -19,20 +19,16 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from crawler.extract import (
-    _DATE_RE,
-    ArticlePage,
-    ParsedPage,
-    _absolute,
-    _title_from_head,
-    article_page,
+from crawler.extraction.conventions import (
+    DATE_RE,
+    absolute,
     clean_text,
     extract_body,
     parse_meta_line,
     parse_published,
-    related_articles,
 )
-from crawler.profile import ArticleTemplate, PageKind, SiteProfile
+from crawler.extraction.page import ParsedPage, Reading
+from crawler.profile import PageKind, SiteProfile
 
 # Problems this module names, and the field each is about (a template that found the field
 # makes the problem moot).
@@ -113,7 +109,7 @@ def find_meta_line(page: ParsedPage) -> lxml.html.HtmlElement | None:
             text = _norm(el.text_content())
             if len(text) > _MAX_META_CHARS:
                 break
-            if _META_LABEL_RE.search(text) and _DATE_RE.search(text):
+            if _META_LABEL_RE.search(text) and DATE_RE.search(text):
                 return el
             el = el.getparent()
     return None
@@ -164,7 +160,7 @@ def find_breadcrumb(page: ParsedPage, profile: SiteProfile) -> list[str]:
     """Names of the ``>>`` row of links that starts at the site's home."""
     host = (urlsplit(page.url).hostname or "").lower()
     for a in page.xpath("//a[@href]"):
-        url = _absolute(page, a.get("href"))
+        url = absolute(page, a.get("href"))
         if not url or (urlsplit(url).hostname or "").lower() != host:
             continue
         if profile.kind_of(url) is not PageKind.HOME:
@@ -287,7 +283,7 @@ def find_related(page: ParsedPage, profile: SiteProfile) -> list[dict[str, str]]
             continue
         related = []
         for a in sibling.iter("a"):
-            url = _absolute(page, a.get("href"))
+            url = absolute(page, a.get("href"))
             title = clean_text(a.text_content())
             if url and title and profile.article_page_number(url) is not None:
                 related.append({"title": title, "url": profile.article_first_page(url)})
@@ -295,88 +291,39 @@ def find_related(page: ParsedPage, profile: SiteProfile) -> list[dict[str, str]]
     return []
 
 
-def extract_by_text(page: ParsedPage, profile: SiteProfile) -> ArticlePage:
+def read_by_text(page: ParsedPage, profile: SiteProfile) -> Reading:
     """An article page read by the site's text conventions alone.
 
     A field whose label or structure is not on the page is named in ``problems``; a label
     with nothing after it (``作者:``) is the page saying the field is empty, not a problem.
     """
-    problems = list(page.problems)
     if page.tree is None:
-        return article_page(page, profile, {}, related=[], problems=problems + ["no document"],
-                            extracted_by="text")
+        return Reading(problems=["no document"])
+    reading = Reading()
     order = _Order.of(page.tree)
     meta = find_meta_line(page)
     meta_text = _norm(clean_text(meta.text_content())) if meta is not None else ""
-    source = author = published = None
     if meta is None:
-        problems.append(NO_META)
+        reading.problems.append(NO_META)
     else:
-        source, author, published = parse_meta_line(meta_text)
-        published = published or parse_published(meta_text)
-    title = find_title(page, profile, meta, order)
-    if title is None:
-        problems.append("text: no title")
-    breadcrumb = find_breadcrumb(page, profile)
-    if not breadcrumb:
-        problems.append("text: no breadcrumb")
-    found_editor, editor = find_editor(page, meta_text)
+        reading.source, reading.author, published = parse_meta_line(meta_text)
+        reading.published = published or parse_published(meta_text)
+    reading.title = find_title(page, profile, meta, order)
+    if reading.title is None:
+        reading.problems.append("text: no title")
+    reading.breadcrumb = find_breadcrumb(page, profile)
+    if not reading.breadcrumb:
+        reading.problems.append("text: no breadcrumb")
+    found_editor, reading.editor = find_editor(page, meta_text)
     if not found_editor:
-        problems.append("text: no editor label")
-    paragraphs: list[str] = []
-    images: list[dict[str, str | None]] = []
+        reading.problems.append("text: no editor label")
     body = find_body(page, meta, order)
     if body is None:
-        problems.append("text: no article body")
+        reading.problems.append("text: no article body")
     else:
         start = _after(meta, order)
-        paragraphs, images = extract_body(
+        reading.paragraphs, reading.images = extract_body(
             page, body, keep=lambda el: order(el) > start and _not_a_link_row(el)
         )
-    found = {"title": title, "source": source, "author": author, "editor": editor,
-             "published": published, "breadcrumb": breadcrumb, "paragraphs": paragraphs,
-             "images": images}
-    return article_page(page, profile, found, related=find_related(page, profile),
-                        problems=problems, extracted_by="text")
-
-
-def complete_by_text(
-    page: ParsedPage, profile: SiteProfile, template: ArticleTemplate | None, found: dict
-) -> ArticlePage:
-    """The text-convention reading of a page no template read whole (``extract_article_page``
-    falls back to it), keeping what a matching template did find (``found``).
-
-    What neither finds is named in ``problems``; only then is the missing template a
-    problem too (a page the text reading makes whole is no problem at all).
-    """
-    result = extract_by_text(page, profile)
-    if template is not None:
-        filled = False
-        for name, value in found.items():
-            if name == "images":
-                continue  # they go with the paragraphs
-            if value:
-                setattr(result, name, value)
-                if name == "paragraphs":
-                    result.images = found["images"]
-            elif getattr(result, name):
-                filled = True
-        result.problems = [p for p in result.problems
-                           if not (p in PROBLEM_FIELDS and getattr(result, PROBLEM_FIELDS[p]))]
-        result.template = template.name
-        result.extracted_by = "text" if filled else template.name
-    if result.problems:
-        if template is None:
-            result.problems.insert(0, "no known article template")
-        else:
-            result.problems.insert(0, f"template {template.name} left essential fields empty")
-    if result.title is None:
-        result.title = _title_from_head(page, profile)
-    if result.title is None:
-        result.problems.append("no title")
-    if result.published is None:
-        result.problems.append("no publication date")
-    if not result.related:
-        result.related = related_articles(page, profile)
-    result.problems = list(dict.fromkeys(page.problems + result.problems))
-    return result
+    reading.related = find_related(page, profile)
+    return reading

@@ -9,27 +9,45 @@ through it, so an article is the same item whichever of them made it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from crawler.extract import ArticlePage, ParsedPage, article_page, extract_article_page
-from crawler.items import ArticleItem, article_item
+from crawler.extraction.page import ArticleHead, ArticlePage
+from crawler.items import ArticleItem
 from crawler.profile import SiteProfile
 
 NOT_FETCHED = "page not fetched: "  # the problem an article names a page it lacks by
 
 
-def extract_page(
-    page_doc: ParsedPage, profile: SiteProfile
-) -> tuple[ArticlePage, Exception | None]:
-    """An article page's extraction that cannot stop the work: an error in it costs the
-    page's fields (and is named in its problems), never the page. The error, if any, is
-    returned for the caller to log and count."""
-    try:
-        return extract_article_page(page_doc, profile), None
-    except Exception as exc:  # noqa: BLE001 - any extraction bug; the page is archived
-        failed = [f"extraction failed: {exc!r}"]
-        return article_page(page_doc, profile, {}, related=[], problems=failed), exc
+def assemble_article(pages: list[ArticlePage]) -> dict:
+    """One article item's fields from its pages, in page order; page 1 carries the metadata."""
+    first = pages[0]
+    body: list[str] = []
+    images: list[dict[str, str | None]] = []
+    problems: list[str] = []
+    for p in pages:
+        body.extend(p.paragraphs)
+        images.extend(p.images)
+        problems.extend(f"{p.url}: {msg}" for msg in p.problems)
+    return {
+        **{f.name: getattr(first, f.name) for f in fields(ArticleHead)},
+        "url": first.page_urls[0] if first.page_urls else first.url,
+        "body": "\n".join(body),
+        "images": images,
+        "pages": [p.url for p in pages],
+        "related": first.related,
+        "extracted_by": first.extracted_by,
+        "problems": problems,
+    }
+
+
+def article_item(
+    pages: list[ArticlePage], first_url: str, fetched: str | None, warc: Any = None
+) -> ArticleItem:
+    """The item of an article from its pages in order; the live crawl and re-extraction share it."""
+    data = assemble_article(pages)
+    data["url"] = first_url
+    return ArticleItem(**data, fetched=fetched, warc=warc)
 
 
 @dataclass

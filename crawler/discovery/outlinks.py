@@ -1,6 +1,6 @@
 """The links of a page: every one, by the block it sits in, and what rendering it needs.
 
-Pure functions over a parsed page (``crawler.extract.ParsedPage``), like extraction: the
+Pure functions over a parsed page (``crawler.extraction.page.ParsedPage``), like extraction: the
 spider decides what to request, this module only says what the page links to and where.
 """
 
@@ -13,7 +13,8 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from crawler.extract import ParsedPage, _absolute, _text
+from crawler.extraction.conventions import absolute, element_text
+from crawler.extraction.page import ParsedPage
 from crawler.profile import SiteProfile
 
 _CSS_URL_RE = re.compile(rb"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""", re.I)
@@ -30,9 +31,9 @@ def page_links(page: ParsedPage) -> list[Link]:
     """Every link of the page, absolute, in document order (fragments dropped)."""
     links = []
     for a in page.xpath("//a[@href]|//area[@href]"):
-        url = _absolute(page, a.get("href"))
+        url = absolute(page, a.get("href"))
         if url:
-            links.append(Link(url, _text(a)))
+            links.append(Link(url, element_text(a)))
     return links
 
 
@@ -73,10 +74,10 @@ def links_by_block(page: ParsedPage, profile: SiteProfile) -> list[BlockLink]:
                 in_named.setdefault(a, f"profile:{i}")
     grouped: dict[str, list[Link]] = {}
     for a in page.xpath("//a[@href]|//area[@href]"):
-        url = _absolute(page, a.get("href"))
+        url = absolute(page, a.get("href"))
         if url:
             key = in_named.get(a) or _block_key(a)
-            grouped.setdefault(key, []).append(Link(url, _text(a)))
+            grouped.setdefault(key, []).append(Link(url, element_text(a)))
     content: list[BlockLink] = []
     template: list[BlockLink] = []
     for key, links in grouped.items():
@@ -100,10 +101,10 @@ def requisite_links(page: ParsedPage) -> list[str]:
         "//input[@type='image']/@src",
         "//*[@background]/@background",
     ):
-        found.extend(u for u in (_absolute(page, v) for v in page.xpath(query)) if u)
+        found.extend(u for u in (absolute(page, v) for v in page.xpath(query)) if u)
     for srcset in page.xpath("//img/@srcset|//source/@srcset"):
         for candidate in srcset.split(","):
-            url = _absolute(page, candidate.strip().split(" ", 1)[0])
+            url = absolute(page, candidate.strip().split(" ", 1)[0])
             if url:
                 found.append(url)
     for style in page.xpath("//style/text()|//*[@style]/@style"):
