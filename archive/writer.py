@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.durable import fsync_dir
+from archive.durable import fsync_dir, rename_durably
 from archive.layout import OPEN_SUFFIX, WARC_SUFFIX, unfinished_warcs
 from archive.members import RecordError, iter_gzip_members, parse_record
 from archive.records import (
@@ -180,8 +180,7 @@ class WarcFileWriter:
             fh.close()
             self._fh = None
             self._name = None
-        os.replace(open_path, final)
-        fsync_dir(self.directory)
+        rename_durably(open_path, final)
         self.files.append(final)
 
     def _abandon(self, *, delete: bool) -> None:
@@ -366,7 +365,7 @@ def recover_open_file(path: Path) -> Path | None:
             fh.truncate(good_end)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(path, target)
+    rename_durably(path, target)
     return target
 
 

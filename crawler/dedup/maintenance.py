@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from archive.durable import replaced_atomically
 from crawler.config import FromSettings, default, setting
 from crawler.extraction.conventions import first_text as _first_text
 from crawler.extraction.page import ParsedPage, parse_html
@@ -157,14 +157,9 @@ def load_pending(state_dir: Path, name: str = STATE_FILE) -> list[dict[str, str]
 
 def save_pending(state_dir: Path, entries: list[dict[str, str]], name: str = STATE_FILE) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / name
-    tmp = path.with_suffix(".tmp")
-    try:
+    # A full disk leaves the old file, and no temporary file.
+    with replaced_atomically(state_dir / name) as tmp:
         tmp.write_text(json.dumps({"urls": entries}, ensure_ascii=False, indent=1), "utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a full disk leaves the old file, and no temp file
-        raise
 
 
 class MaintenanceMiddleware:
