@@ -70,13 +70,13 @@ class JsonLinesExportPipeline:
         stats: Any = None,
         state: CaptureState | None = None,
         run_id: str = "",
-        revisits: RecheckSchedule | None = None,
+        schedule: RecheckSchedule | None = None,
     ) -> None:
         self.items_dir = items_dir
         self.stats = stats
         self.state = state
         self.run_id = run_id
-        self.revisits = revisits
+        self.schedule = schedule
         self.crawler: Any = None
         self.run: RunContext | None = None
         self._write_error: OSError | None = None
@@ -148,8 +148,8 @@ class JsonLinesExportPipeline:
             folded = (item_source(path, self.items_dir.parent), before + len(line))
             written = self.state.record_version(data["url"], version, folded)
             written.add_done_callback(self._check_state_write)
-        if kind is ArticleItem and self.revisits is not None:
-            self.revisits.checked(data["url"], changed=True,
+        if kind is ArticleItem and self.schedule is not None:
+            self.schedule.checked(data["url"], changed=True,
                                   published=published_time(data.get("published")))
         return item
 

@@ -29,11 +29,11 @@ class UnchangedContent(DropItem):
 
 class ArticleVersionPipeline:
     def __init__(
-        self, state: CaptureState, stats: Any = None, revisits: RecheckSchedule | None = None
+        self, state: CaptureState, stats: Any = None, schedule: RecheckSchedule | None = None
     ) -> None:
         self.state = state
         self.stats = stats
-        self.revisits = revisits
+        self.schedule = schedule
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticleVersionPipeline:
@@ -52,8 +52,8 @@ class ArticleVersionPipeline:
         if number is None:
             if self.stats is not None:
                 self.stats.inc_value("incremental/articles/unchanged_content")
-            if self.revisits is not None:
-                self.revisits.checked(item.url, changed=False,
+            if self.schedule is not None:
+                self.schedule.checked(item.url, changed=False,
                                       published=published_time(item.published))
             raise UnchangedContent(item.url)
         # Recorded by the exporter once the line is on disk: the state never gets ahead.

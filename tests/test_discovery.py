@@ -64,7 +64,7 @@ class Schedule:
 
 
 def test_the_admission_chain_counts_each_decision() -> None:
-    admission = LinkAdmission(SZNEWS, HOST, links=None, revisits=None)
+    admission = LinkAdmission(SZNEWS, HOST, links=None, schedule=None)
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     page = f"{SITE}/sznews/index.shtml"

@@ -1,6 +1,6 @@
 """When an archived article (or image, stylesheet, script) is asked for again.
 
-An adaptive revisit schedule in the manner of Nutch's AdaptiveFetchSchedule and Heritrix's
+An adaptive recheck schedule in the manner of Nutch's AdaptiveFetchSchedule and Heritrix's
 WaitEvaluator, fitted to a news site: corrections cluster in an article's first days, so an
 article is rechecked on every run for ``INCREMENTAL_FRESH_DAYS`` after publication; after
 that its interval grows by ``INCREMENTAL_BACKOFF`` each time it comes back unchanged and

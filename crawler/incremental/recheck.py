@@ -3,7 +3,7 @@
 Hub pages (home, channels, topics, a column's first list page) are how new articles are
 found, so they are fetched every run; a column's later list pages are walked only as far as
 they show something new (``ListWalk``), except on a full sweep. An archived article or
-requisite is asked for again only when the revisit schedule says it is due
+requisite is asked for again only when the recheck schedule says it is due
 (``crawler/incremental/policy.py``), and then with ``If-None-Match`` / ``If-Modified-Since``: a 304
 becomes a ``server-not-modified`` revisit and no item.
 """
