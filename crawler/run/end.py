@@ -111,8 +111,7 @@ class RunEnd:
         try:
             write_json_atomic(path, report)
         except Exception as exc:  # noqa: BLE001
-            self.stats.inc_value("run/end_errors/report")
-            path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
+            self.stats.inc_value("run/end_errors/report")  # no temporary file is left
             self.run.log_write_failure(logger, f"Could not write the report {path}", exc)
             send_alerts()
             return None
