@@ -18,7 +18,8 @@ one (or a worktree of ``--head``), one request at a time, then compares:
   name), and their blocks byte for byte, except the HTTP ``Date`` header the replica
   sends, a request's ``Referer`` (the page that linked it first) and the run id;
 - reports, with the fields that measure time, or the compressed size of records whose ids
-  and dates are random, removed (``VOLATILE``), and ARCHIVE_DIR's path replaced.
+  and dates are random, removed (``VOLATILE``), ARCHIVE_DIR's path replaced, and lists of
+  strings (example URLs, listed in the order pages came back) sorted.
 
 Both crawls run with one ``PYTHONHASHSEED``. ``--control`` first crawls the base twice and
 compares those two crawls the same way: it shows that what is compared is deterministic,
@@ -144,6 +145,8 @@ def strip_volatile(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: strip_volatile(v) for k, v in value.items() if not VOLATILE.match(k)}
     if isinstance(value, list):
+        if value and all(isinstance(v, str) for v in value):
+            return sorted(value)  # URLs named as examples, in the order pages came back
         return [strip_volatile(v) for v in value]
     return value
 
