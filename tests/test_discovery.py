@@ -49,7 +49,7 @@ class Callbacks:
 
 
 class Schedule:
-    """A revisit schedule between full sweeps: ``archived`` URLs are in the archive."""
+    """A recheck schedule between full sweeps: ``archived`` URLs are in the archive."""
 
     full_sweep = False
 

@@ -43,7 +43,7 @@ def exported_versions(items_dir: Path) -> dict[str, int]:
 
 
 def incremental_section(ctx: RunContext, stats: dict[str, Any]) -> dict[str, Any]:
-    """What the revisit schedule did this run, and what it has in store."""
+    """What the recheck schedule did this run, and what it has in store."""
     clock = stats.get("incremental/clock")
     now = datetime.fromisoformat(clock).timestamp() if clock else None
     forecast = None
