@@ -1,0 +1,224 @@
+"""Adding a run's items to the catalogue, and rebuilding it from every run.
+
+A run's end adds that run's item files only, from where the catalogue last stopped reading
+them (``catalog_files``): the work is proportional to what the run exported, never to the
+archive. Rows are unique by (url, version), so a resumed run, a rerun of the same run id
+or a rebuild never duplicates one. The whole update is one transaction: a failure leaves
+the catalogue as it was, and it can always be rebuilt from the item files.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive.catalog.schema import FTS_COLUMNS, connect, path_of
+from archive.catalog.text import grams
+from archive.durable import replaced_atomically
+from archive.layout import ITEM_FILES, ArchiveLayout
+from archive.replay.collection import DEFAULT_COLLECTION
+from archive.replay.urls import replay_url
+
+CATALOG_NAME = "catalog.sqlite"
+
+
+def catalog_path(layout: ArchiveLayout) -> Path:
+    return layout.root / CATALOG_NAME
+
+
+@dataclass
+class Added:
+    """What one update added (counted in the run's stats)."""
+
+    articles: int = 0
+    sections: int = 0
+    skipped: int = 0  # lines unreadable or without a url
+
+
+def replay_path(url: str, fetched: str | None, collection: str = DEFAULT_COLLECTION) -> str:
+    """pywb's ``/<collection>/<14-digit timestamp>/<url>``: ``fetched`` is the WARC-Date of
+    the record the item was extracted from (crawler.items.fetched_at)."""
+    return replay_url("", collection, fetched or "", url, "")
+
+
+def _new_lines(path: Path, start: int) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """(end offset, item) of each whole line after ``start``; a line cut by a kill (no
+    newline yet) is left for the next update."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        pos = start
+        for line in fh:
+            if not line.endswith(b"\n"):
+                return
+            pos += len(line)
+            try:
+                item = json.loads(line)
+            except ValueError:
+                item = None
+            yield pos, item if isinstance(item, dict) and item.get("url") else None
+
+
+def _pointer(item: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    warc = item.get("warc")
+    if not isinstance(warc, dict):
+        return None, None, None, None
+    return warc.get("filename"), warc.get("offset"), warc.get("length"), warc.get("record_id")
+
+
+def _breadcrumb(item: dict[str, Any]) -> list[str]:
+    crumbs = item.get("breadcrumb")
+    return [str(c) for c in crumbs] if isinstance(crumbs, list) else []
+
+
+def _add_article(conn: sqlite3.Connection, item: dict[str, Any], run_id: str) -> bool:
+    crumbs = _breadcrumb(item)
+    published = item.get("published") or None
+    date = published[:10] if isinstance(published, str) and len(published) >= 10 else None
+    pages = item.get("pages")
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO articles (url, version, run_id, title, source, author, editor,"
+        " published, published_date, year, section, breadcrumb, body, pages, fetched,"
+        " warc_filename, warc_offset, warc_length, warc_record_id, replay)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (item["url"], int(item.get("version") or 1), run_id, item.get("title"),
+         item.get("source"), item.get("author"), item.get("editor"), published, date,
+         int(date[:4]) if date and date[:4].isdigit() else None,
+         crumbs[-1] if crumbs else None, " > ".join(crumbs), item.get("body"),
+         len(pages) if isinstance(pages, list) else None, item.get("fetched"),
+         *_pointer(item), replay_path(item["url"], item.get("fetched"))),
+    )
+    if not cur.rowcount:
+        return False
+    conn.executemany(
+        "INSERT INTO breadcrumbs (article_id, depth, name, path) VALUES (?,?,?,?)",
+        [(cur.lastrowid, d, name, path_of(crumbs, d)) for d, name in enumerate(crumbs)],
+    )
+    return True
+
+
+def _add_section(conn: sqlite3.Connection, item: dict[str, Any], run_id: str) -> bool:
+    """Each section once, as its newest run listed it (runs are added in order)."""
+    crumbs = _breadcrumb(item)
+    cur = conn.execute(
+        "INSERT INTO sections (url, name, kind, parent, path, breadcrumb, list_pages, run_id,"
+        " fetched, warc_filename, warc_offset, warc_length, warc_record_id, replay)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT (url) DO UPDATE SET name=excluded.name, kind=excluded.kind,"
+        " parent=excluded.parent, path=excluded.path, breadcrumb=excluded.breadcrumb,"
+        " list_pages=excluded.list_pages, run_id=excluded.run_id, fetched=excluded.fetched,"
+        " warc_filename=excluded.warc_filename, warc_offset=excluded.warc_offset,"
+        " warc_length=excluded.warc_length, warc_record_id=excluded.warc_record_id,"
+        " replay=excluded.replay WHERE excluded.run_id >= sections.run_id",
+        (item["url"], item.get("name"), item.get("kind"), item.get("parent"),
+         " > ".join(crumbs), " > ".join(crumbs), item.get("list_pages"), run_id,
+         item.get("fetched"), *_pointer(item), replay_path(item["url"], item.get("fetched"))),
+    )
+    return bool(cur.rowcount)
+
+
+def _index(conn: sqlite3.Connection, row: sqlite3.Row, *, add: bool) -> None:
+    """Put a row's text into the full-text tables, or take it out (both tables keep no
+    copy of the text, so taking out needs the very values that went in)."""
+    values = [row[c] for c in FTS_COLUMNS]
+    cols = ", ".join(FTS_COLUMNS)
+    marks = ", ".join("?" * len(FTS_COLUMNS))
+    if add:
+        conn.execute(f"INSERT INTO articles_fts (rowid, {cols}) VALUES (?, {marks})",
+                     (row["id"], *values))
+        conn.execute("INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
+                     (row["id"], grams(values)))
+    else:
+        conn.execute(f"INSERT INTO articles_fts (articles_fts, rowid, {cols})"
+                     f" VALUES ('delete', ?, {marks})", (row["id"], *values))
+        conn.execute("INSERT INTO articles_grams (articles_grams, rowid, grams)"
+                     " VALUES ('delete', ?, ?)", (row["id"], grams(values)))
+
+
+def _mark_newest(conn: sqlite3.Connection, urls: set[str]) -> None:
+    """Only the highest version of a url is newest and indexed."""
+    cols = ", ".join(FTS_COLUMNS)
+    for url in urls:
+        rows = conn.execute(f"SELECT id, version, newest, {cols} FROM articles WHERE url = ?",
+                            (url,)).fetchall()
+        top = max(r["version"] for r in rows)
+        for row in rows:
+            want = int(row["version"] == top)
+            if want == row["newest"]:
+                continue
+            conn.execute("UPDATE articles SET newest = ? WHERE id = ?", (want, row["id"]))
+            _index(conn, row, add=bool(want))
+
+
+def add_run(conn: sqlite3.Connection, layout: ArchiveLayout, run_id: str) -> Added:
+    """Add what a run's item files hold beyond what was read of them before (one
+    transaction, committed here)."""
+    added = Added()
+    touched: set[str] = set()
+    with conn:
+        for kind in ("sections", "articles"):
+            path = layout.item_file(run_id, kind)
+            if not path.is_file():
+                continue
+            row = conn.execute("SELECT bytes_read FROM catalog_files WHERE run_id=? AND kind=?",
+                               (run_id, kind)).fetchone()
+            start = row[0] if row else 0
+            if start > path.stat().st_size:
+                start = 0  # rewritten (shorter) since: read again, duplicates are ignored
+            end = start
+            for end, item in _new_lines(path, start):  # noqa: B007 - end is kept
+                if item is None:
+                    added.skipped += 1
+                elif kind == "articles":
+                    if _add_article(conn, item, run_id):
+                        added.articles += 1
+                        touched.add(item["url"])
+                elif _add_section(conn, item, run_id):
+                    added.sections += 1
+            conn.execute("INSERT INTO catalog_files (run_id, kind, bytes_read) VALUES (?,?,?)"
+                         " ON CONFLICT (run_id, kind) DO UPDATE SET bytes_read=excluded.bytes_read",
+                         (run_id, kind, end))
+        _mark_newest(conn, touched)
+    return added
+
+
+def update_catalog(archive_dir: Path, run_id: str) -> Added:
+    """The run's end hook: add one run's new items to ``ARCHIVE_DIR/catalog.sqlite``."""
+    layout = ArchiveLayout(Path(archive_dir))
+    conn = connect(catalog_path(layout))
+    try:
+        return add_run(conn, layout, run_id)
+    finally:
+        conn.close()
+
+
+def run_ids(layout: ArchiveLayout) -> list[str]:
+    """Every run with item files, oldest first (run ids sort by time)."""
+    if not layout.items_root.is_dir():
+        return []
+    return sorted(p.name for p in layout.items_root.iterdir()
+                  if p.is_dir() and any((p / name).is_file() for name in ITEM_FILES.values()))
+
+
+def rebuild_catalog(archive_dir: Path) -> Added:
+    """The whole catalogue anew from every run's items, put in place by rename: a reader
+    (a running ``browse``) keeps the old file until it reopens."""
+    layout = ArchiveLayout(Path(archive_dir))
+    total = Added()
+    with replaced_atomically(catalog_path(layout)) as tmp:
+        conn = connect(tmp)
+        try:
+            for run_id in run_ids(layout):
+                added = add_run(conn, layout, run_id)
+                total.articles += added.articles
+                total.sections += added.sections
+                total.skipped += added.skipped
+            conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+            conn.execute("INSERT INTO articles_grams (articles_grams) VALUES ('optimize')")
+            conn.commit()
+        finally:
+            conn.close()
+    return total
