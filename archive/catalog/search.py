@@ -22,6 +22,7 @@ WEIGHTS = (10.0, 1.0, 2.0, 2.0)
 
 @dataclass
 class Hit:
+    id: int  # the article row's id in catalog.sqlite
     url: str
     title: str | None
     published: str | None
@@ -114,7 +115,7 @@ def search(conn: sqlite3.Connection, query: str, *, limit: int | None = 20,
         in_body = any(fold(t) in fold(text) for t in terms)
         shown = snippet(text if in_body or not row["title"] else row["title"], terms)
         hits.append(Hit(
-            url=row["url"], title=row["title"], published=row["published"],
+            id=row["id"], url=row["url"], title=row["title"], published=row["published"],
             version=row["version"], section=row["section"], source=row["source"],
             author=row["author"], snippet=shown, replay=row["replay"],
             warc_filename=row["warc_filename"], warc_offset=row["warc_offset"],
