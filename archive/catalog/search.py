@@ -103,14 +103,24 @@ def search(conn: sqlite3.Connection, query: str, *, limit: int | None = 20,
         where[1] = "articles_fts MATCH :catalog_long"  # the join itself, not a sub-select
     else:
         score, source = "0", "articles a"
-    sql = (f"SELECT a.*, ({title_hits}) AS in_title, {score} AS score FROM {source}"
+    # Ranked on the columns before the body only: sorting whole rows would copy every
+    # candidate's text (a one-character query matches most articles).
+    sql = (f"SELECT a.id, ({title_hits}) AS in_title, {score} AS score FROM {source}"
            f" WHERE {' AND '.join(where + more)}"
            " ORDER BY in_title DESC, score, a.published DESC, a.url")
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
+    ranked = [(r[0], r[1]) for r in conn.execute(sql, params)]
+    rows = {}
+    for start in range(0, len(ranked), 500):
+        ids = [i for i, _ in ranked[start:start + 500]]
+        marks = ",".join("?" * len(ids))
+        rows.update((r["id"], r) for r in
+                    conn.execute(f"SELECT * FROM articles WHERE id IN ({marks})", ids))
     hits = []
-    for row in conn.execute(sql, params):
+    for row_id, in_title in ranked:
+        row = rows[row_id]
         text = row["body"] or ""
         in_body = any(fold(t) in fold(text) for t in terms)
         shown = snippet(text if in_body or not row["title"] else row["title"], terms)
@@ -119,6 +129,6 @@ def search(conn: sqlite3.Connection, query: str, *, limit: int | None = 20,
             version=row["version"], section=row["section"], source=row["source"],
             author=row["author"], snippet=shown, replay=row["replay"],
             warc_filename=row["warc_filename"], warc_offset=row["warc_offset"],
-            warc_length=row["warc_length"], in_title=row["in_title"],
+            warc_length=row["warc_length"], in_title=in_title,
         ))
     return hits

@@ -13,6 +13,7 @@ as a plain ASCII token, in a second FTS5 table (see docs/search.md for why and t
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,26 +41,34 @@ def terms(query: str) -> list[str]:
     return list(seen)
 
 
-def _gram_token(gram: str) -> str:
-    """A gram as an ASCII token the ``ascii`` tokenizer keeps whole: the hex code points,
-    joined by ``x`` (never a hex digit), so any character, even punctuation, is findable."""
-    return "x".join(format(ord(c), "x") for c in gram)
+# The gram table's ``ascii`` tokenizer keeps every non-ASCII character and ASCII letters and
+# digits in a token, and splits on the rest. So each other ASCII character (punctuation,
+# space, controls) stands for itself as a character of Supplementary Private Use Area-A:
+# one character for one, and the grams of any text are whole tokens. (Text holding those
+# private-use characters themselves could meet a false gram hit; news text holds none.)
+_ESCAPE_BASE = 0xF0000
+_ESCAPES = {c: _ESCAPE_BASE + c for c in range(0x80) if not chr(c).isalnum()}
+
+
+def gram_text(text: str) -> str:
+    """Folded text in the gram table's alphabet."""
+    return fold(text).translate(_ESCAPES)
 
 
 def grams(fields: Iterable[str | None]) -> str:
     """The distinct one- and two-character substrings of the folded fields, as tokens.
 
     Only whether a gram occurs is kept (the table has ``detail=none``): ranking uses the
-    trigram index's bm25 or titles and dates, never gram counts.
+    trigram index's bm25 or titles and dates, never gram counts. Grams never span two
+    fields, as a match never does.
     """
     found: set[str] = set()
     for value in fields:
-        if not value:
-            continue
-        text = fold(value)
-        found.update(text)
-        found.update(text[i:i + 2] for i in range(len(text) - 1))
-    return " ".join(_gram_token(g) for g in found if not _CONTROL_RE.search(g))
+        if value:
+            text = gram_text(value)
+            found.update(text)
+            found.update(map(operator.add, text, text[1:]))
+    return " ".join(found)
 
 
 def fts_phrase(term: str) -> str:
@@ -82,7 +91,7 @@ class Plan:
         return " AND ".join(fts_phrase(t) for t in self.long) or None
 
     def gram_match(self) -> str | None:
-        return " AND ".join(_gram_token(fold(t)) for t in self.short) or None
+        return " AND ".join(fts_phrase(gram_text(t)) for t in self.short) or None
 
 
 def plan(query: str) -> Plan:

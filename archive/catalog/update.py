@@ -210,6 +210,10 @@ def rebuild_catalog(archive_dir: Path) -> Added:
     total = Added()
     with replaced_atomically(catalog_path(layout)) as tmp:
         conn = connect(tmp)
+        # A file nobody reads until it is whole and synced (put_in_place): no journal.
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-65536")
         try:
             for run_id in run_ids(layout):
                 added = add_run(conn, layout, run_id)
