@@ -44,6 +44,7 @@ from typing import Any
 
 from cdxj_indexer.main import CompressedWriter
 
+from archive.catalog.text import han_bigrams
 from archive.durable import replaced_atomically
 from archive.index import write_cdxj_index
 from archive.items import newest_items, pointed_record
@@ -117,10 +118,15 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
     return pages
 
 
-def page_text(item: dict[str, Any]) -> str | None:
-    """An article's text for pages.jsonl: title and body as extracted (a section: none)."""
+def page_text(item: dict[str, Any], bigrams: bool = True) -> str | None:
+    """An article's text for pages.jsonl: title and body as extracted (a section: none),
+    then a line of its two-character Chinese words (``han_bigrams``): ReplayWeb.page's
+    search splits text only at spaces and punctuation and matches whole words, so without
+    them it would find a Chinese word only when it is a whole clause (docs/search.md)."""
     parts = [item.get("title"), item.get("body")] if "body" in item else []
     text = "\n".join(str(p) for p in parts if p)
+    if text and bigrams:
+        text += "\n" + " ".join(han_bigrams(text))
     return text or None
 
 

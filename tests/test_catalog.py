@@ -13,7 +13,7 @@ import pytest
 from archive.__main__ import main
 from archive.catalog import Filters, rebuild_catalog, search, update_catalog
 from archive.catalog.schema import connect
-from archive.catalog.text import fold, grams, plan, snippet
+from archive.catalog.text import fold, grams, han_bigrams, plan, snippet
 from tests.catalog_items import article, section, write_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +163,7 @@ def test_text_helpers() -> None:
     assert set(grams(["a b"]).split()) == {"a", "b", "\U000f0020", "a\U000f0020",
                                            "\U000f0020b"}
     assert snippet("甲乙丙丁", ["乙"], width=10) == "甲«乙»丙丁"
+    assert han_bigrams("越剧团，GDP越剧。剧") == ["剧团", "越剧"]
 
 
 def test_cli_search_json_and_errors(archive: Path, tmp_path: Path) -> None:

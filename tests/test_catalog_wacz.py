@@ -4,6 +4,7 @@ find articles offline (it declares ``hasText``)."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -25,7 +26,15 @@ def test_pages_carry_every_articles_newest_text(crawled: CrawlResult, tmp_path: 
     texts = {p["url"]: p.get("text") for p in pages}
     assert set(items) <= set(texts)
     for url, item in items.items():
-        assert texts[url] == f"{item['title']}\n{item['body']}"
+        text, words = texts[url].rsplit("\n", 1)
+        assert text == f"{item['title']}\n{item['body']}"
+        # Every two-character run of Chinese characters, once, as a word of its own.
+        words = words.split(" ")
+        assert len(words) == len(set(words))
+        title = item["title"]
+        assert all(title[i:i + 2] in words for i in range(len(title) - 1)
+                   if re.fullmatch(r"[\u4e00-\u9fff]{2}", title[i:i + 2]))
+        assert all(len(w) == 2 and w in text for w in words)
     sections = set(texts) - set(items)
     assert sections and all(texts[url] is None for url in sections)
     if find_wacz_cli() is None:

@@ -71,6 +71,21 @@ def grams(fields: Iterable[str | None]) -> str:
     return " ".join(found)
 
 
+_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
+def han_bigrams(text: str) -> list[str]:
+    """The distinct two-character runs of Chinese characters in text, sorted.
+
+    For indexes that split text only at spaces and punctuation (ReplayWeb.page's FlexSearch):
+    given these as words, they find a two-character word anywhere in a sentence.
+    """
+    found: set[str] = set()
+    for run in _HAN_RE.findall(text):
+        found.update(map(operator.add, run, run[1:]))
+    return sorted(found)
+
+
 def fts_phrase(term: str) -> str:
     """An FTS5 string literal: the term as one phrase (trigram: a substring)."""
     return '"' + term.replace('"', '""') + '"'
