@@ -74,17 +74,19 @@ def _breadcrumb(item: dict[str, Any]) -> list[str]:
     return [str(c) for c in crumbs] if isinstance(crumbs, list) else []
 
 
-def _add_article(conn: sqlite3.Connection, item: dict[str, Any], run_id: str) -> bool:
+def _add_article(conn: sqlite3.Connection, item: dict[str, Any], run_id: str,
+                 newest: bool) -> int | None:
+    """Insert an article version; its row id, or None when the catalogue has it already."""
     crumbs = _breadcrumb(item)
     published = item.get("published") or None
     date = published[:10] if isinstance(published, str) and len(published) >= 10 else None
     pages = item.get("pages")
     cur = conn.execute(
-        "INSERT OR IGNORE INTO articles (url, version, run_id, title, source, author, editor,"
-        " published, published_date, year, section, breadcrumb, body, pages, fetched,"
+        "INSERT OR IGNORE INTO articles (url, version, newest, run_id, title, source, author,"
+        " editor, published, published_date, year, section, breadcrumb, body, pages, fetched,"
         " warc_filename, warc_offset, warc_length, warc_record_id, replay)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (item["url"], int(item.get("version") or 1), run_id, item.get("title"),
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (item["url"], _version(item), int(newest), run_id, item.get("title"),
          item.get("source"), item.get("author"), item.get("editor"), published, date,
          int(date[:4]) if date and date[:4].isdigit() else None,
          crumbs[-1] if crumbs else None, " > ".join(crumbs), item.get("body"),
@@ -92,12 +94,16 @@ def _add_article(conn: sqlite3.Connection, item: dict[str, Any], run_id: str) ->
          *_pointer(item), replay_path(item["url"], item.get("fetched"))),
     )
     if not cur.rowcount:
-        return False
+        return None
     conn.executemany(
         "INSERT INTO breadcrumbs (article_id, depth, name, path) VALUES (?,?,?,?)",
         [(cur.lastrowid, d, name, path_of(crumbs, d)) for d, name in enumerate(crumbs)],
     )
-    return True
+    return cur.lastrowid
+
+
+def _version(item: dict[str, Any]) -> int:
+    return int(item.get("version") or 1)
 
 
 def _add_section(conn: sqlite3.Connection, item: dict[str, Any], run_id: str) -> bool:
@@ -120,44 +126,70 @@ def _add_section(conn: sqlite3.Connection, item: dict[str, Any], run_id: str) ->
     return bool(cur.rowcount)
 
 
-def _index(conn: sqlite3.Connection, row: sqlite3.Row, *, add: bool) -> None:
-    """Put a row's text into the full-text tables, or take it out (both tables keep no
-    copy of the text, so taking out needs the very values that went in)."""
-    values = [row[c] for c in FTS_COLUMNS]
-    cols = ", ".join(FTS_COLUMNS)
-    marks = ", ".join("?" * len(FTS_COLUMNS))
+_COLS = ", ".join(FTS_COLUMNS)
+_MARKS = ", ".join("?" * len(FTS_COLUMNS))
+
+
+def _index(conn: sqlite3.Connection, rows: list[tuple[int, list[Any]]], *, add: bool) -> None:
+    """Put rows' text (id, values of FTS_COLUMNS) into the full-text tables, or take it out
+    (neither table keeps a copy of the text: taking out needs the values that went in)."""
+    if not rows:
+        return
+    fts = [(row_id, *values) for row_id, values in rows]
+    gram_rows = [(row_id, grams(values)) for row_id, values in rows]
     if add:
-        conn.execute(f"INSERT INTO articles_fts (rowid, {cols}) VALUES (?, {marks})",
-                     (row["id"], *values))
-        conn.execute("INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)",
-                     (row["id"], grams(values)))
+        conn.executemany(f"INSERT INTO articles_fts (rowid, {_COLS}) VALUES (?, {_MARKS})", fts)
+        conn.executemany("INSERT INTO articles_grams (rowid, grams) VALUES (?, ?)", gram_rows)
     else:
-        conn.execute(f"INSERT INTO articles_fts (articles_fts, rowid, {cols})"
-                     f" VALUES ('delete', ?, {marks})", (row["id"], *values))
-        conn.execute("INSERT INTO articles_grams (articles_grams, rowid, grams)"
-                     " VALUES ('delete', ?, ?)", (row["id"], grams(values)))
+        conn.executemany(f"INSERT INTO articles_fts (articles_fts, rowid, {_COLS})"
+                         f" VALUES ('delete', ?, {_MARKS})", fts)
+        conn.executemany("INSERT INTO articles_grams (articles_grams, rowid, grams)"
+                         " VALUES ('delete', ?, ?)", gram_rows)
 
 
-def _mark_newest(conn: sqlite3.Connection, urls: set[str]) -> None:
-    """Only the highest version of a url is newest and indexed."""
-    cols = ", ".join(FTS_COLUMNS)
-    for url in urls:
-        rows = conn.execute(f"SELECT id, version, newest, {cols} FROM articles WHERE url = ?",
-                            (url,)).fetchall()
-        top = max(r["version"] for r in rows)
-        for row in rows:
-            want = int(row["version"] == top)
-            if want == row["newest"]:
-                continue
-            conn.execute("UPDATE articles SET newest = ? WHERE id = ?", (want, row["id"]))
-            _index(conn, row, add=bool(want))
+def _newest_rows(conn: sqlite3.Connection, urls: list[str]) -> dict[str, sqlite3.Row]:
+    """The newest row the catalogue has of each url (with its indexed text)."""
+    found: dict[str, sqlite3.Row] = {}
+    for start in range(0, len(urls), 500):
+        chunk = urls[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT id, url, version, {_COLS} FROM articles"
+                                f" WHERE newest = 1 AND url IN ({marks})", chunk):
+            found[row["url"]] = row
+    return found
+
+
+def _add_articles(conn: sqlite3.Connection, items: list[dict[str, Any]], run_id: str) -> int:
+    """Insert new versions; only the highest version of a url is ``newest`` and indexed,
+    so a new one takes the place of the one before it in the full-text tables."""
+    current = _newest_rows(conn, list({item["url"] for item in items}))
+    top: dict[str, int] = {}
+    for item in items:
+        top[item["url"]] = max(top.get(item["url"], 0), _version(item))
+    indexed: list[tuple[int, list[Any]]] = []
+    added = 0
+    for item in items:
+        old = current.get(item["url"])
+        newest = _version(item) == top[item["url"]] and (old is None
+                                                         or _version(item) > old["version"])
+        row_id = _add_article(conn, item, run_id, newest)
+        if row_id is None:
+            continue
+        added += 1
+        if newest:
+            indexed.append((row_id, [item.get(c) for c in FTS_COLUMNS]))
+    superseded = [old for url, old in current.items() if top[url] > old["version"]]
+    conn.executemany("UPDATE articles SET newest = 0 WHERE id = ?",
+                     [(old["id"],) for old in superseded])
+    _index(conn, [(old["id"], [old[c] for c in FTS_COLUMNS]) for old in superseded], add=False)
+    _index(conn, indexed, add=True)
+    return added
 
 
 def add_run(conn: sqlite3.Connection, layout: ArchiveLayout, run_id: str) -> Added:
     """Add what a run's item files hold beyond what was read of them before (one
     transaction, committed here)."""
     added = Added()
-    touched: set[str] = set()
     with conn:
         for kind in ("sections", "articles"):
             path = layout.item_file(run_id, kind)
@@ -169,19 +201,19 @@ def add_run(conn: sqlite3.Connection, layout: ArchiveLayout, run_id: str) -> Add
             if start > path.stat().st_size:
                 start = 0  # rewritten (shorter) since: read again, duplicates are ignored
             end = start
+            items = []
             for end, item in _new_lines(path, start):  # noqa: B007 - end is kept
                 if item is None:
                     added.skipped += 1
                 elif kind == "articles":
-                    if _add_article(conn, item, run_id):
-                        added.articles += 1
-                        touched.add(item["url"])
+                    items.append(item)
                 elif _add_section(conn, item, run_id):
                     added.sections += 1
+            if items:
+                added.articles += _add_articles(conn, items, run_id)
             conn.execute("INSERT INTO catalog_files (run_id, kind, bytes_read) VALUES (?,?,?)"
                          " ON CONFLICT (run_id, kind) DO UPDATE SET bytes_read=excluded.bytes_read",
                          (run_id, kind, end))
-        _mark_newest(conn, touched)
     return added
 
 
