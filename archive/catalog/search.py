@@ -99,10 +99,11 @@ def search(conn: sqlite3.Connection, query: str, *, limit: int | None = 20,
     params.update({f"t{i}": fold(t) for i, t in enumerate(terms)})
     if p.trigram_match():
         score = f"bm25(articles_fts, {', '.join(map(str, WEIGHTS))})"
-        source = "articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+        source = ("articles_fts JOIN articles a INDEXED BY articles_rank"
+                  " ON a.id = articles_fts.rowid")
         where[1] = "articles_fts MATCH :catalog_long"  # the join itself, not a sub-select
     else:
-        score, source = "0", "articles a"
+        score, source = "0", "articles a INDEXED BY articles_rank"
     # Ranked on the columns before the body only: sorting whole rows would copy every
     # candidate's text (a one-character query matches most articles).
     sql = (f"SELECT a.id, ({title_hits}) AS in_title, {score} AS score FROM {source}"
