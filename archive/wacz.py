@@ -118,16 +118,11 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
     return pages
 
 
-def page_text(item: dict[str, Any], bigrams: bool = True) -> str | None:
-    """An article's text for pages.jsonl: title and body as extracted (a section: none),
-    then a line of its two-character Chinese words (``han_bigrams``): ReplayWeb.page's
-    search splits text only at spaces and punctuation and matches whole words, so without
-    them it would find a Chinese word only when it is a whole clause (docs/search.md)."""
-    parts = [item.get("title"), item.get("body")] if "body" in item else []
-    text = "\n".join(str(p) for p in parts if p)
-    if text and bigrams:
-        text += "\n" + " ".join(han_bigrams(text))
-    return text or None
+def page_text(item: dict[str, Any]) -> str | None:
+    """An article's title and body, then its two-character Chinese words: ReplayWeb.page's
+    search matches whole words between spaces and punctuation (docs/search.md)."""
+    text = "\n".join(str(item.get(k)) for k in ("title", "body") if "body" in item and item.get(k))
+    return f"{text}\n{' '.join(han_bigrams(text))}" if text else None
 
 
 def _capture_ts(archive_dir: Path, item: dict[str, Any], where: str,

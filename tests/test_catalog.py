@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sqlite3
 import subprocess
@@ -81,6 +82,22 @@ def test_title_hits_come_first_with_a_marked_snippet(archive: Path) -> None:
     assert long_hits[0].snippet.startswith("«越剧艺»")
     assert hits[0].replay == ("/sznews/20261201010203/" + hits[0].url)
     assert search(conn, "越剧", limit=1)[0].title == "嵊州越剧节开幕"
+
+
+def test_a_word_most_articles_hold_ranks_by_title_then_date(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searching = importlib.import_module("archive.catalog.search")  # the package's `search`
+    conn = connect(archive / "catalog.sqlite", readonly=True)
+    write_run(archive, RUN2, [article(8, "又一篇", "越剧艺术的越剧艺术，越剧艺术",
+                                      published="2001-01-01")])
+    update_catalog(archive, RUN2)
+    ranked = [h.title for h in search(conn, "越剧艺", limit=None)]
+    assert ranked == ["又一篇", "嵊州越剧节开幕"]  # bm25: three hits in a short body
+    monkeypatch.setattr(searching, "RELEVANCE_LIMIT", 1)
+    assert [h.title for h in search(conn, "越剧艺", limit=None)] == ["嵊州越剧节开幕", "又一篇"]
+    assert [h.title for h in search(conn, "越剧 剡溪", limit=None)] == [
+        "剡溪边拍白鹭", "嵊州越剧节开幕"]  # newest first
 
 
 def test_only_the_newest_version_is_searched_and_every_version_kept(archive: Path) -> None:

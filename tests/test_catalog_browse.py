@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,13 +43,15 @@ def test_browse_finds_a_two_character_word_and_opens_its_replay(
         chromium = find_chromium()
     except QaSetupError as exc:
         pytest.skip(str(exc))
-    items = newest_items(crawled.archive_dir)
+    archive = tmp_path / "archive"  # browse writes its pywb layout into DIR/replay
+    shutil.copytree(crawled.archive_dir, archive)
+    items = newest_items(archive)
     word = _two_character_word(items)
     want = {items[url]["title"] for url in expected(items, word)}
     log = tmp_path / "browse.log"
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen([sys.executable, "-m", "archive", "browse",
-                                 str(crawled.archive_dir), "--port", "0"], cwd=ROOT,
+                                 str(archive), "--port", "0"], cwd=ROOT,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         def ready() -> str | None:

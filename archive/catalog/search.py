@@ -5,7 +5,8 @@ three characters and more are answered by the trigram index, shorter ones by the
 index; both index only the newest versions, so a hit is always a current text. Ranking:
 articles with more terms in the title first, then bm25 relevance (of the trigram index:
 title counts most), then the newest publication date. A query of short terms only has no
-bm25 to give (the gram index keeps no counts): title hits, then date.
+bm25 to give (the gram index keeps no counts), nor has a word more than RELEVANCE_LIMIT
+articles hold: title hits, then date.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from archive.catalog.text import Plan, fold, plan, snippet
 
 # bm25 weights of articles_fts' columns: title, body, source, author.
 WEIGHTS = (10.0, 1.0, 2.0, 2.0)
+# Beyond this many matches, relevance is not computed (bm25 costs about 2 µs an article and
+# says little of a word most articles hold): title hits, then date.
+RELEVANCE_LIMIT = 5000
 
 
 @dataclass
@@ -99,6 +103,10 @@ def search(conn: sqlite3.Connection, query: str, *, limit: int | None = 20,
     params.update({f"t{i}": fold(t) for i, t in enumerate(terms)})
     if p.trigram_match():
         score = f"bm25(articles_fts, {', '.join(map(str, WEIGHTS))})"
+        matches = conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?",
+                               (p.trigram_match(),)).fetchone()[0]
+        if matches > RELEVANCE_LIMIT:
+            score = "0"
         source = ("articles_fts JOIN articles a INDEXED BY articles_rank"
                   " ON a.id = articles_fts.rowid")
         where[1] = "articles_fts MATCH :catalog_long"  # the join itself, not a sub-select
