@@ -241,3 +241,10 @@ def test_run_end_adds_the_run_and_counts_a_failure(archive: Path) -> None:
     broken._update_catalog()
     assert broken.stats.values == {"run/end_errors/catalog": 1}
     assert "catalogue" in broken.run.failures[0]
+
+
+def test_an_archive_whose_path_looks_like_a_uri(tmp_path: Path) -> None:
+    odd = tmp_path / "a?mode=rw #b"
+    write_run(odd, RUN1, [article(1, "越剧", "正文")])
+    update_catalog(odd, RUN1)
+    assert urls(odd, "越剧") == n(1)

@@ -107,7 +107,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path} not found: run `python -m archive catalog DIR`")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     else:
         conn = sqlite3.connect(path)
         conn.executescript(DDL)
