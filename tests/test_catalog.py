@@ -181,6 +181,8 @@ def test_text_helpers() -> None:
                                            "\U000f0020b"}
     assert snippet("甲乙丙丁", ["乙"], width=10) == "甲«乙»丙丁"
     assert han_bigrams("越剧团，GDP越剧。剧") == ["剧团", "越剧"]
+    assert plan("越剧团 A").gram_prefilter() == '"a" AND "越剧" AND "剧团"'
+    assert plan(" ").gram_prefilter() is None
 
 
 def test_cli_search_json_and_errors(archive: Path, tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -31,6 +33,15 @@ def _two_character_word(items: dict) -> str:
     counts = {w: len(expected(items, w)) for w in words
               if re.fullmatch(r"[\u4e00-\u9fff]{2}", w)}
     return max(sorted(w for w, c in counts.items() if 2 <= c <= 15), key=lambda w: counts[w])
+
+
+def _longer(items: dict) -> str:
+    """Four characters of some article's body."""
+    body = next(item["body"] for item in items.values() if len(item["body"] or "") > 20)
+    return body[10:14]
+
+
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def test_browse_finds_a_two_character_word_and_opens_its_replay(
@@ -67,6 +78,13 @@ def test_browse_finds_a_two_character_word_and_opens_its_replay(
                              capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-3000:]
         seen = json.loads(run.stdout)
+        # The table's search (Datasette's JSON API) finds what Ctrl-F finds, any length.
+        for query in (word[0], word, _longer(items), f"{word} {word[0]}", "量子计算"):
+            api = f"{browse}/catalog/articles.json?" + urlencode(
+                {"_search": query, "_shape": "objects", "_size": "max", "_col": "url"})
+            with opener.open(api, timeout=60) as resp:
+                rows = json.load(resp)["rows"]
+            assert {r["url"] for r in rows} == expected(items, query), query
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)

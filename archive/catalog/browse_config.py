@@ -30,6 +30,10 @@ def metadata(replay_base: str, title: str = "嵊州新闻网 archive") -> dict[s
             "tables": {
                 "articles": {
                     "facets": ["section", "year", "source"],
+                    # Answered by the plugin (datasette_plugins/): any length, all words.
+                    "fts_table": "articles_grams",
+                    "fts_pk": "id",
+                    "searchmode": "raw",
                     "sort_desc": "published",
                     "label_column": "title",
                     "description": "Every version of every article; newest = 1 marks the "

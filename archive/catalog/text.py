@@ -108,6 +108,16 @@ class Plan:
     def gram_match(self) -> str | None:
         return " AND ".join(fts_phrase(gram_text(t)) for t in self.short) or None
 
+    def gram_prefilter(self) -> str | None:
+        """A gram MATCH every hit passes, long terms included (by their two-character
+        substrings): for a search that must go through the gram table (Datasette's
+        ``fts_table``), the trigram match then making it exact."""
+        found = dict.fromkeys(gram_text(t) for t in self.short)
+        for term in self.long:
+            text = gram_text(term)
+            found.update(dict.fromkeys(map(operator.add, text, text[1:])))
+        return " AND ".join(fts_phrase(g) for g in found) or None
+
 
 def plan(query: str) -> Plan:
     found = terms(query)

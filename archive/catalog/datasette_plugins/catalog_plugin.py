@@ -1,11 +1,13 @@
 """Datasette plugin of ``python -m archive browse`` (loaded with ``--plugins-dir``).
 
-* The articles table's search box is ours: Datasette's own ``_search`` is an FTS5 MATCH,
-  and the trigram index matches nothing shorter than three characters, so a two-character
-  word such as 越剧 would find nothing. ``articles_fts`` is therefore not declared as the
-  table's ``fts_table``; this plugin answers ``_search`` with the catalogue's Ctrl-F match
-  (archive.catalog.search.match_clause: any length, all words, newest versions), and
-  facets, sorting and the JSON API work on the result as on any filter.
+* The articles table's search box gives the command line's matches. Datasette's own
+  ``_search`` is one FTS5 MATCH of the table's ``fts_table``, and the trigram index
+  matches nothing shorter than three characters (a two-character word such as 越剧 would
+  find nothing). So the ``fts_table`` declared is the gram table, searched in raw mode,
+  and this plugin, run after Datasette's filter, puts its own MATCH in the ``search``
+  parameter (every short word and every two characters of the long ones, which each hit
+  holds) and adds the exact condition (archive.catalog.search.match_clause: trigram
+  phrases, newest versions). Facets, sorting and the JSON API work on the result.
 * ``catalog_search(q)`` and ``catalog_snippet(text, q)`` serve the ``search`` canned query:
   the command line's ranking and highlighted snippets, in the browser.
 * A ``replay`` cell links to the capture in the pywb that ``browse`` started.
@@ -28,19 +30,17 @@ PLUGIN = "archive-catalog"
 TABLES = ("articles",)
 
 
-@hookimpl(trylast=True)  # last, so that our supports_search is the one the page sees
+@hookimpl(trylast=True)  # after Datasette's search filter: our ``search`` parameter wins
 def filters_from_request(request: Any, database: str, table: str,
                          datasette: Any) -> FilterArguments | None:
-    if table not in TABLES:
+    if table not in TABLES or "_search" not in request.args:
         return None
-    query = request.args.get("_search", "")
-    context = {"supports_search": True, "search": query}
-    p = plan(query)
-    if p.empty:
-        return FilterArguments([], extra_context=context)
+    p = plan(request.args.get("_search", ""))
+    prefilter = p.gram_prefilter()
+    if prefilter is None:
+        return FilterArguments(["0"], {"search": '""'})  # nothing to find: no row
     where, params = match_clause(p, alias=table)
-    return FilterArguments([where], params, [f'contains "{query}" (every word, newest versions)'],
-                           context)
+    return FilterArguments([where], {**params, "search": prefilter})
 
 
 @hookimpl
