@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from archive.catalog import update_catalog
 from archive.index import write_cdxj_index
 from crawler.capture.warc import WarcCapture
 from crawler.health.judge import judge_run
@@ -83,7 +84,19 @@ class RunEnd:
         # up; the steps before may fail there (a state commit is lost as after a kill).
         release_reserve(self.run.layout.state_dir)
         self._rebuild_index()
+        self._update_catalog()
         return self._write_report(reason)
+
+    def _update_catalog(self) -> None:
+        """Add the run's new items to catalog.sqlite; it can always be rebuilt from them."""
+        try:
+            added = update_catalog(self.run.layout.root, self.run.run_id)
+        except Exception as exc:  # noqa: BLE001 - the items are safe; the report is written
+            self.run.log_write_failure(logger, "Could not update the catalogue", exc)
+            self.stats.inc_value("run/end_errors/catalog")
+            return
+        self.stats.inc_value("catalog/articles_added", added.articles)
+        self.stats.inc_value("catalog/sections_added", added.sections)
 
     def _rebuild_index(self) -> None:
         layout = self.run.layout
