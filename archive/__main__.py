@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from archive import history, qa, replay, verify, wacz
+from archive import history, indexcmd, qa, replay, verify, wacz
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Command:
 COMMANDS: dict[str, Command] = {
     name: Command(help=module.HELP, add_arguments=module.add_arguments, run=module.run)
     for name, module in (("replay", replay), ("verify", verify), ("wacz", wacz), ("qa", qa),
-                         ("history", history))
+                         ("history", history), ("index", indexcmd))
 }
 
 

@@ -15,7 +15,7 @@ import signal
 import threading
 
 ENV = "ARCHIVE_TEST_KILL_AFTER"
-POINTS = ("warc_write", "item_line", "state_commit")
+POINTS = ("warc_write", "item_line", "state_commit", "index_merge", "index_replaced")
 
 
 def _parse(spec: str | None) -> tuple[str, int | str] | None:
