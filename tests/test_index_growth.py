@@ -232,6 +232,10 @@ def test_daily_runs_merge_kill_and_unreadable_old_files(tmp_path: Path) -> None:
         path.symlink_to(tmp_path / "nowhere" / path.name)
     before = set(layout.index_path.read_text("utf-8").splitlines())
     day_run(archive, 5)
+    runs = sorted(p.name for p in layout.items_root.iterdir())
+    # The nightly check of what the run added reads none of the older files...
+    assert verify_main([str(archive), "-q", "--since", runs[-1]]) == 0
+    assert verify_main([str(archive), "-q"]) == 1  # ...which the full check finds unreadable
     after = set(layout.index_path.read_text("utf-8").splitlines())
     assert before < after
     own = {p.name for p in layout.finished_warcs()} - {p.name for p in old}
@@ -241,3 +245,5 @@ def test_daily_runs_merge_kill_and_unreadable_old_files(tmp_path: Path) -> None:
         shutil.move(keep / path.name, path)
     assert layout.index_path.read_bytes() == rebuilt(layout, tmp_path)
     assert verify_main([str(archive), "-q"]) == 0
+    assert verify_main([str(archive), "-q", "--since", runs[1]]) == 0
+    assert verify_main([str(archive), "-q", "--since", "yesterday"]) == 2
