@@ -100,17 +100,20 @@ def merge_files(sources: Sequence[Path], dest: Path, *,
     return count
 
 
-def update_index(layout: ArchiveLayout, *, checkpoint: Checkpoint | None = None) -> IndexUpdate:
+def update_index(layout: ArchiveLayout, *, checkpoint: Checkpoint | None = None,
+                 keep_pending: bool = False) -> IndexUpdate:
     """Merge the lines of the pending files into ``index.cdxj``.
 
     An archive without ``index.d/complete`` (made by an earlier version) gets every WARC's
     lines made once, here; a lost ``index.cdxj`` is rebuilt from the files' lines.
+    ``keep_pending``: the files stay marked although merged (a run whose state could not be
+    closed: the next start's catch-up looks at them again, archive/scope.py).
     """
     index_dir = layout.file_index_dir
     if not is_complete(index_dir):
-        return _from_file_lines(layout, "upgrade", checkpoint)
+        return _from_file_lines(layout, "upgrade", checkpoint, keep_pending)
     if not layout.index_path.is_file():
-        return _from_file_lines(layout, "lost index", checkpoint)
+        return _from_file_lines(layout, "lost index", checkpoint, keep_pending)
     update = IndexUpdate()
     sources = []
     for name in pending_names(index_dir):
@@ -130,17 +133,18 @@ def update_index(layout: ArchiveLayout, *, checkpoint: Checkpoint | None = None)
             update.lines = merge_files([layout.index_path, *sources], layout.index_path,
                                        checkpoint=checkpoint)
         except IndexOrderError:
-            return _from_file_lines(layout, "rebuild", checkpoint)
+            return _from_file_lines(layout, "rebuild", checkpoint, keep_pending)
     else:
         update.mode = "nothing new"
     if checkpoint is not None:
         checkpoint("index_replaced")
-    clear_pending(index_dir, update.merged)
+    if not keep_pending:
+        clear_pending(index_dir, update.merged)
     return update
 
 
-def _from_file_lines(layout: ArchiveLayout, mode: str,
-                     checkpoint: Checkpoint | None) -> IndexUpdate:
+def _from_file_lines(layout: ArchiveLayout, mode: str, checkpoint: Checkpoint | None,
+                     keep_pending: bool = False) -> IndexUpdate:
     """``index.cdxj`` from the lines of every finished WARC, making those that are missing."""
     index_dir = layout.file_index_dir
     update = IndexUpdate(mode=mode)
@@ -157,7 +161,8 @@ def _from_file_lines(layout: ArchiveLayout, mode: str,
     mark_complete(index_dir)
     if checkpoint is not None:
         checkpoint("index_replaced")
-    clear_pending(index_dir, [n for n in pending
+    if not keep_pending:
+        clear_pending(index_dir, [n for n in pending
                               if not (layout.warc_dir / (n + OPEN_SUFFIX)).exists()])
     return update
 
@@ -169,6 +174,6 @@ def rebuild_index(layout: ArchiveLayout) -> IndexUpdate:
     index_dir.mkdir(parents=True, exist_ok=True)
     for warc in layout.finished_warcs():
         make_sidecar(warc, index_dir)
-    update = _from_file_lines(layout, "rebuild", None)
+    update = _from_file_lines(layout, "rebuild", None, keep_pending=True)
     update.made = list(update.merged)
     return update

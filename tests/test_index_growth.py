@@ -247,3 +247,23 @@ def test_daily_runs_merge_kill_and_unreadable_old_files(tmp_path: Path) -> None:
     assert verify_main([str(archive), "-q"]) == 0
     assert verify_main([str(archive), "-q", "--since", runs[1]]) == 0
     assert verify_main([str(archive), "-q", "--since", "yesterday"]) == 2
+
+
+def test_start_looks_only_at_what_may_be_new(tmp_path: Path) -> None:
+    from archive.scope import item_files_to_catch_up, warcs_to_catch_up
+
+    layout = ArchiveLayout(tmp_path / "a")
+    old = write_run(layout, 0, index_dir=False)  # an earlier version's archive: all, once
+    assert warcs_to_catch_up(layout.warc_dir) == old
+    merge.update_index(layout)
+    assert warcs_to_catch_up(layout.warc_dir) == []
+    killed = write_run(layout, 1)  # a run killed before its end: its files stay pending
+    assert warcs_to_catch_up(layout.warc_dir) == killed
+    for run, report in (("20240501T000000Z", True), ("20240502T000000Z", False)):
+        (layout.items_dir(run)).mkdir(parents=True)
+        layout.item_file(run, "articles").write_text("")
+        if report:
+            layout.reports_dir.mkdir(exist_ok=True)
+            layout.report_path(run).write_text("{}")
+    assert item_files_to_catch_up(layout.items_root, layout.reports_dir) == [
+        layout.item_file("20240502T000000Z", "articles")]

@@ -98,7 +98,8 @@ class RunEnd:
             return
         try:
             # Merged with this run's files' lines (archive/merge.py), not rebuilt.
-            update = update_index(layout, checkpoint=killpoints.reached)
+            update = update_index(layout, checkpoint=killpoints.reached, keep_pending=bool(
+                self.run.write_failed or self.stats.get_value("run/end_errors/state")))
             if update.lines is not None:
                 self.run.summary.index_lines = update.lines
         except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
