@@ -267,3 +267,17 @@ def test_start_looks_only_at_what_may_be_new(tmp_path: Path) -> None:
             layout.report_path(run).write_text("{}")
     assert item_files_to_catch_up(layout.items_root, layout.reports_dir) == [
         layout.item_file("20240502T000000Z", "articles")]
+
+
+def test_a_prepared_replay_collection_follows_each_merge(tmp_path: Path) -> None:
+    from archive.replay.collection import prepare_collection, refresh_collections
+
+    layout = ArchiveLayout(tmp_path / "a")
+    write_run(layout, 0)
+    merge.update_index(layout)
+    coll = prepare_collection(layout.root, layout.replay_dir)
+    new = write_run(layout, 1)
+    update = merge.update_index(layout)
+    assert refresh_collections(layout.root, update.merged) == [coll]
+    assert (coll / "indexes" / "index.cdxj").read_bytes() == layout.index_path.read_bytes()
+    assert all((coll / "archive" / p.name).resolve() == p.resolve() for p in new)

@@ -21,6 +21,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.merge import update_index
+from archive.replay.collection import refresh_collections
 from crawler.diskfull import release_reserve
 from crawler.extensions.warc import WarcCapture
 from crawler.health.config import HealthConfig
@@ -102,6 +103,7 @@ class RunEnd:
                 self.run.write_failed or self.stats.get_value("run/end_errors/state")))
             if update.lines is not None:
                 self.run.summary.index_lines = update.lines
+            refresh_collections(layout.root, update.merged)  # a running replay sees them
         except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
             # Whatever broke the index, the report is still written and the run fails.
             self.run.log_write_failure(logger, f"Could not rebuild {layout.index_path}", exc)
