@@ -8,6 +8,7 @@ a full rebuild over every finished WARC makes, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
 import os
@@ -281,3 +282,33 @@ def test_a_prepared_replay_collection_follows_each_merge(tmp_path: Path) -> None
     assert refresh_collections(layout.root, update.merged) == [coll]
     assert (coll / "indexes" / "index.cdxj").read_bytes() == layout.index_path.read_bytes()
     assert all((coll / "archive" / p.name).resolve() == p.resolve() for p in new)
+
+
+def test_verify_since_reads_only_the_new_files(tmp_path: Path) -> None:
+    layout = ArchiveLayout(tmp_path / "a")
+    old = write_run(layout, 0)
+    merge.update_index(layout)
+    body = gzip.compress("<p>0 0 嵊州</p>".encode() * 40, mtime=0)  # run 0's first page
+    when = START + timedelta(days=1)
+    writer = WarcFileWriter(layout.warc_dir, prefix="SZ", host="crawl1", max_size=10**6,
+                            warcinfo_fields={"software": "t"}, clock=lambda: when,
+                            index_dir=layout.file_index_dir)
+    for n, (digest_of, refers_date) in enumerate(((body, START), (b"other", START))):
+        writer.write(revisit_records(
+            exchange(f"{HOST}/dup{n}.shtml", digest_of, when), revisit_id=writer.record_id(),
+            request_id=writer.record_id(), profile=PROFILE_IDENTICAL_PAYLOAD,
+            refers_to_uri=f"{HOST}/sznews/0.shtml", refers_to_date=refers_date,
+            refers_to_record_id=None, payload_digest=payload_digest(digest_of)))
+    writer.close()
+    merge.update_index(layout)
+    for path in old:  # older files unreadable: --since never opens them
+        path.unlink()
+        path.symlink_to(tmp_path / "nowhere" / path.name)
+    out = tmp_path / "out.txt"
+    with open(out, "w") as fh, contextlib.redirect_stdout(fh):
+        status = verify_main([str(layout.root), "--since", "20240502T000000Z"])
+    text = out.read_text()
+    # The first revisit's original is found in the index; the second has none anywhere.
+    assert status == 1 and "1 files, 5 records" in text and "; 1 failures" in text
+    assert "revisit of http://sznews.zjol.com.cn/sznews/0.shtml: its original is neither" in text
+    assert text.count("its original is neither") == 1
