@@ -25,7 +25,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.layout import ArchiveLayout
+from archive.layout import FILE_INDEX_DIR, ArchiveLayout
 from archive.reader import read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
@@ -293,6 +293,7 @@ class WarcCapture:
             warcinfo_fields=self.warcinfo_fields(),
             clock=self.clock,
             record_id=self.warcinfo_id,
+            index_dir=None if index_path is None else index_path.parent / FILE_INDEX_DIR,
         )
         self.writer = BackgroundWarcWriter(self._file_writer)
         if self.state is not None:
