@@ -5,7 +5,7 @@ REPLAY_VENV := .venv-replay
 BIN := $(VENV)/bin
 SCALE ?= 300
 
-.PHONY: install replay-env browser demo test check lint bench bench-extract bench-schedule bench-catalog clean
+.PHONY: install replay-env browser demo test check lint bench bench-extract bench-schedule bench-catalog bench-growth clean
 
 install: $(VENV)/.installed
 
@@ -68,6 +68,12 @@ bench: install bench-extract bench-schedule bench-catalog
 # Results: docs/benchmarks.md, docs/benchmarks-schedule.json. About half an hour.
 bench-schedule: install
 	$(BIN)/python scripts/bench_schedule.py
+
+# A long life: the same quiet day's run on a young archive and on one grown 100x (photos of
+# real size), page cache dropped (root): disk reads, CPU, wall, peak RSS. Results:
+# docs/benchmarks.md, docs/benchmarks-growth.json. A few minutes, about 5 GB of disk.
+bench-growth: install
+	$(BIN)/python scripts/bench_growth.py
 
 # Extraction accuracy per field: this project, GNE and trafilatura on the replica's three
 # markups (in process, about a minute). Results: docs/benchmarks.md, docs/benchmarks-extract.json.

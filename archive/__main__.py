@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from archive import history, qa, replay, verify, wacz
+from archive import history, indexcmd, qa, replay, verify, wacz
 from archive.catalog import cli_browse, cli_catalog, cli_search
 
 
@@ -27,8 +27,8 @@ class Command:
 COMMANDS: dict[str, Command] = {
     name: Command(help=module.HELP, add_arguments=module.add_arguments, run=module.run)
     for name, module in (("replay", replay), ("verify", verify), ("wacz", wacz), ("qa", qa),
-                         ("history", history), ("catalog", cli_catalog), ("search", cli_search),
-                         ("browse", cli_browse))
+                         ("history", history), ("index", indexcmd), ("catalog", cli_catalog),
+                         ("search", cli_search), ("browse", cli_browse))
 }
 
 

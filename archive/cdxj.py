@@ -29,7 +29,7 @@ from typing import Any
 import surt
 from warcio.timeutils import iso_date_to_timestamp
 
-from archive.fastread import scan_records
+from archive.fastread import scan_member, scan_records
 from archive.reader import StoredRecord
 
 # cdxj-indexer's DEFAULT_RECORDS; warc-fields metadata/resource records are left out too.
@@ -93,6 +93,13 @@ def file_lines(path: Path, filename: str | None = None) -> Iterator[str]:
     for record in scan_records(path):
         if _indexed(record):
             yield cdxj_line(record, name)
+
+
+def member_lines(plain: bytes, offset: int, length: int, filename: str) -> list[str]:
+    """The index line (if any) of one record from its uncompressed bytes, as a rebuild
+    reading the member at (offset, length) of ``filename`` would make it."""
+    record = scan_member(plain, offset, length, f"{filename}:{offset}")
+    return [cdxj_line(record, filename)] if _indexed(record) else []
 
 
 def sorted_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:

@@ -194,9 +194,15 @@ def scan_records(path: Path, start: int = 0) -> Iterator[StoredRecord]:
         for offset, length, data, _error in iter_gzip_members(fh, start=start):
             if data is None:
                 raise ArchiveReadError(f"{path}: broken gzip member at offset {offset}")
-            try:
-                yield _plain_record(
-                    data, offset, length, http_of=("response", "revisit"), payload_of=("warcinfo",)
-                )
-            except _NotPlain:
-                yield parse_one(data, offset, length, f"{path}:{offset}")
+            yield scan_member(data, offset, length, f"{path}:{offset}")
+
+
+def scan_member(data: bytes, offset: int, length: int, where: str) -> StoredRecord:
+    """One inflated member as ``scan_records`` reads it; the writer indexes the records it
+    has just written through this too, so a line made at write time is a rebuild's line."""
+    try:
+        return _plain_record(
+            data, offset, length, http_of=("response", "revisit"), payload_of=("warcinfo",)
+        )
+    except _NotPlain:
+        return parse_one(data, offset, length, where)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from archive.cdxj import sorted_lines
-from archive.durable import replaced_atomically
+from archive.cdxj import file_lines
 from archive.layout import OPEN_SUFFIX
+from archive.merge import merge_files
+from archive.sidecars import unique_sorted
 
 
 def write_cdxj_index(
@@ -27,10 +29,18 @@ def write_cdxj_index(
             raise ValueError(f"refusing to index a file still being written: {path}")
         if not path.is_file():
             raise FileNotFoundError(path)
-    lines = sorted_lines((p, _relative_name(p, dir_root)) for p in paths)
-    with replaced_atomically(Path(out_path)) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        out.writelines(lines)
-    return sum(1 for line in lines if line.strip())
+    # One file's lines in memory at a time, sorted into a part; the parts merged in a stream
+    # (archive.merge): memory bounded by the biggest WARC, not by the archive.
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".index-", dir=out_path.parent) as work:
+        parts = []
+        for n, path in enumerate(paths):
+            part = Path(work) / f"{n:08d}.cdxj"
+            part.write_text("".join(unique_sorted(file_lines(path, _relative_name(
+                path, dir_root)))), "utf-8")
+            parts.append(part)
+        return merge_files(parts, out_path)
 
 
 def _relative_name(path: Path, dir_root: Path | None) -> str:

@@ -20,6 +20,8 @@ ITEM_FILES = {"articles": "articles.jsonl", "sections": "sections.jsonl"}
 WARC_SUFFIX = ".warc.gz"  # the writer writes only this: one gzip member per record
 OPEN_SUFFIX = ".open"  # a WARC still being written (or left by a killed run)
 INDEX_NAME = "index.cdxj"
+# Each WARC's own index lines (archive/sidecars.py), merged into INDEX_NAME at a run's end.
+FILE_INDEX_DIR = "index.d"
 DEFAULT_ROOT = "data"  # ARCHIVE_DIR when the setting is empty
 
 
@@ -70,6 +72,11 @@ class ArchiveLayout:
     @property
     def index_path(self) -> Path:
         return self.root / INDEX_NAME
+
+    @property
+    def file_index_dir(self) -> Path:
+        """Each WARC's index lines, and which are not merged into the index yet."""
+        return self.root / FILE_INDEX_DIR
 
     @property
     def rejects_dir(self) -> Path:

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.durable import fsync_dir, rename_durably
-from archive.layout import OPEN_SUFFIX, WARC_SUFFIX, unfinished_warcs
-from archive.members import RecordError, iter_gzip_members, parse_record
+from archive.cdxj import member_lines
+from archive.durable import rename_durably
+from archive.layout import OPEN_SUFFIX, WARC_SUFFIX
 from archive.records import (
     Exchange,
     WarcRecord,
@@ -24,6 +24,8 @@ from archive.records import (
     new_record_id,
     warcinfo_record,
 )
+from archive.recovery import recover_open_file, recover_open_files  # noqa: F401 - named here too
+from archive.sidecars import mark_pending, write_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,7 @@ class WarcFileWriter:
         record_id: Callable[[], str] = new_record_id,
         serial_start: int = 1,
         fsync_each_write: bool = False,
+        index_dir: Path | None = None,
     ) -> None:
         for label, value in (("prefix", prefix), ("host", host)):
             if not value or "/" in value or os.sep in value:
@@ -115,6 +118,9 @@ class WarcFileWriter:
         self.clock = clock
         self.record_id = record_id
         self.fsync_each_write = fsync_each_write
+        # Where each finished file's index lines go (archive/sidecars.py); None: nowhere.
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self._lines: list[str] = []
         self.next_serial = serial_start
         self.bytes_written = 0
         self.records_written = 0
@@ -153,7 +159,10 @@ class WarcFileWriter:
         path = self.directory / (name + OPEN_SUFFIX)
         if (self.directory / name).exists():
             raise FileExistsError(f"WARC file already exists: {self.directory / name}")
+        if self.index_dir is not None:
+            mark_pending(self.index_dir, name)  # before the file exists: a kill keeps it
         self._fh = self._open_stream(path)
+        self._lines = []
         self.next_serial = serial + 1
         self._name = name
         self._size = 0
@@ -182,6 +191,12 @@ class WarcFileWriter:
             self._name = None
         rename_durably(open_path, final)
         self.files.append(final)
+        lines, self._lines = self._lines, []
+        if self.index_dir is not None:
+            try:
+                write_sidecar(self.index_dir, name, lines)
+            except OSError as exc:  # still pending: the index update reads the file instead
+                log.warning("could not keep the index lines of %s: %r", final, exc)
 
     def _abandon(self, *, delete: bool) -> None:
         """Drop the current file after an unrepairable error; recovery can salvage it."""
@@ -201,10 +216,14 @@ class WarcFileWriter:
         start = self._size
         members: list[bytes] = []
         locations: list[RecordLocation] = []
+        lines: list[str] = []
         offset = start
         for record in records:
-            member = gzip_member(record.to_bytes())
+            plain = record.to_bytes()
+            member = gzip_member(plain)
             members.append(member)
+            if self.index_dir is not None:
+                lines += member_lines(plain, offset, len(member), self._name)
             locations.append(
                 RecordLocation(self._name, offset, len(member), record.record_id,
                                record.warc_type)
@@ -228,6 +247,7 @@ class WarcFileWriter:
                 raise ArchiveWriteError(path, exc, file_intact=False) from exc
             raise ArchiveWriteError(path, exc) from exc
         self._size = offset
+        self._lines += lines
         self.bytes_written += len(data)
         self.records_written += len(records)
         return locations
@@ -328,56 +348,3 @@ class BackgroundWarcWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-# --------------------------------------------------------------------------- recovery
-
-
-def final_name(open_path: Path) -> Path:
-    return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
-
-
-def recover_open_file(path: Path) -> Path | None:
-    """Repair one `.open` file; returns the final path, or None if nothing was worth keeping."""
-    good_end = 0
-    first_type: str | None = None
-    with open(path, "rb") as fh:
-        for member in iter_gzip_members(fh):
-            if member.data is None:
-                break
-            try:
-                record = parse_record(member.data)
-            except RecordError:
-                break
-            if first_type is None:
-                first_type = record.get("WARC-Type") or ""
-            good_end = member.offset + member.length
-    if good_end == 0 or first_type != "warcinfo":
-        log.warning("deleting unrecoverable WARC file %s", path)
-        path.unlink()
-        return None
-    target = final_name(path)
-    if target.exists():
-        raise FileExistsError(f"cannot recover {path}: {target} already exists")
-    with open(path, "r+b") as fh:
-        if os.fstat(fh.fileno()).st_size != good_end:
-            log.warning("truncating %s to %d bytes", path, good_end)
-            fh.truncate(good_end)
-        fh.flush()
-        os.fsync(fh.fileno())
-    rename_durably(path, target)
-    return target
-
-
-def recover_open_files(directory: Path) -> list[Path]:
-    """Salvage files left `.open` by a killed process. Must not run while a writer is active
-    on the same directory, since its current file is `.open` too."""
-    directory = Path(directory)
-    recovered: list[Path] = []
-    for path in unfinished_warcs(directory):
-        result = recover_open_file(path)
-        if result is not None:
-            recovered.append(result)
-    if recovered:
-        fsync_dir(directory)
-    return recovered

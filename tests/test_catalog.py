@@ -152,6 +152,28 @@ def test_rebuild_gives_what_the_updates_built(archive: Path, tmp_path: Path) -> 
     assert urls(archive, "唱段") == set()
 
 
+def test_a_run_whose_catalogue_update_was_missed_is_added_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """A failed update (or an archive older than its catalogue) is caught up at the next
+    run's end, in run order, and only the runs after the last one catalogued are read."""
+    run3 = "20261203T010203Z"
+    write_run(tmp_path, RUN1, [article(1, "第一天", "第一天的正文")])
+    write_run(tmp_path, RUN2, [article(2, "第二天", "第二天的正文"),
+                               dict(article(1, "第一天", "改过的正文"), version=2)])
+    write_run(tmp_path, run3, [article(3, "第三天", "第三天的正文")])
+    update_catalog(tmp_path, RUN1)
+    # RUN2's end did not update the catalogue. A line added to RUN1's file since would be
+    # found only if a later run read RUN1's file again, which it must not.
+    with (tmp_path / "items" / RUN1 / "articles.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(article(7, "第七篇", "不该再读"), ensure_ascii=False) + "\n")
+    added = update_catalog(tmp_path, run3)
+    assert added.articles == 3
+    assert urls(tmp_path, "第七篇") == set()
+    assert urls(tmp_path, "改过") == n(1) and urls(tmp_path, "第一天的") == set()
+    assert urls(tmp_path, "第二天") == n(2) and urls(tmp_path, "第三天") == n(3)
+
+
 def dump(archive: Path) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(archive / "catalog.sqlite")
     out = {}

@@ -83,7 +83,7 @@ def test_a_failing_end_step_leaves_the_others_and_fails_the_run(tmp_path, monkey
     def broken_index(*args, **kwargs):
         raise AttributeError("'brotli.Decompressor' object has no attribute 'unused_data'")
 
-    monkeypatch.setattr(run_mod, "write_cdxj_index", broken_index)
+    monkeypatch.setattr(run_mod, "update_index", broken_index)
     stats = MemoryStatsCollector.__new__(MemoryStatsCollector)
     stats._stats = {"sznews/hub_pages": 1}
     path = run_mod.RunEnd(ctx, stats).finish("finished", steps)

@@ -221,10 +221,25 @@ def update_catalog(archive_dir: Path, run_id: str) -> Added:
     """The run's end hook: add one run's new items to ``ARCHIVE_DIR/catalog.sqlite``."""
     layout = ArchiveLayout(Path(archive_dir))
     conn = connect(catalog_path(layout))
+    total = Added()
     try:
-        return add_run(conn, layout, run_id)
+        for missed in runs_since_last(conn, layout, run_id):
+            added = add_run(conn, layout, missed)
+            total.articles += added.articles
+            total.sections += added.sections
+            total.skipped += added.skipped
     finally:
         conn.close()
+    return total
+
+
+def runs_since_last(conn: sqlite3.Connection, layout: ArchiveLayout, run_id: str) -> list[str]:
+    """The runs to add at ``run_id``'s end: itself, and any run after the last one the
+    catalogue holds whose end did not add it (a failed update, or a catalogue new to an
+    older archive). Only the items/ folder is listed; no older item file is opened."""
+    last = conn.execute("SELECT max(run_id) FROM catalog_files").fetchone()[0]
+    missed = [r for r in run_ids(layout) if (last is None or r > last) and r < run_id]
+    return [*missed, run_id]
 
 
 def run_ids(layout: ArchiveLayout) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import shutil
@@ -27,20 +28,26 @@ def unpack_wacz(wacz: Path, dest: Path, warnings: list[str]) -> list[PageJob]:
     pages: list[PageJob] = []
     try:
         with zipfile.ZipFile(wacz) as zf:
-            index_lines: list[bytes] = []
-            for name in sorted(zf.namelist()):
-                path = PurePosixPath(name)
-                if path.parts[:1] == ("archive",) and path.name.endswith((".warc.gz", ".warc")):
-                    with zf.open(name) as src, open(warc_dir / path.name, "wb") as out:
-                        shutil.copyfileobj(src, out, 1 << 20)
-                elif path.parts[:1] == ("indexes",) and path.name.endswith(".cdx.gz"):
-                    index_lines += gzip.decompress(zf.read(name)).splitlines()
-                elif path.parts[:1] == ("indexes",) and path.name.endswith((".cdxj", ".cdx")):
-                    index_lines += zf.read(name).splitlines()
+            index_lines = 0
+            # Streamed line by line: a WACZ of a years-old archive has a big index.
+            with open(layout.index_path, "wb") as index_out:
+                for name in sorted(zf.namelist()):
+                    path = PurePosixPath(name)
+                    if path.parts[:1] == ("archive",) and path.name.endswith(
+                            (".warc.gz", ".warc")):
+                        with zf.open(name) as src, open(warc_dir / path.name, "wb") as out:
+                            shutil.copyfileobj(src, out, 1 << 20)
+                    elif path.parts[:1] == ("indexes",) and path.name.endswith(
+                            (".cdx.gz", ".cdxj", ".cdx")):
+                        with zf.open(name) as raw, (
+                                gzip.open(raw) if name.endswith(".gz")
+                                else contextlib.nullcontext(raw)) as src:
+                            for line in src:
+                                if line.strip():
+                                    index_out.write(line.rstrip(b"\r\n") + b"\n")
+                                    index_lines += 1
             if not index_lines:
                 raise QaSetupError(f"{wacz} has no index under indexes/")
-            layout.index_path.write_bytes(
-                b"".join(line + b"\n" for line in index_lines if line.strip()))
             try:
                 listed = zf.read("pages/pages.jsonl").decode("utf-8").splitlines()
             except KeyError:

@@ -162,6 +162,28 @@ def prepare_collection(
     return coll
 
 
+def refresh_collections(archive_dir: Path, new_warcs: Iterable[str]) -> list[Path]:
+    """After a run's index merge: each collection prepared under ``ARCHIVE_DIR/replay`` gets
+    links to the run's new WARCs, then the new index (links first: pywb never meets a line
+    whose file it cannot open), so a running replay serves the new captures at once.
+    Costs the run's files and one copy of the index, never a walk of the archive."""
+    layout = ArchiveLayout(Path(archive_dir))
+    root = layout.replay_dir
+    config = root / "config.yaml"
+    collections = root / "collections"
+    if not config.is_file() or not config.read_text("utf-8").startswith(CONFIG_MARKER):
+        return []
+    names = [n for n in new_warcs if (layout.warc_dir / n).is_file()]
+    refreshed = []
+    for coll in sorted(p for p in collections.iterdir() if (p / "indexes").is_dir()):
+        for name in names:
+            _atomic_symlink((layout.warc_dir / name).resolve(), coll / "archive" / name)
+        with replaced_atomically(coll / "indexes" / INDEX_NAME) as tmp:
+            shutil.copyfile(layout.index_path, tmp)
+        refreshed.append(coll)
+    return refreshed
+
+
 def iter_index_entries(index_path: Path) -> Iterable[tuple[str, str, dict[str, str]]]:
     """(urlkey, timestamp, fields) for each CDXJ line; for picking URLs to show or test."""
     for _lineno, _line, entry in read_index(index_path):

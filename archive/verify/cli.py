@@ -16,6 +16,9 @@ HELP = "check a finished ARCHIVE_DIR: WARC integrity, digests, pairs, index and 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("archive_dir", metavar="DIR", type=Path,
                         help="a finished crawl's ARCHIVE_DIR (with warc/, index.cdxj, items/)")
+    parser.add_argument("--since", metavar="RUN_ID",
+                        help="check only the WARC files and items of run RUN_ID and later "
+                        "runs (older files are not read)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only failures and the summary line")
 
@@ -26,7 +29,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {archive_dir} is not a directory", file=sys.stderr)
         return 2
     out = sys.stdout
-    report = verify_archive(archive_dir, out=out, quiet=args.quiet)
+    try:
+        report = verify_archive(archive_dir, out=out, quiet=args.quiet, since=args.since)
+    except ValueError as exc:  # a bad --since
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.quiet:
         for note in report.notes:
             print(f"note: {note}", file=out)

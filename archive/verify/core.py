@@ -23,7 +23,8 @@ class Verifier:
     """
 
     def __init__(
-        self, archive_dir: Path, *, out: TextIO | None = None, quiet: bool = False
+        self, archive_dir: Path, *, out: TextIO | None = None, quiet: bool = False,
+        since: str | None = None,
     ) -> None:
         self.dir = Path(archive_dir)
         self.layout = ArchiveLayout(self.dir)
@@ -36,6 +37,12 @@ class Verifier:
         # file name -> offsets where readable records stop being trustworthy (damage)
         self.damaged: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.coarse_refers_to_dates = 0
+        # --since RUN_ID (archive/verify/since.py): finished files present but not read, and
+        # revisits whose original must be found in the index instead.
+        self.since = since
+        self.outside: set[str] = set()
+        self.unresolved: dict[tuple[str | None, str | None, str | None],
+                              list[RecordInfo]] = defaultdict(list)
 
     def info(self, message: str) -> None:
         if not self.quiet and self.out is not None:
@@ -55,6 +62,8 @@ class Verifier:
         """The record exactly at (filename, offset, length), else why not."""
         if not filename or "/" in filename or "\\" in filename:
             return None, f"invalid WARC filename {filename!r}"
+        if filename in self.outside:
+            return None, ""  # an older file, not read by --since: nothing to say about it
         if filename not in self.finished_files:
             if (self.layout.warc_dir / (filename + OPEN_SUFFIX)).exists():
                 return None, f"points into unfinished file {filename}{OPEN_SUFFIX}"
@@ -84,6 +93,8 @@ class Verifier:
         return self.report
 
 
-def verify_archive(archive_dir: Path, *, out: TextIO | None = None, quiet: bool = False) -> Report:
-    """Run every check on archive_dir; progress lines go to `out` unless quiet."""
-    return Verifier(archive_dir, out=out, quiet=quiet).run()
+def verify_archive(archive_dir: Path, *, out: TextIO | None = None, quiet: bool = False,
+                   since: str | None = None) -> Report:
+    """Run every check on archive_dir (``since``: only what run ``since`` and later runs
+    added); progress lines go to `out` unless quiet."""
+    return Verifier(archive_dir, out=out, quiet=quiet, since=since).run()

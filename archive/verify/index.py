@@ -9,6 +9,7 @@ from warcio.timeutils import iso_date_to_timestamp
 from archive.cdxj import CdxjError, read_index
 from archive.layout import INDEX_NAME
 from archive.verify.findings import INDEXED_TYPES
+from archive.verify.since import report_unresolved, resolve
 
 if TYPE_CHECKING:
     from archive.verify.core import Verifier
@@ -45,7 +46,10 @@ def check_index(v: Verifier) -> None:
         info, problem = v.locate(filename, offset, length)
         label = f"{url} {stamp}"
         if info is None:
-            v.report.fail(where, f"{label}: {problem}")
+            if problem:
+                v.report.fail(where, f"{label}: {problem}")
+            else:  # a line into an older file --since does not read
+                resolve(v, entry)
             continue
         covered.add((info.filename, info.offset))
         rid = info.record_id
@@ -65,6 +69,7 @@ def check_index(v: Verifier) -> None:
         if digest and info.payload_digest and digest != info.payload_digest:
             v.report.fail(where, f"{label}: digest {digest} but the record has "
                           f"{info.payload_digest}", record_id=rid)
+    report_unresolved(v)
     for info in v.records.values():
         if info.warc_type in INDEXED_TYPES and (info.filename, info.offset) not in covered:
             v.report.fail(v.where_of(info), f"{info.warc_type} for {info.uri} "

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from archive.verify.findings import RecordInfo
+from archive.verify.since import original_key
 
 if TYPE_CHECKING:
     from archive.verify.core import Verifier
@@ -24,6 +25,9 @@ def check_revisits(v: Verifier) -> None:
         uri = info.refers_to_uri or info.uri
         if info.refers_to:
             targets = v.by_id.get(info.refers_to)
+            if not targets and v.since is not None:
+                v.unresolved[original_key(info)].append(info)  # maybe in an older file
+                continue
             if not targets:
                 v.report.fail(where, f"WARC-Refers-To {info.refers_to} is not in the "
                               "archive", offset=off, record_id=rid)
@@ -49,6 +53,9 @@ def check_revisits(v: Verifier) -> None:
                               offset=off, record_id=rid)
             continue
         candidates = by_uri_digest.get((uri, info.payload_digest), [])
+        if not candidates and v.since is not None:
+            v.unresolved[original_key(info)].append(info)
+            continue
         if not candidates:
             v.report.fail(where, f"revisit refers to {uri} with digest "
                           f"{info.payload_digest}, but no such record is in the archive",

@@ -9,6 +9,7 @@ from archive.layout import OPEN_SUFFIX, WARC_SUFFIX
 from archive.members import RecordError, iter_members_resyncing, parse_record
 from archive.verify.findings import RecordInfo
 from archive.verify.records import check_record
+from archive.verify.since import split_warcs
 
 if TYPE_CHECKING:
     from archive.verify.core import Verifier
@@ -21,6 +22,7 @@ def check_warcs(v: Verifier) -> None:
         return
     paths = sorted(p for p in warc_dir.iterdir() if p.is_file())
     finished = v.layout.finished_warcs()
+    checked = split_warcs(v, finished)
     for path in paths:
         if path.name.endswith(OPEN_SUFFIX):
             v.report.fail(v.rel(path), "unfinished WARC file (.open): a crawl is "
@@ -33,7 +35,7 @@ def check_warcs(v: Verifier) -> None:
             v.report.fail(v.rel(warc_dir), f"no finished *{WARC_SUFFIX} files")
         else:  # a run that could write nothing at all (a full disk) claims nothing
             v.report.notes.append(f"{v.rel(warc_dir)}: empty, nothing archived yet")
-    for path in finished:
+    for path in checked:
         v.finished_files.add(path.name)
         check_warc(v, path)
     check_duplicate_ids(v)

@@ -21,7 +21,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from archive.layout import ArchiveLayout
+from archive.layout import FILE_INDEX_DIR, ArchiveLayout
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
@@ -176,6 +176,7 @@ class WarcCapture:
             warcinfo_fields=self.warcinfo_fields(),
             clock=self.clock,
             record_id=self.warcinfo_id,
+            index_dir=None if index_path is None else index_path.parent / FILE_INDEX_DIR,
         )
         self.writer = BackgroundWarcWriter(self._file_writer)
         if self.state is not None:

@@ -1,8 +1,10 @@
 """Deterministic crash points for the kill tests: die by SIGKILL after the N-th event.
 
 ``ARCHIVE_TEST_KILL_AFTER=warc_write:17`` kills the crawl right after its 17th WARC write
-(``item_line``, ``state_commit`` likewise); ``warc_url:/xzww/index_1.shtml`` right after the
-WARC write of the first response whose URL ends so (archived, its links not followed yet).
+(``item_line``, ``state_commit``, ``index_merge``: the new index written, not in place,
+``index_replaced``: in place, pending marks not cleared, likewise);
+``warc_url:/xzww/index_1.shtml`` right after the WARC write of the first response whose URL
+ends so (archived, its links not followed yet).
 Nothing happens without the variable; the kill tests use it to cut a run exactly between two
 steps whose order matters (a record on disk but not yet in the state, an item line written
 but its version not committed, a page archived but its links not yet written down, ...).
@@ -15,7 +17,7 @@ import signal
 import threading
 
 ENV = "ARCHIVE_TEST_KILL_AFTER"
-POINTS = ("warc_write", "item_line", "state_commit")
+POINTS = ("warc_write", "item_line", "state_commit", "index_merge", "index_replaced")
 
 
 def _parse(spec: str | None) -> tuple[str, int | str] | None:

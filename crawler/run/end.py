@@ -3,9 +3,9 @@ owner (``crawler/run/owner.py``), whose open files it closes in the reverse of t
 
 The WARC writer closes first (its thread's callbacks still record captures in the state),
 then the work log, then the state database; only then are the disk's reserve released, the
-index rebuilt from the finished WARCs and the report written. A step that fails is counted
-and the next steps run all the same: a run that ends badly still leaves an index and a
-report that say so.
+index merged with the lines of the WARCs this run wrote (archive/merge.py) and the report
+written. A step that fails is counted and the next steps run all the same: a run that ends
+badly still leaves an index and a report that say so.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.catalog import update_catalog
-from archive.index import write_cdxj_index
+from archive.merge import update_index
+from archive.replay.collection import refresh_collections
 from crawler.capture.warc import WarcCapture
 from crawler.health.judge import judge_run
 from crawler.health.limits import HealthConfig
+from crawler.resume import killpoints
 from crawler.run.context import RunContext
 from crawler.run.diskfull import release_reserve
 from crawler.run.owner import ArchiveRun, Step, run_of
@@ -107,8 +109,12 @@ class RunEnd:
         if not layout.warc_dir.is_dir():
             return
         try:
-            self.run.summary.index_lines = write_cdxj_index(layout.finished_warcs(),
-                                                            layout.index_path)
+            # Merged with this run's files' lines (archive/merge.py), not rebuilt.
+            update = update_index(layout, checkpoint=killpoints.reached, keep_pending=bool(
+                self.run.write_failed or self.stats.get_value("run/end_errors/state")))
+            if update.lines is not None:
+                self.run.summary.index_lines = update.lines
+            refresh_collections(layout.root, update.merged)  # a running replay sees them
         except Exception as exc:  # noqa: BLE001 - the old index stays in place, whole
             # Whatever broke the index, the report is still written and the run fails.
             self.run.log_write_failure(logger, f"Could not rebuild {layout.index_path}", exc)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.layout import ITEM_FILES, finished_warcs
+from archive.scope import item_files_to_catch_up, warcs_to_catch_up
 from crawler.incremental.policy import Entry
 from crawler.resume import killpoints
 from crawler.state.catchup import item_lines_after, warc_captures_after
@@ -308,7 +309,10 @@ class CaptureState:
     def _catch_up(self, warc_dir: Path, items_root: Path) -> dict[str, int]:
         db = self._db()
         counts = {"captures": 0, "versions": 0}
-        warcs = finished_warcs(warc_dir)
+        # A state that knows nothing is rebuilt from every file; else only files that may hold
+        # what it lacks are looked at (archive/scope.py), never every WARC and item file.
+        known = db.execute("SELECT 1 FROM folded LIMIT 1").fetchone() is not None
+        warcs = warcs_to_catch_up(warc_dir) if known else finished_warcs(warc_dir)
         for path in warcs:
             source = warc_source(path.name)
             start = self._folded_in(db, source)
@@ -324,7 +328,10 @@ class CaptureState:
                     self._insert_payload(db, payload)
             self._advance(db, source, end)
         articles = f"*/{ITEM_FILES['articles']}"
-        files = sorted(items_root.glob(articles)) if items_root.is_dir() else []
+        if known:
+            files = item_files_to_catch_up(items_root, items_root.parent / "reports")
+        else:
+            files = sorted(items_root.glob(articles)) if items_root.is_dir() else []
         for path in files:
             source = item_source(path, items_root)
             start = self._folded_in(db, source)

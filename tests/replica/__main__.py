@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="wait SECONDS before the status line of every response (every URL, "
                         "faulted or not; on top of any `slow` fault), per connection: "
                         "concurrent requests wait in parallel (default 0)")
+    p.add_argument("--photo-kb", metavar="MIN-MAX",
+                   help="serve article photos of MIN..MAX KB (incompressible; default: 1x1 "
+                        "JPEGs of a few hundred bytes)")
     p.add_argument("--dump-expected", metavar="DIR",
                    help="write articles.jsonl and sections.jsonl for the real host of the "
                         "variant (http://sznews.zjol.com.cn) and exit")
@@ -64,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.latency >= 0:
         p.error(f"--latency must be >= 0 seconds: {args.latency}")
     correct = [c for arg in args.correct for c in arg.split(",") if c]
+    photo_kb = None
+    if args.photo_kb:
+        low, _, high = args.photo_kb.partition("-")
+        if not (low.isdigit() and high.isdigit() and 0 < int(low) <= int(high)):
+            p.error(f"--photo-kb must be MIN-MAX in KB: {args.photo_kb!r}")
+        photo_kb = (int(low), int(high))
     try:
         site = Site(args.seed, args.articles, args.grow, correct, day=args.day,
                     daily=args.daily, variant=VARIANTS[args.variant])
@@ -82,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server = ReplicaServer((args.host, args.port), site, args.maintenance, args.log,
                                injected=args.fault, latency=args.latency,
-                               live_picbox=args.live_picbox, no_validators=args.no_validators)
+                               live_picbox=args.live_picbox, no_validators=args.no_validators,
+                               photo_kb=photo_kb)
     except ValueError as exc:
         p.error(str(exc))
 

@@ -12,6 +12,7 @@ URL-quoted, and `{p[KEY]}` / `{n[KEY]}` the path and name of the section at `_TR
 from __future__ import annotations
 
 import datetime as dt
+import random
 from html import escape
 from urllib.parse import quote
 
@@ -450,6 +451,19 @@ def gif_bytes(name: str) -> bytes:
         b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + rgb + b"\xff\xff\xff"
         b"!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
     )
+
+
+def photo_bytes(name: str, min_kb: int, max_kb: int) -> bytes:
+    """``jpeg_bytes`` padded to a real photo's size (``min_kb``..``max_kb``, chosen by the
+    name) with incompressible comment segments, as archives of the real site hold."""
+    rnd = random.Random(name)
+    size = rnd.randint(min_kb * 1024, max_kb * 1024)
+    base = jpeg_bytes(name)
+    pad = bytearray()
+    while len(base) + len(pad) < size:
+        chunk = rnd.randbytes(min(65000, size - len(base) - len(pad)))
+        pad += b"\xff\xfe" + (len(chunk) + 2).to_bytes(2, "big") + chunk
+    return base[:2] + bytes(pad) + base[2:]
 
 
 def jpeg_bytes(name: str) -> bytes:

@@ -40,6 +40,7 @@ from .render import (
     Renderer,
     gif_bytes,
     jpeg_bytes,
+    photo_bytes,
     style_css,
     wz2019_css,
 )
@@ -177,6 +178,7 @@ class App:
         self.robots = ROBOTS.replace(b"/sznews/", d.encode("ascii"))
         self.style_css, self.wz2019_css = style_css(d), wz2019_css(d)
         self.live_picbox, self.no_validators = live_picbox, no_validators
+        self.photo_kb: tuple[int, int] | None = None  # None: the 1x1 JPEGs (ReplicaServer)
         # Hub pages (home, sections, calendars) change when the site grows: their Last-Modified
         # is never older than the newest article or late filing (SITE_MTIME for the base site).
         newest = dt.datetime.fromtimestamp(site.hub_ts, dt.UTC)
@@ -209,7 +211,8 @@ class App:
         img = s.image_article(path) if path.startswith("/pic/") else None
         if img is not None:  # a new article's image is no older than the article
             mtime = max(SITE_MTIME, dt.datetime.fromtimestamp(s.appeared_ts(img), dt.UTC))
-            return Response(200, jpeg_bytes(path), "image/jpeg", kind="static", mtime=mtime)
+            body = jpeg_bytes(path) if self.photo_kb is None else photo_bytes(path, *self.photo_kb)
+            return Response(200, body, "image/jpeg", kind="static", mtime=mtime)
         static = self._static(path)
         if static is not None:
             return static
@@ -284,7 +287,7 @@ class ReplicaServer(ThreadingHTTPServer):
     def __init__(self, addr: tuple[str, int], site: Site, faults: list[str] = (),
                  log_path: str | None = None, injected: list[str] = (),
                  latency: float = 0.0, *, live_picbox: bool = False,
-                 no_validators: bool = False) -> None:
+                 no_validators: bool = False, photo_kb: tuple[int, int] | None = None) -> None:
         """`faults`: maintenance specs (`--maintenance`); `injected`: `--fault` specs;
         `latency`: seconds every response waits before its status line (`--latency`);
         `live_picbox`, `no_validators`: modes of App."""
@@ -299,6 +302,7 @@ class ReplicaServer(ThreadingHTTPServer):
         super().__init__(addr, Handler)
         self.site = site
         self.app = App(site, live_picbox=live_picbox, no_validators=no_validators)
+        self.app.photo_kb = photo_kb  # article photos of a real size (`--photo-kb`)
         self.faults: list[Fault] = sorted(chain, key=lambda f: f.stage)
         self.log = RequestLog(log_path)
 

@@ -91,7 +91,8 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
                   faults: Iterable[str] = (), grow: int = 0,
                   correct: Iterable[str] = (), latency: float = 0.0, day: int = 0,
                   daily: int = 0, no_validators: bool = False,
-                  live_picbox: bool = False, variant: str = "sznews") -> Replica:
+                  live_picbox: bool = False, variant: str = "sznews",
+                  photo_kb: str | None = None) -> Replica:
     """Run `python -m tests.replica` on a free port and wait for its READY line.
 
     `faults`: `--fault` specs (see tests/replica/faults.py), e.g. `("status5xx=0.1:2",)`.
@@ -130,6 +131,8 @@ def start_replica(*, articles: int = 60, seed: int = 1, maintenance: Iterable[st
         cmd.append("--live-picbox")
     if variant != "sznews":
         cmd += ["--variant", variant]
+    if photo_kb:  # "MIN-MAX": article photos of a real size (benchmarks)
+        cmd += ["--photo-kb", photo_kb]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
