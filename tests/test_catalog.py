@@ -252,7 +252,7 @@ class _Run:
 
 
 def test_run_end_adds_the_run_and_counts_a_failure(archive: Path) -> None:
-    from crawler.extensions.run import RunEnd
+    from crawler.run.end import RunEnd
 
     write_run(archive, RUN2, [article(7, "第七篇", "七")])
     end = RunEnd(_Run(archive, RUN2), _Stats())  # type: ignore[arg-type]

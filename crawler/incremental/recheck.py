@@ -3,7 +3,7 @@
 Hub pages (home, channels, topics, a column's first list page) are how new articles are
 found, so they are fetched every run; a column's later list pages are walked only as far as
 they show something new (``ListWalk``), except on a full sweep. An archived article or
-requisite is asked for again only when the revisit schedule says it is due
+requisite is asked for again only when the recheck schedule says it is due
 (``crawler/incremental/policy.py``), and then with ``If-None-Match`` / ``If-Modified-Since``: a 304
 becomes a ``server-not-modified`` revisit and no item.
 """
@@ -17,9 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import NotConfigured
-
-from crawler.extensions.warc import UNCHANGED
 from crawler.incremental.policy import (
     DAY,
     ScheduleConfig,
@@ -27,14 +24,9 @@ from crawler.incremental.policy import (
     is_due,
     next_entry,
 )
-from crawler.profile import PageKind, SiteProfile, site_profile
-from crawler.run import run_context
 
 if TYPE_CHECKING:
-    from scrapy import Request
-    from scrapy.crawler import Crawler
-
-    from crawler.state import CaptureState
+    from crawler.state.store import CaptureState
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +81,8 @@ def last_full_sweep(reports_dir: Path) -> float | None:
 
 
 @dataclass
-class Revisits:
-    """The revisit schedule of one run: asked before a request is built, told after a check."""
+class RecheckSchedule:
+    """The recheck schedule of one run: asked before a request is built, told after a check."""
 
     config: ScheduleConfig
     state: CaptureState
@@ -101,33 +93,30 @@ class Revisits:
     next_full_sweep: float | None = None
 
     @classmethod
-    def for_run(cls, crawler: Crawler) -> Revisits | None:
-        """The run's schedule, or None when incremental fetching is off."""
-        settings = crawler.settings
-        if not settings.getbool("INCREMENTAL_ENABLED", True) or settings.getbool(
-            "ARCHIVE_READ_ONLY"
-        ):
-            return None
-        ctx = run_context(crawler)
-        if ctx.revisits is None:
-            config = ScheduleConfig.from_settings(settings)
-            now = run_clock(settings, ctx.started)
-            revisits = cls(config, ctx.capture_state(), now, ctx.run_id, crawler.stats)
-            last = last_full_sweep(ctx.layout.reports_dir)
-            # Rechecking everything (the policy before the schedule) walks every list too.
-            revisits.full_sweep = (
-                config.policy == "all" or config.full_sweep or last is None
-                or now - last >= config.full_sweep_days * DAY - 0.5 * DAY
-            )
-            base = now if revisits.full_sweep else last
-            revisits.next_full_sweep = (base or now) + config.full_sweep_days * DAY
-            if crawler.stats is not None:
-                crawler.stats.set_value("incremental/full_sweep", revisits.full_sweep)
-                crawler.stats.set_value("incremental/clock", _iso(now))
-                crawler.stats.set_value("incremental/next_full_sweep",
-                                        _iso(revisits.next_full_sweep))
-            ctx.revisits = revisits
-        return ctx.revisits
+    def open(cls, settings: Any, state: CaptureState, started: datetime, run_id: str,
+             reports_dir: Path) -> RecheckSchedule:
+        """This run's schedule (ValueError: a bad INCREMENTAL_* setting); the run's owner
+        makes it once, after the state caught up with the disk."""
+        config = ScheduleConfig.from_settings(settings)
+        now = run_clock(settings, started)
+        schedule = cls(config, state, now, run_id)
+        last = last_full_sweep(reports_dir)
+        # Rechecking everything (the policy before the schedule) walks every list too.
+        schedule.full_sweep = (
+            config.policy == "all" or config.full_sweep or last is None
+            or now - last >= config.full_sweep_days * DAY - 0.5 * DAY
+        )
+        base = now if schedule.full_sweep else last
+        schedule.next_full_sweep = (base or now) + config.full_sweep_days * DAY
+        return schedule
+
+    def count_into(self, stats: Any) -> None:
+        """Count in the crawl's stats from now on (Scrapy makes them after the run's owner)."""
+        self.stats = stats
+        stats.set_value("incremental/full_sweep", self.full_sweep)
+        stats.set_value("incremental/clock", _iso(self.now))
+        if self.next_full_sweep is not None:
+            stats.set_value("incremental/next_full_sweep", _iso(self.next_full_sweep))
 
     def _count(self, key: str) -> None:
         if self.stats is not None:
@@ -170,54 +159,3 @@ class Revisits:
                 entry = entry._replace(published=published)
             new = next_entry(self.config, entry, changed, self.now, self.run_id, requisite)
         self.state.record_schedule(new)
-
-
-class IncrementalMiddleware:
-    """Conditional headers on what the state has a capture of; requisites' checks counted."""
-
-    def __init__(
-        self,
-        state: CaptureState,
-        stats: Any,
-        run_id: str,
-        revisits: Revisits | None = None,
-        *,
-        profile: SiteProfile,
-    ) -> None:
-        self.state = state
-        self.stats = stats
-        self.run_id = run_id
-        self.revisits = revisits
-        self.profile = profile
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
-        revisits = Revisits.for_run(crawler)  # ValueError: a bad setting
-        if revisits is None:
-            raise NotConfigured("incremental fetching is off (or a debugging command)")
-        return cls(revisits.state, crawler.stats, revisits.run_id, revisits,
-                   profile=site_profile(crawler.settings))
-
-    def process_response(self, request: Request, response: Any) -> Any:
-        kind = self.profile.kind_of(request.url)
-        if response.status == 304 and kind is PageKind.ARTICLE:
-            if self.profile.article_page_number(request.url) == 1:
-                self.stats.inc_value("incremental/articles/not_modified")
-        elif (kind is PageKind.REQUISITE and self.revisits is not None
-              and response.status in (200, 304)):  # a 304's count is the errback's
-            changed = response.status == 200 and not request.meta.get(UNCHANGED)
-            self.revisits.checked(request.url, changed=changed, requisite=True)
-        return response
-
-    def process_request(self, request: Request) -> None:
-        previous = self.state.capture(request.url)
-        if previous is None or previous.run_id == self.run_id or request.meta.get(FULL_FETCH):
-            return
-        kind = self.profile.kind_of(request.url)
-        if kind not in (PageKind.ARTICLE, PageKind.REQUISITE):
-            return  # hub pages: always in full
-        if previous.etag:
-            request.headers[b"If-None-Match"] = previous.etag.encode("latin-1")
-        if previous.last_modified:
-            request.headers[b"If-Modified-Since"] = previous.last_modified.encode("latin-1")
-        self.stats.inc_value("incremental/conditional")

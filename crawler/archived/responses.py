@@ -5,9 +5,9 @@ records are read from ``ARCHIVE_DIR/warc`` by offset, located through ``index.cd
 of the WARCs (``archive/captures.py``, which knows nothing of the site or of Scrapy). What is
 the site's is here: which URLs are the same page (``url_forms``), and the response rebuilt as
 the callback got it, its stored (possibly gzip-encoded) payload decoded by
-``crawler/compression.py`` under the crawl's ``DOWNLOAD_MAXSIZE``, as HttpCompressionMiddleware
-decodes it. A revisit keeps its own status line and headers and takes the payload of the
-record it refers to.
+``crawler/fetching/compression.py`` under the crawl's ``DOWNLOAD_MAXSIZE``, as
+HttpCompressionMiddleware decodes it. A revisit keeps its own status line and headers and
+takes the payload of the record it refers to.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from archive.captures import (
     nearest,
     timestamp14,
 )
-from crawler.compression import DecodedTooLarge, decode
+from crawler.fetching.compression import DecodedTooLarge, decode
 from crawler.items import fetched_at
 from crawler.profile import SiteProfile
 

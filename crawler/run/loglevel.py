@@ -17,7 +17,7 @@ class LoggerLevel:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LoggerLevel:
-        level = logging.getLevelName(str(crawler.settings.get("LOG_LEVEL", "DEBUG")).upper())
+        level = logging.getLevelName(str(crawler.settings.get("LOG_LEVEL")).upper())
         if not isinstance(level, int) or level <= logging.DEBUG:
             raise NotConfigured("LOG_LEVEL is DEBUG: every record is wanted")
         return cls(level)

@@ -25,14 +25,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from archive.layout import ITEM_FILES, ITEMS_DIR, WARC_DIR, finished_warcs
+from archive.layout import ITEM_FILES, finished_warcs
 from archive.scope import item_files_to_catch_up, warcs_to_catch_up
-from crawler.incremental.policy import DAY, Entry
+from crawler.incremental.policy import Entry
 from crawler.resume import killpoints
+from crawler.state.catchup import item_lines_after, warc_captures_after
+from crawler.state.records import (
+    NO_VERSION,
+    Capture,
+    Payload,
+    Version,
+    item_source,
+    warc_source,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,45 +89,6 @@ MIGRATIONS = (("versions", "content", "TEXT"),)
 
 COMMIT_EVERY_ROWS = 200
 COMMIT_EVERY_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class Capture:
-    url: str
-    status: int
-    digest: str | None
-    etag: str | None
-    last_modified: str | None
-    warc_date: str
-    record_id: str | None
-    run_id: str
-
-
-class Version(NamedTuple):
-    """An article's newest version: its number, the run that made it, its content key."""
-
-    number: int
-    run_id: str
-    content: str | None
-
-
-NO_VERSION = Version(0, "", None)
-
-
-@dataclass(frozen=True)
-class Payload:
-    """Where a payload was first archived: what an identical-payload revisit refers to.
-
-    Rows an older release seeded from an index have whole-second dates and no record id;
-    ``location`` (file name, offset, length) lets the caller read the exact ones once. (The
-    state now learns payloads from the WARCs themselves: ``catch_up``.)
-    """
-
-    digest: str
-    url: str
-    warc_date: str
-    record_id: str | None
-    location: tuple[str, int, int] | None = None
 
 
 class CaptureState:
@@ -338,8 +307,6 @@ class CaptureState:
         return self._executor.submit(self._catch_up, warc_dir, items_root).result()
 
     def _catch_up(self, warc_dir: Path, items_root: Path) -> dict[str, int]:
-        from crawler.resume.catchup import item_lines_after, warc_captures_after
-
         db = self._db()
         counts = {"captures": 0, "versions": 0}
         # A state that knows nothing is rebuilt from every file; else only files that may hold
@@ -418,41 +385,3 @@ class CaptureState:
         self._executor.submit(finish).result()
         self._executor.shutdown(wait=True)
         self._reader.close()
-
-
-def due_forecast(path: Path, now: float, days: int = 7) -> list[int] | None:
-    """How many scheduled URLs fall due on each of the next ``days`` days, read from a closed
-    state database (the run report is written after the state is closed)."""
-    if not path.exists():
-        return None
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        counts = []
-        for day in range(days):
-            end = now + (day + 1) * DAY
-            if day == 0:
-                row = db.execute("SELECT COUNT(*) FROM schedule WHERE next_due < ?", (end,))
-            else:
-                row = db.execute(
-                    "SELECT COUNT(*) FROM schedule WHERE next_due >= ? AND next_due < ?",
-                    (end - DAY, end),
-                )
-            counts.append(row.fetchone()[0])
-        return counts
-    except sqlite3.Error:
-        return None
-    finally:
-        db.close()
-
-
-def warc_source(filename: str) -> str:
-    """How a WARC file is named in ``folded``."""
-    return f"{WARC_DIR}/{filename}"
-
-
-def item_source(path: Path, items_root: Path) -> str:
-    """How an item file is named in ``folded`` (``items/<run>/articles.jsonl``)."""
-    return f"{ITEMS_DIR}/{path.relative_to(items_root).as_posix()}"

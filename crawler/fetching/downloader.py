@@ -9,7 +9,7 @@ when a Scrapy release moves them: an archive that quietly lost its servers' reas
 would be worse than a crawl that does not start, so ``tests/test_downloader.py`` fetches
 through this handler from a server with an unusual status line and fails on such an upgrade.
 (A response that did not come through this handler, in unit tests, gets the standard phrase
-of its status: ``crawler/extensions/warc.py: exchange_from``.)
+of its status: ``crawler/capture/exchange.py: exchange_from``.)
 
 It also caps response headers while they are read (``DOWNLOAD_MAXHEADERS_SIZE`` bytes,
 ``DOWNLOAD_MAXHEADERS`` lines): Twisted keeps every header line a server sends and
@@ -56,8 +56,8 @@ class HeadersTooLarge(Exception):
 class HeaderLimits(FromSettings):
     """DOWNLOAD_MAXHEADERS_SIZE and DOWNLOAD_MAXHEADERS, validated in one place."""
 
-    max_bytes: int = setting("DOWNLOAD_MAXHEADERS_SIZE", 64 * 1024)
-    max_lines: int = setting("DOWNLOAD_MAXHEADERS", 200)
+    max_bytes: int = setting("DOWNLOAD_MAXHEADERS_SIZE")
+    max_lines: int = setting("DOWNLOAD_MAXHEADERS")
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1024 or self.max_lines < 8:

@@ -1,4 +1,5 @@
-"""End a run in the one order that leaves its files consistent.
+"""End a run in the one order that leaves its files consistent: the closing half of the run's
+owner (``crawler/run/owner.py``), whose open files it closes in the reverse of their opening.
 
 The WARC writer closes first (its thread's callbacks still record captures in the state),
 then the work log, then the state database; only then are the disk's reserve released, the
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,36 +23,36 @@ from twisted.internet.threads import deferToThread
 from archive.catalog import update_catalog
 from archive.merge import update_index
 from archive.replay.collection import refresh_collections
-from crawler.diskfull import release_reserve
-from crawler.extensions.warc import WarcCapture
-from crawler.health.config import HealthConfig
+from crawler.capture.warc import WarcCapture
 from crawler.health.judge import judge_run
-from crawler.report import build_report, write_json_atomic
+from crawler.health.limits import HealthConfig
 from crawler.resume import killpoints
-from crawler.resume.tracker import JobTracker
-from crawler.run import RunContext, run_context
+from crawler.run.context import RunContext
+from crawler.run.diskfull import release_reserve
+from crawler.run.owner import ArchiveRun, Step, run_of
+from crawler.run.report import build_report, write_json_atomic
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-Step = tuple[str, Callable[[], None]]
-
-
 class RunEnd:
     def __init__(self, run: RunContext, stats: Any) -> None:
         self.run = run
         self.stats = stats
         self.crawler: Crawler | None = None
+        self.owner: ArchiveRun | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunEnd:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command makes no run: no index, no report")
         HealthConfig.from_settings(crawler.settings)  # a bad HEALTH_* setting stops it here
-        ext = cls(run_context(crawler), crawler.stats)
+        owner = run_of(crawler)
+        ext = cls(owner.context, crawler.stats)
         ext.crawler = crawler
+        ext.owner = owner
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -63,10 +63,8 @@ class RunEnd:
             warc = self.crawler.get_extension(WarcCapture)
             if warc is not None:
                 steps.append(("warc", warc.close))
-            tracker = self.crawler.get_extension(JobTracker)
-            if tracker is not None:
-                steps.append(("inflight log", tracker.log.close))
-        steps.append(("state", self.run.close_state))
+        if self.owner is not None:
+            steps += self.owner.closing_steps()  # the work log, the state
         return steps
 
     async def spider_closed(self, reason: str) -> None:
@@ -132,8 +130,7 @@ class RunEnd:
         try:
             write_json_atomic(path, report)
         except Exception as exc:  # noqa: BLE001
-            self.stats.inc_value("run/end_errors/report")
-            path.with_suffix(path.suffix + ".tmp").unlink(missing_ok=True)
+            self.stats.inc_value("run/end_errors/report")  # no temporary file is left
             self.run.log_write_failure(logger, f"Could not write the report {path}", exc)
             send_alerts()
             return None

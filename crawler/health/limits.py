@@ -9,37 +9,37 @@ from crawler.config import FromSettings, setting
 
 @dataclass(frozen=True)
 class HealthConfig(FromSettings):
-    enabled: bool = setting("HEALTH_ENABLED", True)
+    enabled: bool = setting("HEALTH_ENABLED")
     # Previous reports read (the newest, by file name): the baseline of learned thresholds.
-    history_runs: int = setting("HEALTH_HISTORY_RUNS", 14)
+    history_runs: int = setting("HEALTH_HISTORY_RUNS")
     # Learned thresholds apply from this many usable previous runs on; before, the floors.
-    min_history: int = setting("HEALTH_MIN_HISTORY", 3)
+    min_history: int = setting("HEALTH_MIN_HISTORY")
     # A value is unusual beyond median +/- HEALTH_SPREAD x its median absolute deviation.
-    spread: float = setting("HEALTH_SPREAD", 3.0)
+    spread: float = setting("HEALTH_SPREAD")
     # Checks on shares of articles (coverage, drift) need this many articles in the run.
-    min_articles: int = setting("HEALTH_MIN_ARTICLES", 5)
+    min_articles: int = setting("HEALTH_MIN_ARTICLES")
     # Field coverage: title, body and published below this share is a warning on any run.
-    coverage_floor: float = setting("HEALTH_COVERAGE_FLOOR", 0.9)
+    coverage_floor: float = setting("HEALTH_COVERAGE_FLOOR")
     # ... and any field this far below its usual share (or the learned spread, if larger).
-    coverage_drop: float = setting("HEALTH_COVERAGE_DROP", 0.2)
+    coverage_drop: float = setting("HEALTH_COVERAGE_DROP")
     # Items failing their JSON Schema: any is a warning, a share above this is failed.
-    invalid_items_fail: float = setting("HEALTH_INVALID_ITEMS_FAIL", 0.2)
+    invalid_items_fail: float = setting("HEALTH_INVALID_ITEMS_FAIL")
     # Extraction drift: shares by text conventions / with problems this far above usual.
-    drift_rise: float = setting("HEALTH_DRIFT_RISE", 0.25)
+    drift_rise: float = setting("HEALTH_DRIFT_RISE")
     # Pages that are not the site's: any is a warning, a share above this is failed.
-    not_site_fail: float = setting("HEALTH_NOT_SITE_FAIL", 0.05)
+    not_site_fail: float = setting("HEALTH_NOT_SITE_FAIL")
     # URLs left in maintenance at the end: any is a warning, a share above this is failed.
-    maintenance_fail: float = setting("HEALTH_MAINTENANCE_FAIL", 0.2)
+    maintenance_fail: float = setting("HEALTH_MAINTENANCE_FAIL")
     # Requests below this fraction of the usual number: a warning.
-    requests_min_ratio: float = setting("HEALTH_REQUESTS_MIN_RATIO", 0.3)
+    requests_min_ratio: float = setting("HEALTH_REQUESTS_MIN_RATIO")
     # Errors and retries per request: above this floor and the learned spread, a warning.
-    error_rate_floor: float = setting("HEALTH_ERROR_RATE_FLOOR", 0.05)
-    retry_rate_floor: float = setting("HEALTH_RETRY_RATE_FLOOR", 0.1)
+    error_rate_floor: float = setting("HEALTH_ERROR_RATE_FLOOR")
+    retry_rate_floor: float = setting("HEALTH_RETRY_RATE_FLOOR")
     # No new article for this many days (a site that publishes daily): a warning.
-    drought_days: float = setting("HEALTH_DROUGHT_DAYS", 3.0)
+    drought_days: float = setting("HEALTH_DROUGHT_DAYS")
     # Where alerts go (docs/operations.md); empty: no webhook.
-    webhook_url: str = setting("ALERT_WEBHOOK_URL", "")
-    webhook_timeout: float = setting("ALERT_WEBHOOK_TIMEOUT", 10.0)
+    webhook_url: str = setting("ALERT_WEBHOOK_URL")
+    webhook_timeout: float = setting("ALERT_WEBHOOK_TIMEOUT")
     # E-mail through Spidermon's SendSmtpEmail when SPIDERMON_EMAIL_TO is set.
 
     def __post_init__(self) -> None:

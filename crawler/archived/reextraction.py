@@ -1,10 +1,11 @@
 """Re-extraction: the crawl's items made again from the WARCs alone, by the crawl's own code.
 
 ``scrapy reextract`` writes them, and ``scrapy warcshell`` shows the item of one capture. Each
-archived page is rebuilt as the response the spider's callback saw (``crawler/archived.py``),
-parsed as the spider parses it (``crawler.extraction.page.parse_response``), an article put together
-by the spider's assembly (``crawler/extraction/assembly.py``) with the archive in place of the
-downloader, and its versions numbered by the crawl's rule (``crawler.items.next_version``):
+archived page is rebuilt as the response the spider's callback saw
+(``crawler/archived/responses.py``), parsed as the spider parses it
+(``crawler.extraction.page.parse_response``), an article put together by the spider's assembly
+(``crawler/extraction/assembly.py``) with the archive in place of the downloader, and its
+versions numbered by the crawl's rule (``crawler.items.next_version``):
 run after run, a capture of page 1 is a new version only when its content differs from the
 newest version's. So on an unchanged extraction the items are the crawl's, field for field
 (``tests/test_reextract_identity.py``), and an improved one gives old archives better items
@@ -33,7 +34,7 @@ from scrapy.http import Response
 from archive.captures import IndexedCapture, Loaded
 from archive.durable import put_in_place, temporary_beside
 from archive.reader import ArchiveReadError
-from crawler.archived import Archive, DownloadLimits, archived_response, fetched_from
+from crawler.archived.responses import Archive, DownloadLimits, archived_response, fetched_from
 from crawler.dedup.maintenance import is_maintenance_response
 from crawler.extraction.article import extract_page
 from crawler.extraction.assembly import NOT_FETCHED, ArticleAssembly

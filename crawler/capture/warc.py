@@ -10,31 +10,24 @@ point at its page's record.
 from __future__ import annotations
 
 import logging
-import re
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 
 from archive.layout import FILE_INDEX_DIR, ArchiveLayout
-from archive.reader import read_record
 from archive.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
     WARCINFO_CONFORMS_TO,
     WARCINFO_FORMAT,
     Exchange,
-    HttpRequestData,
-    HttpResponseData,
     exchange_records,
     format_warc_date,
     new_record_id,
@@ -42,15 +35,17 @@ from archive.records import (
     revisit_records,
 )
 from archive.writer import BackgroundWarcWriter, WarcFileWriter, recover_open_files
-from crawler.compression import decoded_size_exceeds
-from crawler.dedup.maintenance import is_maintenance_response
+from crawler.capture.exchange import exchange_from, resolve_payload, safe_host_name
+from crawler.capture.filters import CaptureFilter, bomb_filter, maintenance_filter
+from crawler.config import default
 from crawler.dedup.notsite import not_site_filter
-from crawler.diskfull import record_write_failure
-from crawler.downloader import FETCH_BEGAN, REASON
-from crawler.profile import SiteProfile, site_profile
+from crawler.profile import site_profile
 from crawler.resume import killpoints
-from crawler.run import RunContext, StateUnavailable, run_context
-from crawler.state import Capture, CaptureState, Payload, warc_source
+from crawler.run.context import RunContext
+from crawler.run.diskfull import record_write_failure
+from crawler.run.owner import run_of
+from crawler.state.records import Capture, Payload, warc_source
+from crawler.state.store import CaptureState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -61,11 +56,6 @@ logger = logging.getLogger(__name__)
 WARC_LOCATION = "warc_location"
 # Set on a request whose 200 payload is the one archived for its URL by an earlier run.
 UNCHANGED = "archive/unchanged"
-# Request headers that are credentials, not part of what the site saw of the crawler.
-_PRIVATE_REQUEST_HEADERS = {b"proxy-authorization"}
-
-# A capture filter returns a reason to keep the exchange out of warc/, or None to archive it.
-CaptureFilter = Callable[["Request", "Response"], str | None]
 
 
 @dataclass(frozen=True)
@@ -81,7 +71,7 @@ class WarcConfig:
 
     @classmethod
     def from_settings(cls, settings: Any) -> WarcConfig:
-        max_size = settings.getint("WARC_MAX_SIZE", 1024**3)
+        max_size = settings.getint("WARC_MAX_SIZE", default("WARC_MAX_SIZE"))
         if max_size < 64 * 1024:
             raise ValueError(f"WARC_MAX_SIZE must be at least 64 KiB, got {max_size}")
         # A sibling site's files are named after it unless the operator names them.
@@ -93,117 +83,10 @@ class WarcConfig:
             archive_dir=ArchiveLayout.at(settings.get("ARCHIVE_DIR")).root,
             prefix=prefix,
             max_size=max_size,
-            operator=settings.get("WARC_OPERATOR", "") or "",
+            operator=settings.get("WARC_OPERATOR", default("WARC_OPERATOR")) or "",
             robots_policy="obey" if obey else "ignore",
             software=f"sznews-archive/0.1.0 (Scrapy/{scrapy.__version__})",
         )
-
-
-def exchange_from(request: Request, response: Response) -> Exchange:
-    """The exchange as it went over the wire, as far as Scrapy lets us see it."""
-    began = request.meta.get(FETCH_BEGAN)
-    if began is None:
-        latency = request.meta.get("download_latency") or 0.0
-        began = datetime.now(UTC) - timedelta(seconds=latency)
-    parts = urlsplit(request.url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    req_headers: list[tuple[bytes, bytes]] = [(b"Host", parts.netloc.encode("idna"))]
-    for name, values in request.headers.items():
-        if name.lower() in _PRIVATE_REQUEST_HEADERS or name.lower() == b"host":
-            continue
-        req_headers.extend((name, v) for v in values)
-    resp_headers: list[tuple[bytes, bytes]] = []
-    for name, values in response.headers.items():
-        resp_headers.extend((name, v) for v in values)
-    reason = request.meta.get(REASON)
-    if reason is None:
-        try:
-            reason = HTTPStatus(response.status).phrase.encode("ascii")
-        except ValueError:
-            reason = b""
-    protocol = response.protocol or "HTTP/1.1"
-    return Exchange(
-        url=request.url,
-        date=began,
-        ip_address=str(response.ip_address) if response.ip_address else None,
-        request=HttpRequestData(
-            method=request.method,
-            target=target,
-            protocol=protocol,
-            headers=req_headers,
-            body=request.body or b"",
-        ),
-        response=HttpResponseData(
-            protocol=protocol,
-            status=response.status,
-            reason=reason,
-            headers=resp_headers,
-            body=response.body,
-        ),
-    )
-
-
-def safe_host_name(name: str) -> str:
-    """The machine's name as a file-name part: nothing but letters, digits, dot and dash."""
-    return re.sub(r"[^A-Za-z0-9.-]+", "-", name).strip(".-") or "host"
-
-
-def stop_crawl(crawler: Crawler, reason: str) -> None:
-    """Close the spider from the reactor thread (a disk that fills up ends the run)."""
-    try:
-        engine = crawler.engine
-    except RuntimeError:  # not crawling yet: the spider_opened handler stops it then
-        return
-    if engine is not None:
-        deferred_from_coro(engine.close_spider_async(reason=reason))
-
-
-def resolve_payload(payload: Payload, warc_dir: Path) -> Payload:
-    """The exact WARC-Date and record id of a payload known only from an index (whole-second
-    timestamps, no id), read from the record itself."""
-    if payload.location is None:
-        return payload
-    filename, offset, length = payload.location
-    try:
-        headers = read_record(warc_dir / filename, offset, length).rec_headers
-    except (OSError, ValueError) as exc:
-        logger.warning("Cannot read original record in %s: %s", filename, exc)
-        return replace(payload, location=None)
-    return replace(
-        payload,
-        warc_date=headers.get_header("WARC-Date") or payload.warc_date,
-        record_id=headers.get_header("WARC-Record-ID"),
-        location=None,
-    )
-
-
-def maintenance_filter(profile: SiteProfile) -> CaptureFilter:
-    """Keep out the site's maintenance pages (``crawler/dedup/maintenance.py``)."""
-
-    def in_maintenance(request: Request, response: Response) -> str | None:
-        return "maintenance" if is_maintenance_response(request, response, profile) else None
-
-    return in_maintenance
-
-
-def bomb_filter(max_size: int) -> CaptureFilter:
-    """Keep out what HttpCompressionMiddleware will drop as too large once decoded.
-
-    Such a body is listed in the report's ``dropped``; archived, it would be a 200 whose
-    payload bombs every reader that decodes it (the index did, at every rebuild). It is left
-    out rather than cut (``WARC-Truncated``): a cut gzip body replays as nothing useful.
-    """
-
-    def too_large(request: Request, response: Response) -> str | None:
-        limit = request.meta.get("download_maxsize", max_size)
-        encoding = b",".join(response.headers.getlist(b"Content-Encoding"))
-        if request.method != "HEAD" and decoded_size_exceeds(response.body, encoding, limit):
-            return "decompressed_too_large"
-        return None
-
-    return too_large
 
 
 class WarcCapture:
@@ -242,25 +125,25 @@ class WarcCapture:
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command writes no WARC files")
-        if not crawler.settings.getbool("WARC_ENABLED", True):
+        if not crawler.settings.getbool("WARC_ENABLED", default("WARC_ENABLED")):
             raise NotConfigured("WARC_ENABLED is off: no WARC files are written")
         # A bad setting stops the crawl before it starts: archiving silently off is worse.
         config = WarcConfig.from_settings(crawler.settings)
         ext = cls(config, crawler.stats, safe_host_name(socket.gethostname()))
         ext._crawler = crawler
-        ext.run = run_context(crawler)
+        run = run_of(crawler)
+        ext.run = run.context
         ext.filters.append(bomb_filter(crawler.settings.getint("DOWNLOAD_MAXSIZE")))
-        if crawler.settings.getbool("DEDUP_ENABLED", True):
+        if crawler.settings.getbool("DEDUP_ENABLED", default("DEDUP_ENABLED")):
             ext.filters.append(maintenance_filter(site_profile(crawler.settings)))
             ext.filters.append(not_site_filter(site_profile(crawler.settings)))
-            ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", True)
+            ext.revisits = crawler.settings.getbool("DEDUP_REVISITS", default("DEDUP_REVISITS"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
-        try:
-            ext.state = ext.run.capture_state()
-        except StateUnavailable as exc:  # a full disk: the crawl stops once opened
-            path = ext.run.layout.state_db
-            record_write_failure(crawler, exc.__cause__ or exc, path, "state_write_error")
+        ext.state = run.state
+        if ext.run.state_error is not None:  # a full disk: the crawl stops once opened
+            record_write_failure(ext.run, crawler, ext.run.state_error, ext.run.layout.state_db,
+                                 "state_write_error")
         return ext
 
     def warcinfo_fields(self) -> dict[str, str]:
@@ -391,7 +274,8 @@ class WarcCapture:
         """Runs on the state thread: SQLite's "database or disk is full" ends the run too."""
         exc = future.exception()
         if exc is not None and self.state is not None:
-            record_write_failure(self._crawler, exc, self.state.path, "state_write_error")
+            record_write_failure(self.run, self._crawler, exc, self.state.path,
+                                 "state_write_error")
 
     def _records(
         self, exchange: Exchange, digest: str, previous: Capture | None
@@ -455,7 +339,7 @@ class WarcCapture:
             return
         self._failed = exc
         path = getattr(exc, "path", None) or self.warc_dir or self.config.archive_dir
-        record_write_failure(self._crawler, exc, Path(path), "warc_write_error")
+        record_write_failure(self.run, self._crawler, exc, Path(path), "warc_write_error")
 
     def close(self) -> None:
         """Finalizer: drain the queue, close and rename the open file."""

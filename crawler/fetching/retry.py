@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 
-from crawler.deferral import Deferrals, RequestDeferred, backoff, is_robots, retry_after_seconds
+from crawler.config import default
+from crawler.fetching.deferral import (
+    Deferrals,
+    RequestDeferred,
+    backoff,
+    is_robots,
+    retry_after_seconds,
+)
+from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -31,8 +39,8 @@ class RetryDeferred(RequestDeferred):
 class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
-        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", default("RETRY_BACKOFF_BASE"))
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", default("RETRY_BACKOFF_MAX"))
         if self.base < 0 or self.cap < 0:
             raise ValueError("RETRY_BACKOFF_BASE and RETRY_BACKOFF_MAX must not be negative")
         self.deferrals: Deferrals | None = None
@@ -40,7 +48,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
         mw = super().from_crawler(crawler)
-        mw.deferrals = Deferrals.of(crawler)
+        mw.deferrals = run_of(crawler).deferrals
         return mw
 
     async def process_response(self, request: Request, response: Response) -> Any:

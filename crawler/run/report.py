@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from time import monotonic
 from typing import Any
 
+from archive.durable import replaced_atomically
 from archive.layout import ITEM_FILES
-from crawler.run import RunContext
-from crawler.run_outcome import run_failure
-from crawler.state import due_forecast
+from crawler.run.context import RunContext
+from crawler.run.outcome import run_failure
+from crawler.state.forecast import due_forecast
 
 
 def under(stats: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def exported_versions(items_dir: Path) -> dict[str, int]:
 
 
 def incremental_section(ctx: RunContext, stats: dict[str, Any]) -> dict[str, Any]:
-    """What the revisit schedule did this run, and what it has in store."""
+    """What the recheck schedule did this run, and what it has in store."""
     clock = stats.get("incremental/clock")
     now = datetime.fromisoformat(clock).timestamp() if clock else None
     forecast = None
@@ -114,11 +114,6 @@ def _plain(value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, indent=2)
         fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

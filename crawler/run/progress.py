@@ -10,6 +10,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.config import default
+
 logger = logging.getLogger("progress")
 
 
@@ -38,7 +40,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Progress:
-        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 5.0)
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", default("PROGRESS_INTERVAL"))
         if interval <= 0:
             raise NotConfigured("PROGRESS_INTERVAL is 0: no progress lines")
         ext = cls(interval, crawler)

@@ -19,10 +19,14 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.run import run_context
+from scrapy.utils.defer import deferred_from_coro
+
+from crawler.config import default
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from crawler.run.context import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +85,16 @@ def failure_message(exc: BaseException, path: Path) -> str:
     return f"cannot write {path}: {reason}"
 
 
-def record_write_failure(crawler: Crawler | None, exc: BaseException, path: Path,
-                         reason: str) -> bool:
+def record_write_failure(run: RunContext | None, crawler: Crawler | None, exc: BaseException,
+                         path: Path, reason: str) -> bool:
     """The first failed write stops the crawl and names the disk; True if this was it.
 
     Safe from any thread: the crawl is stopped through the reactor.
     """
-    if crawler is None:
+    if crawler is None or run is None:
         logger.error("%s", failure_message(exc, path))
         return True
-    ctx = run_context(crawler)
+    ctx = run
     if ctx.write_failed is not None:
         ctx.log_write_failure(logger, f"Also failed ({path})", exc)
         return False
@@ -101,12 +105,20 @@ def record_write_failure(crawler: Crawler | None, exc: BaseException, path: Path
         crawler.stats.set_value(STAT, message)
         crawler.stats.set_value("run/write_error_reason", reason)
     logger.error("%s; stopping the crawl", message)
-    from twisted.internet import reactor
-
-    from crawler.extensions.warc import stop_crawl
+    from twisted.internet import reactor  # installed by Scrapy once crawling
 
     reactor.callFromThread(stop_crawl, crawler, reason)
     return True
+
+
+def stop_crawl(crawler: Crawler, reason: str) -> None:
+    """Close the spider from the reactor thread (a disk that fills up ends the run)."""
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # not crawling yet: the spider_opened handler stops it then
+        return
+    if engine is not None:
+        deferred_from_coro(engine.close_spider_async(reason=reason))
 
 
 def create_reserve(state_dir: Path, max_bytes: int) -> int:
@@ -141,7 +153,7 @@ def release_reserve(state_dir: Path) -> None:
 
 
 def reserve_size(settings: Any) -> int:
-    size = settings.getint("ARCHIVE_DISK_RESERVE", 64 * 1024 * 1024)
+    size = settings.getint("ARCHIVE_DISK_RESERVE", default("ARCHIVE_DISK_RESERVE"))
     if size < 0:
         raise ValueError(f"ARCHIVE_DISK_RESERVE must not be negative, got {size}")
     return size

@@ -16,7 +16,7 @@ from archive.captures import warc_run
 from archive.fastread import scan_records
 from archive.reader import ArchiveReadError
 from crawler.items import content_key
-from crawler.state import Capture, Payload, Version
+from crawler.state.records import Capture, Payload, Version
 
 
 def warc_captures_after(

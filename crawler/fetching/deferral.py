@@ -62,7 +62,7 @@ def is_robots(request: Request) -> bool:
 
 
 class Deferrals:
-    """One per crawler: the pending delayed requests of every component."""
+    """The run's pending delayed requests, of every component (made by crawler/run/owner.py)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -73,16 +73,6 @@ class Deferrals:
         self._idle_since: float | None = None
         self.clock = monotonic
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
-
-    @classmethod
-    def of(cls, crawler: Crawler) -> Deferrals:
-        """The run's one set of deferrals, shared by the retry and maintenance middlewares."""
-        from crawler.run import run_context
-
-        ctx = run_context(crawler)
-        if ctx.deferrals is None:
-            ctx.deferrals = cls(crawler)
-        return ctx.deferrals
 
     def schedule(self, request: Request, delay: float, kind: str = "retry") -> None:
         from twisted.internet import reactor

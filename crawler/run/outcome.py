@@ -14,7 +14,7 @@ def run_failure(stats: dict[str, Any]) -> str | None:
     A run that fetched none of the site's hub pages (home, channels, columns) archived
     nothing a reader could use: the site was unreachable or in maintenance throughout.
     """
-    if stats.get("run/write_error"):  # the first failed write to ARCHIVE_DIR (crawler/diskfull)
+    if stats.get("run/write_error"):  # the first failed write to ARCHIVE_DIR (run/diskfull.py)
         return str(stats["run/write_error"])
     reason = stats.get("finish_reason")
     if reason not in (None, "finished"):
