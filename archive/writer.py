@@ -16,8 +16,7 @@ from typing import BinaryIO
 
 from archive.cdxj import member_lines
 from archive.durable import fsync_dir
-from archive.layout import OPEN_SUFFIX, WARC_SUFFIX, unfinished_warcs
-from archive.members import RecordError, iter_gzip_members, parse_record
+from archive.layout import OPEN_SUFFIX, WARC_SUFFIX
 from archive.records import (
     Exchange,
     WarcRecord,
@@ -25,6 +24,11 @@ from archive.records import (
     new_record_id,
     warcinfo_record,
 )
+
+# Crash recovery is archive/recovery.py; its names stay importable from here.
+from archive.recovery import final_name as final_name
+from archive.recovery import recover_open_file as recover_open_file
+from archive.recovery import recover_open_files as recover_open_files
 from archive.sidecars import mark_pending, write_sidecar
 
 log = logging.getLogger(__name__)
@@ -349,56 +353,3 @@ class BackgroundWarcWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-# --------------------------------------------------------------------------- recovery
-
-
-def final_name(open_path: Path) -> Path:
-    return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
-
-
-def recover_open_file(path: Path) -> Path | None:
-    """Repair one `.open` file; returns the final path, or None if nothing was worth keeping."""
-    good_end = 0
-    first_type: str | None = None
-    with open(path, "rb") as fh:
-        for member in iter_gzip_members(fh):
-            if member.data is None:
-                break
-            try:
-                record = parse_record(member.data)
-            except RecordError:
-                break
-            if first_type is None:
-                first_type = record.get("WARC-Type") or ""
-            good_end = member.offset + member.length
-    if good_end == 0 or first_type != "warcinfo":
-        log.warning("deleting unrecoverable WARC file %s", path)
-        path.unlink()
-        return None
-    target = final_name(path)
-    if target.exists():
-        raise FileExistsError(f"cannot recover {path}: {target} already exists")
-    with open(path, "r+b") as fh:
-        if os.fstat(fh.fileno()).st_size != good_end:
-            log.warning("truncating %s to %d bytes", path, good_end)
-            fh.truncate(good_end)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(path, target)
-    return target
-
-
-def recover_open_files(directory: Path) -> list[Path]:
-    """Salvage files left `.open` by a killed process. Must not run while a writer is active
-    on the same directory, since its current file is `.open` too."""
-    directory = Path(directory)
-    recovered: list[Path] = []
-    for path in unfinished_warcs(directory):
-        result = recover_open_file(path)
-        if result is not None:
-            recovered.append(result)
-    if recovered:
-        fsync_dir(directory)
-    return recovered
