@@ -5,7 +5,7 @@ REPLAY_VENV := .venv-replay
 BIN := $(VENV)/bin
 SCALE ?= 300
 
-.PHONY: install replay-env browser demo test check lint bench bench-extract bench-schedule bench-growth clean
+.PHONY: install replay-env browser demo test check lint bench bench-extract bench-schedule bench-catalog bench-growth clean
 
 install: $(VENV)/.installed
 
@@ -60,7 +60,7 @@ BENCH_SCALE = $(if $(filter command line environment,$(origin SCALE)),$(SCALE),2
 BENCH_ARGS = $(if $(SITE),--site $(SITE),--articles $(BENCH_SCALE)) \
 	$(if $(SITE_SMALL),--site-small $(SITE_SMALL)) $(if $(LATENCY),--latency $(LATENCY))
 
-bench: install bench-extract bench-schedule
+bench: install bench-extract bench-schedule bench-catalog
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 # Scheduled runs day by day (30 days at 1,400 articles with and without the schedule and
@@ -80,6 +80,11 @@ bench-growth: install
 bench-extract: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python scripts/bench_extract.py
+
+# The catalogue: search over 20,000 synthetic articles beside grep, and the catalogue update's
+# share of a crawl's time (a few minutes). Results: docs/benchmarks-catalog.json, docs/search.md.
+bench-catalog: install
+	$(BIN)/python scripts/bench_catalog.py
 
 clean:
 	rm -rf data build *.egg-info

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from archive import history, indexcmd, qa, replay, verify, wacz
+from archive.catalog import cli_browse, cli_catalog, cli_search
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,8 @@ class Command:
 COMMANDS: dict[str, Command] = {
     name: Command(help=module.HELP, add_arguments=module.add_arguments, run=module.run)
     for name, module in (("replay", replay), ("verify", verify), ("wacz", wacz), ("qa", qa),
-                         ("history", history), ("index", indexcmd))
+                         ("history", history), ("index", indexcmd), ("catalog", cli_catalog),
+                         ("search", cli_search), ("browse", cli_browse))
 }
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import PAD_14_DOWN, iso_date_to_timestamp, pad_timestamp
@@ -25,6 +25,7 @@ from warcio.timeutils import PAD_14_DOWN, iso_date_to_timestamp, pad_timestamp
 from archive.cdxj import CdxjError, CdxjLine, read_index
 from archive.fastread import parse_member, read_record_at, scan_records
 from archive.layout import ArchiveLayout
+from archive.loaded import Loaded
 from archive.members import iter_gzip_members
 from archive.reader import ArchiveReadError, StoredRecord
 from archive.records import payload_digest
@@ -92,7 +93,7 @@ def _norm_digest(digest: str | None) -> str | None:
 class IndexedCapture:
     """One response or revisit record, as the index or a scan of the WARCs describes it.
 
-    Not ``crawler.state.Capture`` (a URL's latest 200 in the state database): this is any
+    Not ``crawler.state.store.Capture`` (a URL's latest 200 in the state database): this is any
     record the archive holds, with where it is.
     """
 
@@ -257,7 +258,7 @@ class CaptureIndex:
 
         ``canonical``: the site's URL canonicalisation; when no form is indexed as such, the
         index may hold the URL with another host case or a default port, found through it.
-        Which forms a URL has is the site's business (``crawler.archived.url_forms``).
+        Which forms a URL has is the site's business (``crawler.archived.responses.url_forms``).
         """
         found: list[IndexedCapture] = []
         wanted = set(forms)
@@ -355,79 +356,3 @@ class CaptureIndex:
         if response_id and record.rec_headers.get_header("WARC-Concurrent-To") != response_id:
             return None
         return record
-
-
-@dataclass
-class Loaded:
-    """A capture read back: its own record and the payload it stands for."""
-
-    capture: IndexedCapture
-    record: StoredRecord  # the response or revisit record itself
-    payload: bytes  # as stored (still content-encoded); a revisit's comes from its original
-    original: StoredRecord | None  # the record a revisit refers to
-
-    @property
-    def url(self) -> str:
-        return self.record.target_uri or self.capture.url
-
-    @property
-    def date(self) -> str:
-        return self.record.rec_headers.get_header("WARC-Date") or ""
-
-    @property
-    def status(self) -> int:
-        http = self.record.http_headers
-        code = http.get_statuscode() if http is not None else None
-        return int(code) if code and code.isdigit() else 200
-
-    @property
-    def protocol(self) -> str | None:
-        http = self.record.http_headers
-        return http.protocol if http is not None and http.protocol else None
-
-    @property
-    def not_modified(self) -> bool:
-        """A ``server-not-modified`` revisit: a 304 whose headers do not describe the payload."""
-        profile = self.record.rec_headers.get_header("WARC-Profile") or ""
-        return self.original is not None and profile.endswith("/server-not-modified")
-
-    def _headers(self) -> list[tuple[str, str]]:
-        own = list(self.record.http_headers.headers) if self.record.http_headers else []
-        if not self.not_modified or self.original is None or not self.original.http_headers:
-            return own
-        # As a cache applies a 304: the stored response's headers, updated by the 304's.
-        updated = {name.lower() for name, _ in own}
-        kept = [(n, v) for n, v in self.original.http_headers.headers if n.lower() not in updated]
-        return kept + own
-
-    def header_list(self) -> list[tuple[bytes, bytes]]:
-        return [(_header_bytes(k), _header_bytes(v)) for k, v in self._headers()]
-
-    def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for n, v in self._headers() if n.lower() == wanted), None)
-
-    @property
-    def pointer(self) -> dict[str, Any]:
-        """What an item's ``warc`` names: this record (the revisit itself, not its original)."""
-        return {
-            "filename": self.capture.filename,
-            "offset": self.capture.offset,
-            "length": self.capture.length,
-            "record_id": self.record.record_id,
-        }
-
-
-def _header_bytes(value: str) -> bytes:
-    """Undo warcio's header decoding (UTF-8 when valid, else Latin-1)."""
-    try:
-        raw = value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw
-    return value.encode("utf-8")
-
-

@@ -51,6 +51,21 @@ def put_in_place(tmp: Path, dest: Path) -> None:
     fsync_dir(dest.parent)
 
 
+def rename_durably(src: Path, dest: Path) -> None:
+    """Rename ``src`` (already synced) to ``dest`` and sync the rename (a ``.open`` WARC to
+    its final name: after a crash the file is under one name or the other)."""
+    os.replace(src, dest)
+    fsync_dir(Path(dest).parent)
+
+
+def link_in_place(target: Path, link: Path) -> None:
+    """(Re)point the symlink ``link`` at ``target``, never leaving the name missing."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    rename_durably(tmp, link)
+
+
 @contextmanager
 def replaced_atomically(dest: Path) -> Iterator[Path]:
     """A temporary path beside ``dest`` to write; on a clean exit it replaces ``dest``

@@ -19,7 +19,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive.members import iter_gzip_members
-from archive.reader import ArchiveReadError, StoredRecord, _parse_one, read_member
+from archive.reader import ArchiveReadError, StoredRecord, parse_one, read_member
 
 _WARC_VERSIONS = ("WARC/1.1", "WARC/1.0", "WARC/0.17", "WARC/0.18")  # warcio's WARC_TYPES
 _HTTP_RECORDS = ("response", "request", "revisit")  # warcio parses HTTP headers of these
@@ -166,7 +166,7 @@ def parse_member(data: bytes, offset: int, length: int, where: str) -> StoredRec
     try:
         return _plain_record(data, offset, length)
     except _NotPlain:
-        return _parse_one(data, offset, length, where)
+        return parse_one(data, offset, length, where)
 
 
 def read_record_at(path: Path, offset: int, length: int) -> StoredRecord:
@@ -183,7 +183,7 @@ def read_record_at(path: Path, offset: int, length: int) -> StoredRecord:
                 return _plain_record(plain, offset, length)
             except _NotPlain:
                 pass
-    return _parse_one(data, offset, length, f"{path}:{offset}")
+    return parse_one(data, offset, length, f"{path}:{offset}")
 
 
 def scan_records(path: Path, start: int = 0) -> Iterator[StoredRecord]:
@@ -205,4 +205,4 @@ def scan_member(data: bytes, offset: int, length: int, where: str) -> StoredReco
             data, offset, length, http_of=("response", "revisit"), payload_of=("warcinfo",)
         )
     except _NotPlain:
-        return _parse_one(data, offset, length, where)
+        return parse_one(data, offset, length, where)

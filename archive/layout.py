@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-# Names under ARCHIVE_DIR that are also stored as keys (crawler/state.py's ``folded`` rows).
+# Names under ARCHIVE_DIR that are also stored as keys (crawler/state/store.py's ``folded`` rows).
 WARC_DIR = "warc"
 ITEMS_DIR = "items"
 # The item files of a run, by the kind of item they hold: items/<run_id>/articles.jsonl, ...
@@ -104,7 +104,7 @@ class ArchiveLayout:
 
     @property
     def state_db(self) -> Path:
-        """The capture state database (crawler/state.py) scheduled runs share."""
+        """The capture state database (crawler/state/store.py) scheduled runs share."""
         return self.state_dir / "captures.sqlite"
 
     def items_dir(self, run_id: str) -> Path:

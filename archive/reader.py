@@ -37,7 +37,7 @@ class StoredRecord:
         return self.rec_headers.get_header("WARC-Target-URI")
 
 
-def _parse_one(data: bytes, offset: int, length: int, where: str) -> StoredRecord:
+def parse_one(data: bytes, offset: int, length: int, where: str) -> StoredRecord:
     iterator = ArchiveIterator(io.BytesIO(data), no_record_parse=False)
     try:
         record = next(iter(iterator))
@@ -67,7 +67,7 @@ def read_member(path: Path, offset: int, length: int) -> bytes:
 def read_record(path: Path, offset: int, length: int) -> StoredRecord:
     """Read exactly one gzip member, as pywb does with a CDXJ offset/length."""
     data = read_member(path, offset, length)
-    return _parse_one(data, offset, length, f"{path}:{offset}")
+    return parse_one(data, offset, length, f"{path}:{offset}")
 
 
 def iter_records(path: Path) -> Iterator[StoredRecord]:
@@ -76,4 +76,4 @@ def iter_records(path: Path) -> Iterator[StoredRecord]:
         for member in iter_gzip_members(fh):
             if member.data is None:
                 raise ArchiveReadError(f"{path}: broken gzip member at offset {member.offset}")
-            yield _parse_one(member.data, member.offset, member.length, f"{path}:{member.offset}")
+            yield parse_one(member.data, member.offset, member.length, f"{path}:{member.offset}")

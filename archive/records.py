@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from archive.exchange import Exchange, HeaderValue, HttpRequestData, HttpResponseData
+
 WARC_VERSION = b"WARC/1.1"
 # Microsecond precision (allowed by WARC/1.1) so that two captures of the same URL in one
 # second stay distinguishable; always six digits so the format never varies.
@@ -51,40 +53,6 @@ REVISIT_PROFILES = (PROFILE_IDENTICAL_PAYLOAD, PROFILE_SERVER_NOT_MODIFIED)
 WARCINFO_FORMAT = "WARC File Format 1.1"
 # https: the address the crawl has always written (and the one the specification serves).
 WARCINFO_CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
-
-HeaderValue = bytes | str
-
-
-@dataclass(frozen=True)
-class HttpRequestData:
-    """The request as it was sent on the wire (headers in sending order)."""
-
-    method: str
-    target: str  # origin form: path + query, e.g. "/sznews/index.shtml?a=1"
-    protocol: str
-    headers: list[tuple[HeaderValue, HeaderValue]]
-    body: bytes = b""
-
-
-@dataclass(frozen=True)
-class HttpResponseData:
-    """The response as received: body still content-encoded, already de-chunked."""
-
-    protocol: str
-    status: int
-    reason: bytes | str
-    headers: list[tuple[HeaderValue, HeaderValue]]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Exchange:
-    url: str
-    date: datetime
-    ip_address: str | None
-    request: HttpRequestData
-    response: HttpResponseData
-
 
 @dataclass(frozen=True)
 class WarcRecord:

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from archive.cdxj import member_lines
-from archive.durable import fsync_dir
+from archive.durable import fsync_dir, rename_durably
 from archive.layout import FILE_INDEX_DIR, OPEN_SUFFIX, unfinished_warcs
 from archive.members import RecordError, iter_gzip_members, parse_record
 from archive.sidecars import pending_dir, write_sidecar
@@ -73,7 +73,7 @@ def recover_open_file(path: Path) -> Path | None:
             fh.truncate(good_end)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(path, target)
+    rename_durably(path, target)
     if index_dir is not None and lines is not None:
         try:
             write_sidecar(index_dir, name, lines)

@@ -1,8 +1,8 @@
 """What a run's start has to look at: the files added since the state last caught up.
 
-The state's catch-up (crawler/state.py) used to stat every WARC and open every run's item
-file at each start, to find records a killed run wrote but never committed. Which files may
-hold such records is known without touching the old ones:
+The state's catch-up (crawler/state/store.py) used to stat every WARC and open every run's
+item file at each start, to find records a killed run wrote but never committed. Which files
+may hold such records is known without touching the old ones:
 
 * WARC files: a file's ``index.d/pending`` mark (archive/sidecars.py) lives from before the
   file is opened until a run's end merged its lines, which comes after that run closed the

@@ -6,7 +6,9 @@ extra packages) following the spec that ReplayWeb.page and `wacz validate` imple
     archive/<name>.warc.gz       every finished WARC, stored (not deflated), byte for byte
     indexes/index.cdx.gz         the CDXJ index as a ZipNum shared index: gzip blocks of
     indexes/index.idx            LINES_PER_BLOCK lines, located by index.idx (as py-wacz does)
-    pages/pages.jsonl            one page per article and section, with url, title and ts
+    pages/pages.jsonl            one page per article and section, with url, title and ts;
+                                 an article's also with its text (title and body, so
+                                 ReplayWeb.page's search finds it offline: ``hasText``)
     datapackage.json             every file above with its sha256 and size
     datapackage-digest.json      sha256 of datapackage.json
 
@@ -42,6 +44,7 @@ from typing import Any
 
 from cdxj_indexer.main import CompressedWriter
 
+from archive.catalog.text import han_bigrams
 from archive.durable import replaced_atomically
 from archive.index import write_cdxj_index
 from archive.items import newest_items, pointed_record
@@ -53,7 +56,8 @@ HELP = "package a finished ARCHIVE_DIR as a WACZ file (for ReplayWeb.page)"
 WACZ_VERSION = "1.1.1"
 SOFTWARE = "sznews-archive"
 LINES_PER_BLOCK = 1024  # ZipNum block size, archiveweb.page's and py-wacz's default
-PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages",
+                "hasText": True}
 WACZ_BIN_ENV = "SZNEWS_WACZ"
 COPY_CHUNK = 1 << 20
 
@@ -68,10 +72,14 @@ class Page:
     title: str
     ts: str
     kind: str  # items file stem: "articles", "sections", ...
+    text: str | None = None  # what ReplayWeb.page's page search looks in
 
     def to_json(self) -> dict[str, Any]:
         page_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.ts}/{self.url}").hex
-        return {"id": page_id, "url": self.url, "title": self.title, "ts": self.ts}
+        page = {"id": page_id, "url": self.url, "title": self.title, "ts": self.ts}
+        if self.text:
+            page["text"] = self.text
+        return page
 
 
 @dataclass
@@ -102,11 +110,19 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
         ts = _capture_ts(archive_dir, item, where, warnings)
         if ts is None:
             continue
-        pages.append(Page(url=url, title=str(title), ts=ts, kind=path.stem))
+        pages.append(Page(url=url, title=str(title), ts=ts, kind=path.stem,
+                          text=page_text(item)))
     # Sections first (they are the way into the site), then articles; each by url.
     order = {"sections": 0, "articles": 1}
     pages.sort(key=lambda p: (order.get(p.kind, 2), p.kind, p.url))
     return pages
+
+
+def page_text(item: dict[str, Any]) -> str | None:
+    """An article's title and body, then its two-character Chinese words: ReplayWeb.page's
+    search matches whole words between spaces and punctuation (docs/search.md)."""
+    text = "\n".join(str(item.get(k)) for k in ("title", "body") if "body" in item and item.get(k))
+    return f"{text}\n{' '.join(han_bigrams(text))}" if text else None
 
 
 def _capture_ts(archive_dir: Path, item: dict[str, Any], where: str,

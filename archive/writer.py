@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive.cdxj import member_lines
-from archive.durable import fsync_dir
+from archive.durable import rename_durably
 from archive.layout import OPEN_SUFFIX, WARC_SUFFIX
 from archive.records import (
     Exchange,
@@ -24,11 +24,7 @@ from archive.records import (
     new_record_id,
     warcinfo_record,
 )
-
-# Crash recovery is archive/recovery.py; its names stay importable from here.
-from archive.recovery import final_name as final_name
-from archive.recovery import recover_open_file as recover_open_file
-from archive.recovery import recover_open_files as recover_open_files
+from archive.recovery import recover_open_file, recover_open_files  # noqa: F401 - named here too
 from archive.sidecars import mark_pending, write_sidecar
 
 log = logging.getLogger(__name__)
@@ -193,8 +189,7 @@ class WarcFileWriter:
             fh.close()
             self._fh = None
             self._name = None
-        os.replace(open_path, final)
-        fsync_dir(self.directory)
+        rename_durably(open_path, final)
         self.files.append(final)
         lines, self._lines = self._lines, []
         if self.index_dir is not None:

@@ -1,7 +1,8 @@
 """Component settings, read one way: a frozen dataclass whose fields name their setting.
 
 ``ScheduleConfig.from_settings(settings)`` reads each field's setting with the getter of its
-default's type (``getint`` for an int, ...); the class's ``__post_init__`` refuses a bad value
+default's type (``getint`` for an int, ...), the default being the one in
+``crawler/settings.py``; the class's ``__post_init__`` refuses a bad value
 with a ValueError that names the setting, so a crawl with a bad setting stops before it
 starts, and a config built by hand (in a test) is held to the same rules.
 """
@@ -11,10 +12,22 @@ from __future__ import annotations
 from dataclasses import field, fields
 from typing import Any, Self
 
+from crawler import settings as project
 
-def setting(name: str, default: Any) -> Any:
-    """A config field read from the Scrapy setting ``name`` (``default`` when unset)."""
-    return field(default=default, metadata={"setting": name})
+
+def default(name: str) -> Any:
+    """The one default of setting ``name``: the value ``crawler/settings.py`` gives it.
+
+    Code that reads a setting passes this as the getter's default (a crawler built without
+    the project's settings, as tests build one, still gets the project's value), so no
+    default is written twice. An AttributeError names a setting that has no default there.
+    """
+    return getattr(project, name)
+
+
+def setting(name: str) -> Any:
+    """A config field read from the Scrapy setting ``name`` (its project default when unset)."""
+    return field(default=default(name), metadata={"setting": name})
 
 
 class FromSettings:

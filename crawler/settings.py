@@ -3,7 +3,7 @@
 from archive import layout
 
 # Sets tldextract's TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS before Scrapy makes its extractor.
-from crawler import offline  # noqa: F401
+from crawler.fetching import offline  # noqa: F401
 
 BOT_NAME = "sznews"
 SPIDER_MODULES = ["spiders"]
@@ -37,7 +37,7 @@ RETRY_BACKOFF_MAX = 120.0
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 # DOWNLOAD_MAXSIZE counts only the body: response headers are capped while they are read
-# (crawler/downloader.py); a real page sends under 2 KB of them.
+# (crawler/fetching/downloader.py); a real page sends under 2 KB of them.
 DOWNLOAD_MAXHEADERS_SIZE = 64 * 1024
 DOWNLOAD_MAXHEADERS = 200
 
@@ -48,22 +48,25 @@ REDIRECT_ENABLED = True
 # Nothing listens on a port during a crawl.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+# The run's owner: built before every other component, it opens the run's files in one order
+# (crawler/run/owner.py); the run's end (crawler.run.end.RunEnd) closes them in reverse.
+ADDONS = {"crawler.run.owner.ArchiveRun": 0}
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
-    "crawler.extensions.warc.WarcCapture": 100,
+    "crawler.capture.warc.WarcCapture": 100,
     # Closes the WARC writer, the work log and the state in that order; index, report.
-    "crawler.extensions.run.RunEnd": 900,
+    "crawler.run.end.RunEnd": 900,
     "crawler.resume.tracker.JobTracker": 50,
     # Spider state is not used; its pickle in JOBDIR is one more write that can fail.
     "scrapy.extensions.spiderstate.SpiderState": None,
-    "crawler.extensions.progress.Progress": 910,
-    "crawler.extensions.loglevel.LoggerLevel": 0,
+    "crawler.run.progress.Progress": 910,
+    "crawler.run.loglevel.LoggerLevel": 0,
 }
 
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.downloader.ArchivingHTTP11DownloadHandler",
-    "https": "crawler.downloader.ArchivingHTTP11DownloadHandler",
+    "http": "crawler.fetching.downloader.ArchivingHTTP11DownloadHandler",
+    "https": "crawler.fetching.downloader.ArchivingHTTP11DownloadHandler",
 }
 
 SPIDER_MIDDLEWARES = {
@@ -75,16 +78,16 @@ SPIDER_MIDDLEWARES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
-    # Scrapy's retry rules, with back-off and Retry-After (crawler/retry.py).
+    # Scrapy's retry rules, with back-off and Retry-After (crawler/fetching/retry.py).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.retry.BackoffRetryMiddleware": 550,
+    "crawler.fetching.retry.BackoffRetryMiddleware": 550,
     # Between decompression (590) and retries (550): sees decoded bodies, acts before a retry.
     "crawler.dedup.maintenance.MaintenanceMiddleware": 580,
     # Pages that are not the site's (challenge, login wall, error page sent with 200).
     "crawler.dedup.notsite.NotSiteMiddleware": 579,
-    "crawler.middlewares.NoSniffingOfCompressedBodies": 595,
+    "crawler.fetching.nosniff.NoSniffingOfCompressedBodies": 595,
     # Conditional headers go on last, right before the download.
-    "crawler.incremental.revisits.IncrementalMiddleware": 950,
+    "crawler.incremental.middleware.IncrementalMiddleware": 950,
 }
 
 ITEM_PIPELINES = {
@@ -102,7 +105,7 @@ WARC_MAX_SIZE = 1024**3
 WARC_PREFIX = ""  # empty: the site profile's short name (sznews, xcnews, ...)
 WARC_OPERATOR = ""
 # Set aside at the start (state/.reserve, at most a quarter of the free space) so that a run
-# that fills the disk can still write its index and report (crawler/diskfull.py).
+# that fills the disk can still write its index and report (crawler/run/diskfull.py).
 ARCHIVE_DISK_RESERVE = 64 * 1024 * 1024
 PROGRESS_INTERVAL = 5.0
 

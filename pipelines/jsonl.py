@@ -10,7 +10,6 @@ written by this run (a section by URL, an article by URL and version) is not wri
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import logging
@@ -22,13 +21,15 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from archive.layout import ITEM_FILES
-from crawler.diskfull import record_write_failure
-from crawler.incremental.revisits import Revisits, published_time
+from crawler.incremental.recheck import RecheckSchedule, published_time
 from crawler.items import ArticleItem, ItemNotWritten, SectionItem, content_key, item_line
 from crawler.keys import url_key
 from crawler.resume import killpoints
-from crawler.run import StateUnavailable, run_context
-from crawler.state import CaptureState, Version, item_source
+from crawler.run.context import RunContext
+from crawler.run.diskfull import record_write_failure
+from crawler.run.owner import run_of
+from crawler.state.records import Version, item_source
+from crawler.state.store import CaptureState
 
 FILES = {ArticleItem: ITEM_FILES["articles"], SectionItem: ITEM_FILES["sections"]}
 logger = logging.getLogger(__name__)
@@ -69,14 +70,15 @@ class JsonLinesExportPipeline:
         stats: Any = None,
         state: CaptureState | None = None,
         run_id: str = "",
-        revisits: Revisits | None = None,
+        schedule: RecheckSchedule | None = None,
     ) -> None:
         self.items_dir = items_dir
         self.stats = stats
         self.state = state
         self.run_id = run_id
-        self.revisits = revisits
+        self.schedule = schedule
         self.crawler: Any = None
+        self.run: RunContext | None = None
         self._write_error: OSError | None = None
         self._fds: dict[type, int] = {}
         self._written: set[bytes] = set()  # written_key of every item on disk
@@ -87,14 +89,13 @@ class JsonLinesExportPipeline:
     def from_crawler(cls, crawler: Any) -> JsonLinesExportPipeline:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command exports no items")
-        ctx = run_context(crawler)
-        state, revisits = None, None
-        # A full disk may leave no room for the state: the WARC capture stops the run.
-        with contextlib.suppress(StateUnavailable):
-            state, revisits = ctx.capture_state(), Revisits.for_run(crawler)
-        pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, state, ctx.run_id,
-                       revisits)
+        run = run_of(crawler)
+        ctx = run.context
+        # A full disk may leave no room for the state (None): the WARC capture stops the run.
+        pipeline = cls(ctx.layout.items_dir(ctx.run_id), crawler.stats, run.state, ctx.run_id,
+                       run.schedule)
         pipeline.crawler = crawler
+        pipeline.run = ctx
         return pipeline
 
     def open_spider(self) -> None:
@@ -147,8 +148,8 @@ class JsonLinesExportPipeline:
             folded = (item_source(path, self.items_dir.parent), before + len(line))
             written = self.state.record_version(data["url"], version, folded)
             written.add_done_callback(self._check_state_write)
-        if kind is ArticleItem and self.revisits is not None:
-            self.revisits.checked(data["url"], changed=True,
+        if kind is ArticleItem and self.schedule is not None:
+            self.schedule.checked(data["url"], changed=True,
                                   published=published_time(data.get("published")))
         return item
 
@@ -156,7 +157,8 @@ class JsonLinesExportPipeline:
         """Runs on the state thread: SQLite's "database or disk is full" ends the run too."""
         exc = future.exception()
         if exc is not None and self.state is not None and self.crawler is not None:
-            record_write_failure(self.crawler, exc, self.state.path, "state_write_error")
+            record_write_failure(self.run, self.crawler, exc, self.state.path,
+                                 "state_write_error")
 
     def sync(self) -> None:
         """Make the lines written so far durable (the state thread calls it before a commit)."""
@@ -173,7 +175,7 @@ class JsonLinesExportPipeline:
             what = f"Cannot write items to {self.items_dir / FILES[kind]}; stopping the crawl"
             if self.crawler is not None:
                 # The first failed write of the run names the disk; later ones are warnings.
-                record_write_failure(self.crawler, exc, self.items_dir / FILES[kind],
+                record_write_failure(self.run, self.crawler, exc, self.items_dir / FILES[kind],
                                      "items_write_error")
             else:
                 logger.error("%s: %s", what, exc)

@@ -14,10 +14,10 @@ from typing import Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.incremental.revisits import Revisits, published_time
+from crawler.incremental.recheck import RecheckSchedule, published_time
 from crawler.items import ArticleItem, content_key, next_version
-from crawler.run import RunContext, run_context
-from crawler.state import CaptureState
+from crawler.run.owner import run_of
+from crawler.state.store import CaptureState
 
 
 class UnchangedContent(DropItem):
@@ -29,18 +29,20 @@ class UnchangedContent(DropItem):
 
 class ArticleVersionPipeline:
     def __init__(
-        self, state: CaptureState, stats: Any = None, revisits: Revisits | None = None
+        self, state: CaptureState, stats: Any = None, schedule: RecheckSchedule | None = None
     ) -> None:
         self.state = state
         self.stats = stats
-        self.revisits = revisits
+        self.schedule = schedule
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticleVersionPipeline:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command numbers no versions")
-        ctx: RunContext = run_context(crawler)
-        return cls(ctx.capture_state(), crawler.stats, Revisits.for_run(crawler))
+        run = run_of(crawler)
+        if run.state is None:
+            raise NotConfigured("no state database (the WARC capture stops the run)")
+        return cls(run.state, crawler.stats, run.schedule)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
@@ -50,8 +52,8 @@ class ArticleVersionPipeline:
         if number is None:
             if self.stats is not None:
                 self.stats.inc_value("incremental/articles/unchanged_content")
-            if self.revisits is not None:
-                self.revisits.checked(item.url, changed=False,
+            if self.schedule is not None:
+                self.schedule.checked(item.url, changed=False,
                                       published=published_time(item.published))
             raise UnchangedContent(item.url)
         # Recorded by the exporter once the line is on disk: the state never gets ahead.

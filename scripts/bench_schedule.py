@@ -1,4 +1,4 @@
-"""The revisit schedule's cost and latency: simulated days of scheduled runs, side by side.
+"""The recheck schedule's cost and latency: simulated days of scheduled runs, side by side.
 
 Each series crawls the replica's day model (tests/replica/days.py) once a simulated day with
 the crawl's clock set to that day (``ARCHIVE_NOW``), into an archive of its own, and counts

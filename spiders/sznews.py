@@ -17,22 +17,23 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.capture.warc import UNCHANGED, WARC_LOCATION
+from crawler.config import default
 from crawler.dedup.links import LinkFilter
 from crawler.discovery.admission import LinkAdmission
 from crawler.discovery.carryover import FailedFetches, carried_over
 from crawler.discovery.follow import Discovery
 from crawler.discovery.outlinks import links_by_block
 from crawler.discovery.requests import SiteRequests
-from crawler.downloader import FETCH_BEGAN
-from crawler.extensions.warc import UNCHANGED, WARC_LOCATION
 from crawler.extraction.article import extract_page
 from crawler.extraction.assembly import ArticleAssembly
 from crawler.extraction.page import ArticlePage, ParsedPage, parse_response
 from crawler.extraction.section import extract_section_page
-from crawler.incremental.revisits import Revisits
+from crawler.fetching.downloader import FETCH_BEGAN
 from crawler.items import ArticleItem, fetched_at, section_item
 from crawler.profile import PageKind, SiteProfile, site_profile
-from crawler.run import RunContext, run_context
+from crawler.run.context import RunContext
+from crawler.run.owner import ArchiveRun
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -50,7 +51,6 @@ class SznewsSpider(scrapy.Spider):
         self.profile = profile.starting_at(self.start_url)
         self.site_host = (urlsplit(self.start_url).hostname or "").lower()
         self.allowed_domains = [self.site_host]
-        self.run: RunContext | None = None  # set by from_crawler
         self.requests = SiteRequests(self, self.profile, self.site_host)
 
     @classmethod
@@ -59,8 +59,13 @@ class SznewsSpider(scrapy.Spider):
             raise ValueError("the site profile is the SITE_PROFILE setting, not a spider argument")
         spider = super().from_crawler(crawler, *args, profile=site_profile(crawler.settings),
                                       **kwargs)
-        spider.run = run_context(crawler)
         return spider
+
+    @property
+    def run(self) -> RunContext | None:
+        """The run (Scrapy builds the spider before the run's owner, an add-on)."""
+        owner = self.crawler.get_addon(ArchiveRun)
+        return owner.context if owner is not None else None
 
     @cached_property
     def failures(self) -> FailedFetches:
@@ -70,16 +75,16 @@ class SznewsSpider(scrapy.Spider):
 
     @cached_property
     def discovery(self) -> Discovery:
-        """Built on first use, once crawling: the revisit schedule is the run's, opened with
-        its state database by whichever component asks first."""
+        """Built on first use, once crawling: the recheck schedule and the state are the
+        run's, opened by its owner (``crawler/run/owner.py``) before the crawl began."""
         settings = self.crawler.settings
-        links = LinkFilter.from_settings(settings) if settings.getbool("DEDUP_ENABLED", True) \
-            else None
-        revisits = Revisits.for_run(self.crawler)
+        links = LinkFilter.from_settings(settings) \
+            if settings.getbool("DEDUP_ENABLED", default("DEDUP_ENABLED")) else None
+        owner = self.crawler.get_addon(ArchiveRun)
+        schedule = owner.schedule if owner is not None else None
         # The state the schedule reads (None exactly when there is no schedule).
-        state = self.run.capture_state() if revisits is not None and self.run is not None \
-            else None
-        admission = LinkAdmission(self.profile, self.site_host, links, revisits)
+        state = owner.state if schedule is not None and owner is not None else None
+        admission = LinkAdmission(self.profile, self.site_host, links, schedule)
         return Discovery(admission, self.requests, state, self.crawler.stats)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:

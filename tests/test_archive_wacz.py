@@ -95,7 +95,7 @@ def test_pages_list_every_item_with_title_and_capture_time(built: Built,
                                                           wacz_file: Path) -> None:
     header, *pages = read_pages(wacz_file)
     assert header == PAGES_HEADER == {"format": "json-pages-1.0", "id": "pages",
-                                      "title": "All Pages"}
+                                      "title": "All Pages", "hasText": True}
     by_url = {p["url"]: p for p in pages}
     assert len(by_url) == len(pages) == 2  # the section's newer item replaces the older
     assert by_url[ARTICLE]["title"] == ARTICLE_TITLE

@@ -29,9 +29,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from archive import fastread
 from archive.captures import Loaded
 from archive.reader import StoredRecord, iter_records, read_record
-from crawler.archived import Archive, DownloadLimits, archived_response
-from crawler.middlewares import NoSniffingOfCompressedBodies
-from crawler.reextract import AtomicLines
+from crawler.archived.reextraction import AtomicLines
+from crawler.archived.responses import Archive, DownloadLimits, archived_response
+from crawler.fetching.nosniff import NoSniffingOfCompressedBodies
 from tests.crawling import ROOT, CrawlResult, crawl_env, run_crawl
 from tests.replica.testing import start_replica
 
@@ -161,7 +161,7 @@ def test_reextract_streams_and_leaves_no_file_behind_on_failure(tmp_path: Path) 
 
 # --------------------------------------------------------------------------- reextract's readers
 # reextract reads records without warcio's stream stack, and decodes payloads with
-# crawler/compression.py rather than through HttpCompressionMiddleware; these hold it to
+# crawler/fetching/compression.py rather than through HttpCompressionMiddleware; these hold it to
 # giving exactly what those give.
 
 

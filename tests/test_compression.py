@@ -1,7 +1,7 @@
-"""crawler/compression.py decodes as the installed Scrapy's HttpCompressionMiddleware does.
+"""crawler/fetching/compression.py decodes as the installed Scrapy's HttpCompressionMiddleware does.
 
 The crawl's callbacks get bodies from the middleware; re-extraction, warcshell, the capture's
-bomb check and the maintenance check get them from crawler/compression.py. Each odd body is
+bomb check and the maintenance check get them from crawler/fetching/compression.py. Each odd body is
 given to both, and both must give the same body, keep the same codings, or fail alike.
 """
 
@@ -18,7 +18,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.utils.test import get_crawler
 
-from crawler.compression import DecodedTooLarge, decode, decoded_size_exceeds
+from crawler.fetching.compression import DecodedTooLarge, decode, decoded_size_exceeds
 
 try:
     from compression import zstd  # type: ignore[import-not-found]

@@ -7,7 +7,7 @@ from scrapy.settings import Settings
 
 from crawler.dedup.links import LinkDedupConfig
 from crawler.dedup.maintenance import MaintenanceConfig
-from crawler.downloader import HeaderLimits
+from crawler.fetching.downloader import HeaderLimits
 from crawler.incremental.policy import ScheduleConfig
 
 CONFIGS = [ScheduleConfig, MaintenanceConfig, LinkDedupConfig, HeaderLimits]
@@ -44,3 +44,40 @@ def test_a_bad_value_is_refused_from_settings_and_by_hand(cls, name, value):
                  if f.metadata.get("setting") == name)
     with pytest.raises(ValueError):
         cls(**{field: value})
+
+
+def test_no_code_restates_a_settings_default():
+    """A default is written once, in crawler/settings.py: a getter of a project setting takes
+    ``crawler.config.default(NAME)`` or nothing, never a value of its own."""
+    import ast
+    from pathlib import Path
+
+    import crawler.settings as project
+
+    root = Path(__file__).resolve().parent.parent
+    getters = {"get", "getint", "getbool", "getfloat", "getlist", "getdict"}
+    restated = []
+    for package in ("crawler", "spiders", "pipelines"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in getters and len(node.args) == 2):
+                    continue
+                name, fallback = node.args
+                if not (isinstance(name, ast.Constant) and isinstance(name.value, str)
+                        and hasattr(project, name.value)):
+                    continue
+                if not (isinstance(fallback, ast.Call) and isinstance(fallback.func, ast.Name)
+                        and fallback.func.id == "default"):
+                    restated.append(f"{path.relative_to(root)}:{node.lineno} {name.value}")
+    assert restated == []
+
+
+def test_a_config_field_takes_its_default_from_the_project_settings():
+    import crawler.settings as project
+
+    for cls in CONFIGS:
+        for field in cls.__dataclass_fields__.values():
+            name = field.metadata.get("setting")
+            if name is not None:
+                assert field.default == getattr(project, name), name

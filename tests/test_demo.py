@@ -18,7 +18,7 @@ LOG = """\
 2026-11-30 12:46:10 [scrapy.middleware] INFO: Enabled extensions:
 ['scrapy.extensions.corestats.CoreStats',
 2026-11-30 12:46:11 [progress] INFO: pages 67  articles 27  queue 79  60.5 pages/s  errors 0
-2026-11-30 12:46:12 [crawler.extensions.warc] WARNING: Recovered an unfinished WARC
+2026-11-30 12:46:12 [crawler.capture.warc] WARNING: Recovered an unfinished WARC
 2026-11-30 12:46:13 [scrapy.core.engine] INFO: Spider closed (finished)
 2026-11-30 12:46:13 [progress] INFO: pages 99  articles"""  # cut mid-line by the exit
 
@@ -30,7 +30,7 @@ def test_the_console_gets_progress_warnings_and_errors_only(tmp_path: Path, caps
     assert demo.follow(log, crawl) == 0
     assert capsys.readouterr().out.splitlines() == [
         "  pages 67  articles 27  queue 79  60.5 pages/s  errors 0",
-        "2026-11-30 12:46:12 [crawler.extensions.warc] WARNING: Recovered an unfinished WARC",
+        "2026-11-30 12:46:12 [crawler.capture.warc] WARNING: Recovered an unfinished WARC",
         "  pages 99  articles",
     ]
 

@@ -19,9 +19,9 @@ from crawler.discovery.listwalk import ListWalk
 from crawler.discovery.outlinks import BlockLink
 from crawler.discovery.requests import SiteRequests
 from crawler.extraction.page import SectionHead
-from crawler.incremental.revisits import FULL_FETCH
+from crawler.incremental.recheck import FULL_FETCH
 from crawler.profile import SZNEWS, PageKind
-from crawler.run import RunSummary
+from crawler.run.context import RunSummary
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "http://sznews.zjol.com.cn"
@@ -49,7 +49,7 @@ class Callbacks:
 
 
 class Schedule:
-    """A revisit schedule between full sweeps: ``archived`` URLs are in the archive."""
+    """A recheck schedule between full sweeps: ``archived`` URLs are in the archive."""
 
     full_sweep = False
 
@@ -64,7 +64,7 @@ class Schedule:
 
 
 def test_the_admission_chain_counts_each_decision() -> None:
-    admission = LinkAdmission(SZNEWS, HOST, links=None, revisits=None)
+    admission = LinkAdmission(SZNEWS, HOST, links=None, schedule=None)
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     page = f"{SITE}/sznews/index.shtml"

@@ -1,4 +1,5 @@
-"""The download handler's hold on Scrapy's private ``_ScrapyAgent`` (crawler/downloader.py).
+"""The download handler's hold on Scrapy's private ``_ScrapyAgent``
+(crawler/fetching/downloader.py).
 
 The reason phrase and the fetch start come from a subclass of that private class, built
 with the handler's private attributes; nothing falls back when a Scrapy release moves them.
@@ -22,7 +23,7 @@ from twisted.internet import reactor
 from scrapy import Request
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.test import get_crawler
-from crawler.downloader import FETCH_BEGAN, REASON, ArchivingHTTP11DownloadHandler
+from crawler.fetching.downloader import FETCH_BEGAN, REASON, ArchivingHTTP11DownloadHandler
 
 server = socket.create_server(("127.0.0.1", 0))
 

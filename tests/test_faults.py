@@ -15,7 +15,7 @@ import pytest
 
 from archive.reader import iter_records
 from archive.verify import main as verify_main
-from crawler.extensions.warc import safe_host_name
+from crawler.capture.exchange import safe_host_name
 from crawler.extraction.article import extract_article_page
 from crawler.extraction.page import parse_html
 from crawler.profile import SZNEWS

@@ -12,10 +12,10 @@ import pytest
 
 from crawler.health import checks
 from crawler.health.checks import FAILED, OK, WARNING, Alert, RunData, status_of
-from crawler.health.config import HealthConfig
 from crawler.health.history import learned_lower, learned_upper, previous_reports
+from crawler.health.limits import HealthConfig
 from crawler.health.quality import measure
-from crawler.run_outcome import run_failure
+from crawler.run.outcome import run_failure
 
 CONFIG = HealthConfig()
 URL = "http://sznews.zjol.com.cn/sznews/system/2025/01/02/0300{:05d}.shtml"
@@ -231,7 +231,7 @@ def test_extraction_is_counted_over_every_page_parsed(tmp_path: Path) -> None:
 def test_a_bad_health_setting_stops_the_crawl_before_it_starts(tmp_path: Path) -> None:
     from scrapy.utils.test import get_crawler
 
-    from crawler.extensions.run import RunEnd
+    from crawler.run.end import RunEnd
 
     crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path),
                                          "HEALTH_NOT_SITE_FAIL": "5"})

@@ -71,9 +71,9 @@ def test_a_failing_end_step_leaves_the_others_and_fails_the_run(tmp_path, monkey
 
     from scrapy.statscollectors import MemoryStatsCollector
 
-    from crawler.extensions import run as run_mod
-    from crawler.run import ArchiveLayout, RunContext
-    from crawler.run_outcome import run_failure
+    from crawler.run import end as run_mod
+    from crawler.run.context import ArchiveLayout, RunContext
+    from crawler.run.outcome import run_failure
 
     (tmp_path / "warc").mkdir()
     ctx = RunContext("20260101T000000Z", ArchiveLayout(tmp_path), datetime.now(UTC))
@@ -83,7 +83,7 @@ def test_a_failing_end_step_leaves_the_others_and_fails_the_run(tmp_path, monkey
     def broken_index(*args, **kwargs):
         raise AttributeError("'brotli.Decompressor' object has no attribute 'unused_data'")
 
-    monkeypatch.setattr(run_mod, "write_cdxj_index", broken_index)
+    monkeypatch.setattr(run_mod, "update_index", broken_index)
     stats = MemoryStatsCollector.__new__(MemoryStatsCollector)
     stats._stats = {"sznews/hub_pages": 1}
     path = run_mod.RunEnd(ctx, stats).finish("finished", steps)
@@ -100,7 +100,7 @@ def test_a_failing_end_step_leaves_the_others_and_fails_the_run(tmp_path, monkey
 def test_decoded_size_is_measured_in_bounded_time_and_memory():
     import brotli
 
-    from crawler.compression import decoded_size_exceeds
+    from crawler.fetching.compression import decoded_size_exceeds
     from tests.hostile import gzip_bomb
 
     bomb = gzip_bomb(512 << 20)
@@ -157,7 +157,7 @@ from scrapy.utils.reactor import install_reactor
 install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 from scrapy.utils.test import get_crawler
 from twisted.web import _newclient
-from crawler.downloader import (ArchivingHTTP11DownloadHandler, HeaderCappingFactory,
+from crawler.fetching.downloader import (ArchivingHTTP11DownloadHandler, HeaderCappingFactory,
                                 HeaderCappingProtocol)
 import sys
 settings = {"DOWNLOAD_MAXHEADERS_SIZE": 4096, "DOWNLOAD_MAXHEADERS": 20}
@@ -340,7 +340,8 @@ def test_a_304_of_a_requisite_is_not_modified_not_a_failure(tmp_path):
 
     from spiders.sznews import SznewsSpider
 
-    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path)})
+    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path),
+                                         "ADDONS": {"crawler.run.owner.ArchiveRun": 0}})
     crawler.spider = spider = SznewsSpider.from_crawler(crawler)
     request = Request("http://sznews.zjol.com.cn/pic/a.jpg")
     response = Response(request.url, status=304, request=request)

@@ -1,4 +1,4 @@
-"""CookiesMiddleware's public-suffix check stays off the network (crawler/offline.py).
+"""CookiesMiddleware's public-suffix check stays off the network (crawler/fetching/offline.py).
 
 Each case runs in a fresh interpreter whose sockets refuse and record every lookup and
 connection, with an empty tldextract cache, so a download of the public suffix list could

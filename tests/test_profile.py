@@ -66,13 +66,13 @@ def test_anything_else_is_refused_naming_the_setting(value: object, message: str
 
 
 def test_every_component_takes_the_profile_of_the_setting(tmp_path: Path) -> None:
+    from crawler.capture.warc import WarcCapture
     from crawler.dedup.maintenance import MaintenanceMiddleware
     from crawler.dedup.notsite import NotSiteMiddleware
-    from crawler.extensions.warc import WarcCapture
-    from crawler.incremental.revisits import IncrementalMiddleware
+    from crawler.incremental.middleware import IncrementalMiddleware
     from spiders.sznews import SznewsSpider
 
-    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path),
+    crawler = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path), **RUN_OWNER,
                                          "SITE_PROFILE": "tests.test_profile.UPGRADING"})
     assert SznewsSpider.from_crawler(crawler).profile is UPGRADING
     assert MaintenanceMiddleware.from_crawler(crawler).profile is UPGRADING
@@ -81,8 +81,11 @@ def test_every_component_takes_the_profile_of_the_setting(tmp_path: Path) -> Non
     # The WARC capture keeps maintenance pages out by the profile's notice (the home page is
     # not judged as one that is not the site's: third filter).
     assert capture_filters(WarcCapture.from_crawler(crawler)) == [None, None, None]
-    sznews = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path / "sznews")})
+    sznews = get_crawler(SznewsSpider, {"ARCHIVE_DIR": str(tmp_path / "sznews"), **RUN_OWNER})
     assert capture_filters(WarcCapture.from_crawler(sznews)) == [None, "maintenance", None]
+
+
+RUN_OWNER = {"ADDONS": {"crawler.run.owner.ArchiveRun": 0}}
 
 
 def capture_filters(capture) -> list[str | None]:
@@ -123,7 +126,7 @@ def test_the_profile_makes_an_articles_page_urls(url: str, number: int, page: st
 
 
 def test_warc_files_are_named_after_the_profile_unless_told() -> None:
-    from crawler.extensions.warc import WarcConfig
+    from crawler.capture.warc import WarcConfig
 
     def prefix(**settings: object) -> str:
         project = get_project_settings()

@@ -28,7 +28,7 @@ from archive.records import Exchange, HttpRequestData, HttpResponseData
 from archive.replay import ReplayEnvError, find_replay_venv
 from archive.writer import WarcFileWriter
 from tests.crawling import ROOT, CrawlResult, crawl_env
-from tests.test_replay import _ci
+from tests.test_replay import on_ci
 
 SITE = "http://sznews.zjol.com.cn"
 WAYBACK = "http://127.0.0.1:8080"
@@ -159,14 +159,14 @@ def qa_ready() -> None:
         venv = find_replay_venv()
         find_chromium()
     except (ReplayEnvError, QaSetupError) as exc:
-        if _ci():
+        if on_ci():
             pytest.fail(str(exc), pytrace=False)
         pytest.skip(str(exc))
     probe = subprocess.run([str(venv / "bin" / "python"), "-c", "import playwright"],
                            capture_output=True, text=True, timeout=120)
     if probe.returncode != 0:
         message = f"Playwright missing in {venv}: run `make replay-env`"
-        if _ci():
+        if on_ci():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
 
@@ -350,9 +350,9 @@ def test_wacz_of_the_crawl_replays_whole(qa_ready: None, crawled: CrawlResult,
 def test_qa_collection_is_unframed(tmp_path: Path) -> None:
     """Framed replay would bounce a top-level mp_ page into pywb's frame (and its requests)."""
     from archive.replay import prepare_collection
-    from tests.test_replay import _tiny_archive
+    from tests.test_replay import tiny_archive
 
-    archive = _tiny_archive(tmp_path)
+    archive = tiny_archive(tmp_path)
     prepare_collection(archive, tmp_path / "framed")
     prepare_collection(archive, tmp_path / "unframed", framed=False)
     assert "framed_replay: true\n" in (tmp_path / "framed" / "config.yaml").read_text()

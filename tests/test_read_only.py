@@ -11,19 +11,21 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
 
+RUN_OWNER = {"crawler.run.owner.ArchiveRun": 0}
+
 WRITERS = [
-    "crawler.extensions.warc.WarcCapture",
-    "crawler.extensions.run.RunEnd",
+    "crawler.capture.warc.WarcCapture",
+    "crawler.run.end.RunEnd",
     "crawler.resume.tracker.JobTracker",
     "pipelines.version.ArticleVersionPipeline",
     "pipelines.jsonl.JsonLinesExportPipeline",
-    "crawler.incremental.revisits.IncrementalMiddleware",
+    "crawler.incremental.middleware.IncrementalMiddleware",
 ]
 
 
 def read_only_crawler(tmp_path: Path):
     # A JOBDIR too (Scrapy makes it), or the job tracker would stay out for want of one.
-    return get_crawler(settings_dict={"ARCHIVE_READ_ONLY": True,
+    return get_crawler(settings_dict={"ARCHIVE_READ_ONLY": True, "ADDONS": RUN_OWNER,
                                       "ARCHIVE_DIR": str(tmp_path / "archive"),
                                       "JOBDIR": str(tmp_path / "jobdir")})
 

@@ -59,7 +59,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)"""
 _GB_ALIASES = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "cp936"}
 
 
-def _ci() -> bool:
+def on_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
@@ -68,7 +68,7 @@ def _require_replay_venv() -> Path:
     try:
         return find_replay_venv()
     except ReplayEnvError as exc:
-        if _ci():  # the message already says to run `make replay-env`
+        if on_ci():  # the message already says to run `make replay-env`
             pytest.fail(str(exc), pytrace=False)
         pytest.skip(str(exc))
 
@@ -415,7 +415,7 @@ def test_only_the_archive_collection_is_served(wayback: WaybackProcess) -> None:
 # --------------------------------------------------------------------------- layout (no pywb)
 
 
-def _tiny_archive(tmp_path: Path) -> Path:
+def tiny_archive(tmp_path: Path) -> Path:
     """A one-record ARCHIVE_DIR written with the project's own writer and indexer."""
     from archive.index import write_cdxj_index
     from archive.records import Exchange, HttpRequestData, HttpResponseData
@@ -439,7 +439,7 @@ def _tiny_archive(tmp_path: Path) -> Path:
 
 
 def test_prepare_collection_layout(tmp_path: Path) -> None:
-    archive_dir = _tiny_archive(tmp_path)
+    archive_dir = tiny_archive(tmp_path)
     root = tmp_path / "root"
     coll = prepare_collection(archive_dir, root)
     assert coll == root / "collections" / DEFAULT_COLLECTION
@@ -464,7 +464,7 @@ def test_prepare_collection_layout(tmp_path: Path) -> None:
 
 
 def test_prepare_collection_refuses_inconsistent_input(tmp_path: Path) -> None:
-    archive_dir = _tiny_archive(tmp_path)
+    archive_dir = tiny_archive(tmp_path)
     with pytest.raises(CollectionError, match="not found"):
         prepare_collection(tmp_path / "missing", tmp_path / "r0")
     with pytest.raises(CollectionError, match="invalid collection name"):
@@ -518,7 +518,7 @@ def test_cli_replay_arguments(tmp_path: Path) -> None:
 
 
 def test_the_suggested_home_is_the_page_archived_first_whatever_the_site(tmp_path: Path) -> None:
-    from archive.replay.cli import _home_capture
+    from archive.replay.cli import home_capture
 
     def line(url: str, stamp: str, mime: str = "text/html", status: str = "200") -> str:
         fields = {"url": url, "mime": mime, "status": status}
@@ -532,7 +532,7 @@ def test_the_suggested_home_is_the_page_archived_first_whatever_the_site(tmp_pat
         + line("http://xcnews.zjol.com.cn/xcnews/gone.shtml", "20260101000000", status="404"),
         "utf-8",
     )
-    assert _home_capture(index, None) == ("http://xcnews.zjol.com.cn/xcnews/index.shtml",
+    assert home_capture(index, None) == ("http://xcnews.zjol.com.cn/xcnews/index.shtml",
                                           "20260101000001")
-    assert _home_capture(index, "http://xcnews.zjol.com.cn/xcnews/a.shtml") == (
+    assert home_capture(index, "http://xcnews.zjol.com.cn/xcnews/a.shtml") == (
         "http://xcnews.zjol.com.cn/xcnews/a.shtml", "20260101000009")

@@ -1,4 +1,4 @@
-"""The revisit schedule: its rules alone, then thirty simulated days of scheduled runs."""
+"""The recheck schedule: its rules alone, then thirty simulated days of scheduled runs."""
 
 from __future__ import annotations
 

@@ -14,8 +14,9 @@ from scrapy import Request
 from scrapy.http import Headers, HtmlResponse
 
 from archive.reader import iter_records
-from crawler.downloader import FETCH_BEGAN, REASON
-from crawler.extensions.warc import WarcCapture, WarcConfig, exchange_from
+from crawler.capture.exchange import exchange_from
+from crawler.capture.warc import WarcCapture, WarcConfig
+from crawler.fetching.downloader import FETCH_BEGAN, REASON
 
 BIN = Path(sys.executable).parent
 URL = "http://sznews.zjol.com.cn/sznews/index.shtml?a=1"
@@ -141,10 +142,11 @@ def test_the_writer_closes_before_the_state_it_updates(tmp_path):
     from scrapy.utils.project import get_project_settings
     from scrapy.utils.test import get_crawler
 
-    from crawler.extensions.run import RunEnd
+    from crawler.run.end import RunEnd
     from spiders.sznews import SznewsSpider
 
     settings = {"EXTENSIONS": get_project_settings().getdict("EXTENSIONS"),
+                "ADDONS": get_project_settings().getdict("ADDONS"),
                 "ARCHIVE_DIR": str(tmp_path / "archive"), "JOBDIR": str(tmp_path / "job")}
     crawler = get_crawler(SznewsSpider, settings)  # builds the extensions, as crawling does
     end = crawler.get_extension(RunEnd)
@@ -176,7 +178,7 @@ def revisit_targets(path: Path) -> list[tuple[str, str, str]]:
 
 
 def test_payloads_live_in_the_state_and_revisits_reach_across_runs(tmp_path):
-    from crawler.state import CaptureState
+    from crawler.state.store import CaptureState
 
     state = CaptureState(tmp_path / "state.sqlite")
     first = stateful_capture(tmp_path, state, "aaaa", 3)
@@ -205,7 +207,7 @@ def test_payloads_live_in_the_state_and_revisits_reach_across_runs(tmp_path):
 def test_an_archive_from_before_the_payload_table_is_learned_from_its_warcs(tmp_path):
     """Older archives have WARCs but no payloads in the state: the catch-up reads them from
     the records, so the first revisit names the original's exact date and record id."""
-    from crawler.state import CaptureState
+    from crawler.state.store import CaptureState
 
     old = fixed_capture(tmp_path)  # no state: as if the table had not existed
     old.response_downloaded(*reversed(exchange(b"<html>old</html>")))
@@ -229,7 +231,7 @@ def test_an_archive_from_before_the_payload_table_is_learned_from_its_warcs(tmp_
 
 
 def test_versions_read_their_own_writes_before_the_commit(tmp_path):
-    from crawler.state import CaptureState, Version
+    from crawler.state.store import CaptureState, Version
 
     state = CaptureState(tmp_path / "state.sqlite")
     assert state.version("u") == (0, "", None)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from archive.durable import replaced_atomically
 from archive.qa.pages import QaSetupError
 from archive.qa.report import bad_table, summarize, summary_line
 from archive.qa.runner import run_qa
@@ -61,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
         print(table)
     print(summary_line(summary))
     if args.json is not None:
-        args.json.write_text(json.dumps({"archive": str(archive_dir.resolve()),
-                                         "summary": summary, "pages": rows},
-                                        ensure_ascii=False, indent=1) + "\n", "utf-8")
+        with replaced_atomically(args.json) as tmp:
+            tmp.write_text(json.dumps({"archive": str(archive_dir.resolve()),
+                                       "summary": summary, "pages": rows},
+                                      ensure_ascii=False, indent=1) + "\n", "utf-8")
     return 0 if summary["bad"] == 0 else 1
 
 

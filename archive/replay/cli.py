@@ -51,7 +51,7 @@ def _replay_root(layout: ArchiveLayout, explicit: Path | None) -> tuple[Path, bo
         return Path(tempfile.mkdtemp(prefix="sznews-replay-")), True
 
 
-def _home_capture(index_path: Path, wanted: str | None) -> tuple[str, str] | None:
+def home_capture(index_path: Path, wanted: str | None) -> tuple[str, str] | None:
     """(url, timestamp) of the wanted page's first capture, else of the HTML page archived
     first (a crawl's start page), whatever site the archive holds."""
     fallback: tuple[str, str] | None = None
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             prepare_collection(archive_dir, root, args.collection)
             wb = start_wayback(root, args.port, echo=True, new_session=True)
-            home = _home_capture(layout.index_path, args.home)
+            home = home_capture(layout.index_path, args.home)
             host = urlsplit(home[0] if home else args.home or "").netloc
             print(f"\nReplaying {archive_dir} from {root}")
             if host:

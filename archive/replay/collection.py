@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.cdxj import CdxjError, read_index
-from archive.durable import replaced_atomically
+from archive.durable import link_in_place, replaced_atomically
 from archive.layout import INDEX_NAME, OPEN_SUFFIX, ArchiveLayout
 from archive.replay.errors import CollectionError
 
@@ -78,10 +78,7 @@ def _atomic_symlink(target: Path, link: Path) -> None:
     """(Re)point link at target without a moment where the name is missing."""
     if link.is_symlink() and os.readlink(link) == str(target):
         return
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
+    link_in_place(target, link)
 
 
 def prepare_collection(
@@ -160,7 +157,8 @@ def prepare_collection(
             f"{config} was not written by archive.replay; refusing to overwrite it "
             "(use an empty directory as the replay root)"
         )
-    config.write_text(CONFIG_YAML.replace("{framed}", "true" if framed else "false"), "utf-8")
+    with replaced_atomically(config) as tmp:
+        tmp.write_text(CONFIG_YAML.replace("{framed}", "true" if framed else "false"), "utf-8")
     return coll
 
 

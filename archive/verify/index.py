@@ -8,7 +8,7 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from archive.cdxj import CdxjError, read_index
 from archive.layout import INDEX_NAME
-from archive.verify.core import INDEXED_TYPES
+from archive.verify.findings import INDEXED_TYPES
 from archive.verify.since import report_unresolved, resolve
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from archive.verify.core import POINTABLE_TYPES
+from archive.verify.findings import POINTABLE_TYPES
 from archive.verify.since import item_files
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from archive.verify.core import INDEXED_TYPES, RecordInfo
+from archive.verify.findings import INDEXED_TYPES, RecordInfo
 
 if TYPE_CHECKING:
     from archive.verify.core import Verifier

@@ -8,7 +8,7 @@ import binascii
 import hashlib
 
 from archive.members import ParsedRecord
-from archive.verify.core import Report
+from archive.verify.findings import Report
 
 
 def _digest_matches(header: str, data: bytes) -> tuple[bool, str]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from archive.verify.core import RecordInfo
+from archive.verify.findings import RecordInfo
 from archive.verify.since import original_key
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from archive.layout import OPEN_SUFFIX, WARC_SUFFIX
 from archive.members import RecordError, iter_members_resyncing, parse_record
-from archive.verify.core import RecordInfo
+from archive.verify.findings import RecordInfo
 from archive.verify.records import check_record
 from archive.verify.since import split_warcs
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import crawl
 
 from archive.layout import ArchiveLayout
-from crawler.diskfull import create_reserve, release_reserve, reserve_size
 from crawler.resume.job import ArchiveBusy, ArchiveJob, ArchiveLock
-from crawler.run_outcome import run_failure
+from crawler.run.diskfull import create_reserve, release_reserve, reserve_size
+from crawler.run.outcome import run_failure
 
 if TYPE_CHECKING:
     import argparse
@@ -57,7 +57,7 @@ class Command(crawl.Command):
             print(f"scrapy crawl: cannot start a run in {archive_dir}: {exc}", file=sys.stderr)
             sys.exit(EXIT_FAILED)
         self.resumed = resumed
-        # Room for the index and report should the disk fill up (crawler/diskfull.py).
+        # Room for the index and report should the disk fill up (crawler/run/diskfull.py).
         self.state_dir = ArchiveLayout(archive_dir).state_dir
         create_reserve(self.state_dir, reserve)
         self.settings.set("ARCHIVE_RUN_ID", run_id, priority="cmdline")

@@ -12,10 +12,10 @@ from scrapy.exceptions import UsageError
 
 from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
-from crawler.archived import DownloadLimits
+from crawler.archived.reextraction import AtomicLines, Reextractor
+from crawler.archived.responses import DownloadLimits
 from crawler.items import ArticleItem, item_line
 from crawler.profile import site_profile
-from crawler.reextract import AtomicLines, Reextractor
 
 
 class Command(ScrapyCommand):

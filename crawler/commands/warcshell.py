@@ -15,13 +15,13 @@ from scrapy.shell import Shell
 from archive.captures import CaptureNotFound, Loaded, parse_timestamp
 from archive.layout import ArchiveLayout
 from archive.reader import ArchiveReadError
-from crawler.archived import Archive, DownloadLimits, archived_response
+from crawler.archived.reextraction import Reextractor
+from crawler.archived.responses import Archive, DownloadLimits, archived_response
 from crawler.extraction.article import extract_article_page
 from crawler.extraction.page import parse_html, parse_response
 from crawler.extraction.section import extract_section_page
 from crawler.items import ArticleItem, SectionItem
 from crawler.profile import PageKind
-from crawler.reextract import Reextractor
 
 
 class NetworkDisabled(RuntimeError):
@@ -206,7 +206,7 @@ class Command(ScrapyCommand):
         """The request the spider made for this URL: canonical URL, its callback, the pointer."""
         # Here, not at the top: every scrapy command imports this module, and the capture
         # extension brings the download handler with it.
-        from crawler.extensions.warc import WARC_LOCATION
+        from crawler.capture.warc import WARC_LOCATION
 
         profile = spider.profile
         url = profile.canonical_url(loaded.url)

@@ -25,9 +25,9 @@ PROFILE_PREFIX = "profile:"
 
 @dataclass(frozen=True)
 class LinkDedupConfig(FromSettings):
-    template_min_pages: int = setting("DEDUP_TEMPLATE_MIN_PAGES", 3)
-    max_query_variants: int = setting("DEDUP_MAX_QUERY_VARIANTS", 20)
-    max_path_segments: int = setting("DEDUP_MAX_PATH_SEGMENTS", 12)
+    template_min_pages: int = setting("DEDUP_TEMPLATE_MIN_PAGES")
+    max_query_variants: int = setting("DEDUP_MAX_QUERY_VARIANTS")
+    max_path_segments: int = setting("DEDUP_MAX_PATH_SEGMENTS")
 
     def __post_init__(self) -> None:
         if min(self.template_min_pages, self.max_query_variants, self.max_path_segments) < 1:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,20 +19,22 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.compression import decode
-from crawler.config import FromSettings, setting
-from crawler.deferral import (
+from archive.durable import replaced_atomically
+from crawler.config import FromSettings, default, setting
+from crawler.extraction.conventions import first_text as _first_text
+from crawler.extraction.page import ParsedPage, parse_html
+from crawler.fetching.compression import decode
+from crawler.fetching.deferral import (
     Deferrals,
     RequestDeferred,
     backoff,
     is_robots,
     retry_after_seconds,
 )
-from crawler.extraction.conventions import first_text as _first_text
-from crawler.extraction.page import ParsedPage, parse_html
 from crawler.profile import SiteProfile, site_profile
 from crawler.resume.job import callback_name
-from crawler.run import RunContext, run_context
+from crawler.run.context import RunContext
+from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -128,10 +129,10 @@ def is_maintenance_response(request: Request, response: Response, profile: SiteP
 
 @dataclass(frozen=True)
 class MaintenanceConfig(FromSettings):
-    retry_times: int = setting("DEDUP_MAINTENANCE_RETRY_TIMES", 6)
-    retry_delay: float = setting("DEDUP_MAINTENANCE_RETRY_DELAY", 30.0)
-    max_delay: float = setting("DEDUP_MAINTENANCE_MAX_DELAY", 1800.0)
-    max_wait: float = setting("DEDUP_MAINTENANCE_MAX_WAIT", 600.0)
+    retry_times: int = setting("DEDUP_MAINTENANCE_RETRY_TIMES")
+    retry_delay: float = setting("DEDUP_MAINTENANCE_RETRY_DELAY")
+    max_delay: float = setting("DEDUP_MAINTENANCE_MAX_DELAY")
+    max_wait: float = setting("DEDUP_MAINTENANCE_MAX_WAIT")
 
     def __post_init__(self) -> None:
         if min(self.retry_times, self.retry_delay, self.max_delay, self.max_wait) < 0:
@@ -156,14 +157,9 @@ def load_pending(state_dir: Path, name: str = STATE_FILE) -> list[dict[str, str]
 
 def save_pending(state_dir: Path, entries: list[dict[str, str]], name: str = STATE_FILE) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / name
-    tmp = path.with_suffix(".tmp")
-    try:
+    # A full disk leaves the old file, and no temporary file.
+    with replaced_atomically(state_dir / name) as tmp:
         tmp.write_text(json.dumps({"urls": entries}, ensure_ascii=False, indent=1), "utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a full disk leaves the old file, and no temp file
-        raise
 
 
 class MaintenanceMiddleware:
@@ -192,12 +188,13 @@ class MaintenanceMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MaintenanceMiddleware:
-        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+        if not crawler.settings.getbool("DEDUP_ENABLED", default("DEDUP_ENABLED")):
             raise NotConfigured("DEDUP_ENABLED is off")
         config = MaintenanceConfig.from_settings(crawler.settings)  # ValueError: a bad setting
-        ctx = run_context(crawler)
+        run = run_of(crawler)
+        ctx = run.context
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
-        mw = cls(config, crawler.stats, Deferrals.of(crawler),
+        mw = cls(config, crawler.stats, run.deferrals,
                  None if read_only else ctx.layout.state_dir,
                  profile=site_profile(crawler.settings))
         mw.run = ctx

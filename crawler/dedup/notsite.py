@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.compression import decode
-from crawler.config import FromSettings, setting
+from crawler.config import FromSettings, default, setting
 from crawler.dedup.maintenance import save_pending
-from crawler.deferral import Deferrals, RequestDeferred, backoff
 from crawler.extraction.page import ParsedPage, parse_html
+from crawler.fetching.compression import decode
+from crawler.fetching.deferral import Deferrals, RequestDeferred, backoff
 from crawler.profile import PageKind, SiteProfile, site_profile
 from crawler.resume.job import callback_name
-from crawler.run import RunContext, run_context
+from crawler.run.context import RunContext
+from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -115,11 +116,11 @@ def not_site_filter(profile: SiteProfile) -> Any:
 
 @dataclass(frozen=True)
 class NotSiteConfig(FromSettings):
-    enabled: bool = setting("DEDUP_NOTSITE_ENABLED", True)
-    retry_times: int = setting("DEDUP_NOTSITE_RETRY_TIMES", 2)
-    retry_delay: float = setting("DEDUP_NOTSITE_RETRY_DELAY", 60.0)
-    max_delay: float = setting("DEDUP_NOTSITE_MAX_DELAY", 600.0)
-    max_wait: float = setting("DEDUP_NOTSITE_MAX_WAIT", 300.0)
+    enabled: bool = setting("DEDUP_NOTSITE_ENABLED")
+    retry_times: int = setting("DEDUP_NOTSITE_RETRY_TIMES")
+    retry_delay: float = setting("DEDUP_NOTSITE_RETRY_DELAY")
+    max_delay: float = setting("DEDUP_NOTSITE_MAX_DELAY")
+    max_wait: float = setting("DEDUP_NOTSITE_MAX_WAIT")
 
     def __post_init__(self) -> None:
         if min(self.retry_times, self.retry_delay, self.max_delay, self.max_wait) < 0:
@@ -153,14 +154,15 @@ class NotSiteMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NotSiteMiddleware:
-        if not crawler.settings.getbool("DEDUP_ENABLED", True):
+        if not crawler.settings.getbool("DEDUP_ENABLED", default("DEDUP_ENABLED")):
             raise NotConfigured("DEDUP_ENABLED is off")
         config = NotSiteConfig.from_settings(crawler.settings)
         if not config.enabled:
             raise NotConfigured("DEDUP_NOTSITE_ENABLED is off")
-        ctx = run_context(crawler)
+        run = run_of(crawler)
+        ctx = run.context
         read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
-        mw = cls(config, crawler.stats, Deferrals.of(crawler),
+        mw = cls(config, crawler.stats, run.deferrals,
                  None if read_only else ctx.layout.state_dir,
                  profile=site_profile(crawler.settings))
         mw.run = ctx

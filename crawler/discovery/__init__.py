@@ -7,7 +7,7 @@ next is made here. Read in this order:
   requisites a browser loads to render it). Pure functions over a parsed page.
 - ``admission.py``: the admission chain a link passes before it becomes a request
   (``LinkAdmission``: scheme, host, canonical form, calendar traps, the link filter of
-  ``crawler/dedup/``, the list walk's share, the revisit schedule), each decision counted.
+  ``crawler/dedup/``, the list walk's share, the recheck schedule), each decision counted.
 - ``requests.py``: the requests themselves, one way per kind of page, with the spider's
   callbacks (``SiteRequests``); also a request written down by an earlier run, made again.
 - ``listwalk.py``: which list pages of a section are asked for (all on a full sweep, else

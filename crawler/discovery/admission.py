@@ -2,7 +2,7 @@
 
 A link is asked for once, in its canonical form, when it is on the site, not a calendar
 trap, not already requested or a template repeat (the link filter, ``crawler/dedup/``), not
-a later list page the list walk decides on, and due by the revisit schedule. Decisions only:
+a later list page the list walk decides on, and due by the recheck schedule. Decisions only:
 the requests themselves are ``requests.py``'s.
 """
 
@@ -12,21 +12,21 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 from crawler.dedup.links import LinkFilter
-from crawler.incremental.revisits import Revisits
+from crawler.incremental.recheck import RecheckSchedule
 from crawler.profile import PageKind, SiteProfile
 
 
 class LinkAdmission:
-    """The chain of one run: its link filter and revisit schedule (None: off)."""
+    """The chain of one run: its link filter and recheck schedule (None: off)."""
 
     def __init__(
         self, profile: SiteProfile, site_host: str, links: LinkFilter | None,
-        revisits: Revisits | None,
+        schedule: RecheckSchedule | None,
     ) -> None:
         self.profile = profile
         self.site_host = site_host
         self.links = links
-        self.revisits = revisits
+        self.schedule = schedule
         # Later pages (`_NN`) of articles linked from anywhere, by page 1: an assembly takes
         # them in even when its own pages' links do not name them all.
         self.later_pages: dict[str, set[str]] = {}
@@ -34,7 +34,7 @@ class LinkAdmission:
     @property
     def full_sweep(self) -> bool:
         """Every list page is walked and every archived page asked for again."""
-        return self.revisits is None or self.revisits.full_sweep
+        return self.schedule is None or self.schedule.full_sweep
 
     def admit(
         self,
@@ -76,8 +76,8 @@ class LinkAdmission:
         ):
             counts["incremental/list_pages/left_to_the_walk"] += 1
             return None
-        if kind in (PageKind.ARTICLE, PageKind.REQUISITE) and self.revisits is not None and (
-            not self.revisits.due(canonical)
+        if kind in (PageKind.ARTICLE, PageKind.REQUISITE) and self.schedule is not None and (
+            not self.schedule.due(canonical)
         ):
             counts[f"incremental/{kind.value}s/not_due"] += 1
             return None

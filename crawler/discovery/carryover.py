@@ -1,6 +1,6 @@
 """What one run hands the next: URLs it could not fetch, asked for first next time.
 
-A failed fetch is counted by why it failed (``crawler.failures``); one that asking again
+A failed fetch is counted by why it failed (``crawler.fetching.failures``); one that asking again
 may cure, on the site's own host, is written to the state directory when the spider
 closes, and the next run asks for it first, with the URLs left in maintenance
 (``crawler/dedup/maintenance.py``) and the work a killed run had started (its work log,
@@ -21,11 +21,11 @@ from twisted.python.failure import Failure
 
 from crawler.dedup.maintenance import load_pending, save_pending
 from crawler.dedup.notsite import STATE_FILE as NOTSITE_FILE
-from crawler.deferral import RequestDeferred
 from crawler.discovery.requests import SiteRequests
-from crawler.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
+from crawler.fetching.deferral import RequestDeferred
+from crawler.fetching.failures import FAILED_FILE, PERMANENT_FAILURES, failure_reason
 from crawler.resume.job import InflightLog, callback_name
-from crawler.run import RunSummary
+from crawler.run.context import RunSummary
 
 logger = logging.getLogger(__name__)
 

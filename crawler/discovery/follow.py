@@ -1,5 +1,5 @@
 """What the spider asks for after a page: its links, its section's list pages, a
-stylesheet's requisites, and at the start what the revisit schedule says is due.
+stylesheet's requisites, and at the start what the recheck schedule says is due.
 
 Each link passes the admission chain (``admission.py``) and becomes a request by its kind
 (``requests.py``); a page's ~100 decisions are counted in one go.
@@ -20,11 +20,11 @@ from crawler.discovery.requests import SiteRequests
 from crawler.discovery.revalidation import LaterPageRevalidation
 from crawler.extraction.page import ParsedPage, SectionHead
 from crawler.profile import PageKind
-from crawler.state import CaptureState
+from crawler.state.store import CaptureState
 
 
 class Discovery:
-    """The run's discovery: ``admission`` (its link filter and revisit schedule), the
+    """The run's discovery: ``admission`` (its link filter and recheck schedule), the
     ``requests`` it makes, the list ``walk`` and the later pages' ``revalidation``."""
 
     def __init__(
@@ -36,7 +36,7 @@ class Discovery:
         self.stats = stats
         self.walk = ListWalk(admission, requests)
         self.revalidation = LaterPageRevalidation(admission.profile, requests, state,
-                                                  admission.revisits, stats)
+                                                  admission.schedule, stats)
 
     def follow(
         self, page_url: str, page: ParsedPage, links: list[BlockLink] | None = None
@@ -69,12 +69,12 @@ class Discovery:
         self.count(counts)
 
     def due(self) -> Iterator[scrapy.Request]:
-        """What the revisit schedule says is due, linked from today's walk or not."""
-        revisits = self.admission.revisits
-        if revisits is None:
+        """What the recheck schedule says is due, linked from today's walk or not."""
+        schedule = self.admission.schedule
+        if schedule is None:
             return
         counts: Counter[str] = Counter()
-        for url in revisits.due_urls():
+        for url in schedule.due_urls():
             kind = self.admission.profile.kind_of(url)
             if not self.admission.new(url, url, counts):
                 continue

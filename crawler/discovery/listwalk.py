@@ -18,7 +18,7 @@ from crawler.discovery.admission import LinkAdmission
 from crawler.discovery.outlinks import BlockLink
 from crawler.discovery.requests import SiteRequests
 from crawler.extraction.page import SectionHead
-from crawler.incremental.revisits import Revisits
+from crawler.incremental.recheck import RecheckSchedule
 from crawler.profile import PageKind
 
 
@@ -53,9 +53,9 @@ class ListWalk:
         overlap: bool, counts: Counter[str],
     ) -> Iterator[scrapy.Request]:
         """A column's next list page, while the lists show articles not archived yet."""
-        revisits = self.admission.revisits
-        assert revisits is not None
-        fresh = shows_new_articles(links, self.admission, revisits)
+        schedule = self.admission.schedule
+        assert schedule is not None
+        fresh = shows_new_articles(links, self.admission, schedule)
         if not fresh and overlap:
             counts["incremental/list_pages/skipped"] += last - number
             return
@@ -66,13 +66,13 @@ class ListWalk:
 
 
 def shows_new_articles(
-    links: list[BlockLink], admission: LinkAdmission, revisits: Revisits
+    links: list[BlockLink], admission: LinkAdmission, schedule: RecheckSchedule
 ) -> bool:
     """Whether a list page links an article not archived yet (sidebars and nav aside)."""
     for link in links:
         if link.block.startswith("profile:"):
             continue  # the sidebars and nav of every page: not this list
         url, kind = admission.profile.classify(link.url)
-        if kind is PageKind.ARTICLE and not revisits.archived(url):
+        if kind is PageKind.ARTICLE and not schedule.archived(url):
             return True
     return False

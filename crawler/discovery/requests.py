@@ -14,7 +14,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.incremental.revisits import FULL_FETCH
+from crawler.incremental.recheck import FULL_FETCH
 from crawler.profile import PageKind, SiteProfile
 
 

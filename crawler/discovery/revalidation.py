@@ -13,30 +13,30 @@ from typing import Any
 import scrapy
 
 from crawler.discovery.requests import SiteRequests
-from crawler.incremental.revisits import Revisits, published_time
+from crawler.incremental.recheck import RecheckSchedule, published_time
 from crawler.profile import SiteProfile
-from crawler.state import CaptureState
+from crawler.state.store import CaptureState
 
 
 class LaterPageRevalidation:
-    """``state`` and ``revisits``: the run's (None when incremental fetching is off)."""
+    """``state`` and ``schedule``: the run's (None when incremental fetching is off)."""
 
     def __init__(
         self, profile: SiteProfile, requests: SiteRequests, state: CaptureState | None,
-        revisits: Revisits | None, stats: Any,
+        schedule: RecheckSchedule | None, stats: Any,
     ) -> None:
         self.profile = profile
         self.requests = requests
         self.state = state
-        self.revisits = revisits
+        self.schedule = schedule
         self.stats = stats
         self._refetched: set[str] = set()
 
     def not_modified(self, url: str) -> Iterator[scrapy.Request]:
         """Page 1 at ``url`` answered 304: it is checked, and its later pages are asked for."""
         first = self.profile.article_first_page(url)
-        if self.revisits is not None:
-            self.revisits.checked(first, changed=False)
+        if self.schedule is not None:
+            self.schedule.checked(first, changed=False)
         if self.state is None:
             return
         number = 2
@@ -56,5 +56,5 @@ class LaterPageRevalidation:
 
     def unchanged(self, first_url: str, published: str | None) -> None:
         """Every page of the article is what an earlier run archived."""
-        if self.revisits is not None:
-            self.revisits.checked(first_url, changed=False, published=published_time(published))
+        if self.schedule is not None:
+            self.schedule.checked(first_url, changed=False, published=published_time(published))

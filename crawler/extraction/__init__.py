@@ -1,7 +1,7 @@
 """Extraction: a page's bytes and URL in, plain typed data out.
 
 Nothing here touches Scrapy, so the same code serves the live crawl, ``scrapy parse``,
-offline re-extraction from WARCs (``crawler/reextract.py``) and the unit tests on the
+offline re-extraction from WARCs (``crawler/archived/reextraction.py``) and the unit tests on the
 sample pages. What cannot be found is ``None`` plus a line in ``problems``, never an
 exception.
 

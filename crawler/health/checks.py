@@ -15,9 +15,9 @@ from typing import Any
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.misc import load_object
 
-from crawler.health.config import HealthConfig
 from crawler.health.history import learned_lower, learned_upper, spread, usable
-from crawler.run_outcome import run_failure
+from crawler.health.limits import HealthConfig
+from crawler.run.outcome import run_failure
 
 OK, WARNING, FAILED = "ok", "warning", "failed"
 REQUIRED_FIELDS = ("title", "body", "published")

@@ -1,10 +1,10 @@
 """Judge a run at its end, put the verdict in its report, then send the alerts.
 
-Called by the run's end (``crawler/extensions/run.py``) with the report about to be
+Called by the run's end (``crawler/run/end.py``) with the report about to be
 written: ``judge_run`` measures the items, reads the last HEALTH_HISTORY_RUNS reports, runs
 the Spidermon suite's monitors and adds ``quality`` and ``health`` to the report; the
 function it returns runs the suite's actions once the report is on disk. A ``failed``
-health makes the run fail (``health/failed``, read by ``crawler.run_outcome``).
+health makes the run fail (``health/failed``, read by ``crawler.run.outcome``).
 Nothing here may break the run's end: an error in a check is logged, counted and reported
 as an alert of its own.
 """
@@ -21,8 +21,8 @@ from spidermon.runners import MonitorRunner
 
 from crawler.health.alerts import SmtpAlert, WebhookAlert
 from crawler.health.checks import FAILED, Alert, RunData
-from crawler.health.config import HealthConfig
 from crawler.health.history import previous_reports
+from crawler.health.limits import HealthConfig
 from crawler.health.monitors import HealthData, HealthSuite
 from crawler.health.quality import measure
 

@@ -1,6 +1,6 @@
 """When an archived article (or image, stylesheet, script) is asked for again.
 
-An adaptive revisit schedule in the manner of Nutch's AdaptiveFetchSchedule and Heritrix's
+An adaptive recheck schedule in the manner of Nutch's AdaptiveFetchSchedule and Heritrix's
 WaitEvaluator, fitted to a news site: corrections cluster in an article's first days, so an
 article is rechecked on every run for ``INCREMENTAL_FRESH_DAYS`` after publication; after
 that its interval grows by ``INCREMENTAL_BACKOFF`` each time it comes back unchanged and
@@ -40,14 +40,14 @@ class Entry(NamedTuple):
 @dataclass(frozen=True)
 class ScheduleConfig(FromSettings):
     # "adaptive", or "all": recheck everything every run, for comparison.
-    policy: str = setting("INCREMENTAL_POLICY", "adaptive")
-    fresh_days: float = setting("INCREMENTAL_FRESH_DAYS", 7.0)
-    min_interval: float = setting("INCREMENTAL_MIN_INTERVAL_DAYS", 1.0)
-    max_interval: float = setting("INCREMENTAL_MAX_INTERVAL_DAYS", 90.0)
-    requisite_max_interval: float = setting("INCREMENTAL_REQUISITE_MAX_INTERVAL_DAYS", 365.0)
-    backoff: float = setting("INCREMENTAL_BACKOFF", 1.5)
-    full_sweep_days: float = setting("INCREMENTAL_FULL_SWEEP_DAYS", 7.0)
-    full_sweep: bool = setting("INCREMENTAL_FULL_SWEEP", False)
+    policy: str = setting("INCREMENTAL_POLICY")
+    fresh_days: float = setting("INCREMENTAL_FRESH_DAYS")
+    min_interval: float = setting("INCREMENTAL_MIN_INTERVAL_DAYS")
+    max_interval: float = setting("INCREMENTAL_MAX_INTERVAL_DAYS")
+    requisite_max_interval: float = setting("INCREMENTAL_REQUISITE_MAX_INTERVAL_DAYS")
+    backoff: float = setting("INCREMENTAL_BACKOFF")
+    full_sweep_days: float = setting("INCREMENTAL_FULL_SWEEP_DAYS")
+    full_sweep: bool = setting("INCREMENTAL_FULL_SWEEP")
 
     def __post_init__(self) -> None:
         if self.policy not in ("adaptive", "all"):

@@ -12,9 +12,9 @@ Read in this order:
   (Scrapy's ``item_scraped``) or dropped on purpose.
 - ``scheduler.py``: Scrapy's scheduler without the disk queue a SIGKILL can corrupt, and a
   duplicate filter that survives a full disk.
-- ``catchup.py``: on every start, the state database (``crawler/state.py``) folds in what
-  the WARCs and item files hold beyond what it knows: the files are the truth, the state may
-  lag behind them after a kill but never leads.
+- on every start, the state database folds in what the WARCs and item files hold beyond
+  what it knows (``crawler/state/catchup.py``): the files are the truth, the state may lag
+  behind them after a kill but never leads.
 - ``killpoints.py``: the kill tests' hook, which cuts a run between two steps whose order
   matters.
 

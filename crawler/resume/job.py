@@ -23,10 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from archive.durable import replaced_atomically
 from archive.layout import ArchiveLayout
-from crawler.run import new_run_id
 
 logger = logging.getLogger(__name__)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run's id: when it started, to the second (and so the order runs sort in)."""
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ")
 
 class ArchiveBusy(RuntimeError):
     """Another run holds this ARCHIVE_DIR."""
@@ -97,9 +103,8 @@ class ArchiveJob:
             pass
         run_id = new_run_id()
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.run_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"run_id": run_id}), "utf-8")
-        os.replace(tmp, self.run_file)
+        with replaced_atomically(self.run_file) as tmp:
+            tmp.write_text(json.dumps({"run_id": run_id}), "utf-8")
         return run_id, False
 
     def finish(self) -> None:

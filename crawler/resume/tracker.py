@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
@@ -13,7 +12,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler.items import ItemNotWritten
 from crawler.resume.job import InflightLog, callback_name
-from crawler.run import run_context
+from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -33,12 +32,9 @@ class JobTracker:
     def from_crawler(cls, crawler: Crawler) -> JobTracker:
         if crawler.settings.getbool("ARCHIVE_READ_ONLY"):
             raise NotConfigured("a debugging command makes no run to resume")
-        jobdir = crawler.settings.get("JOBDIR")
-        if not jobdir:
+        log = run_of(crawler).context.inflight  # opened by the run's owner
+        if log is None:
             raise NotConfigured("no JOBDIR: this run cannot be resumed")
-        ctx = run_context(crawler)
-        log = InflightLog(Path(jobdir).parent / "inflight.log")
-        ctx.inflight = log
         ext = cls(log)
         crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)

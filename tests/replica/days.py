@@ -33,7 +33,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .model import _WEIGHTS, HOST_ROOT, TZ, _npages
+from .model import COLUMN_WEIGHTS, HOST_ROOT, TZ, npages_of
 
 if TYPE_CHECKING:
     from .model import Site
@@ -71,7 +71,7 @@ def add_days(site: Site, days: int, daily: int, next_id: int) -> list[Day]:
     """Append days 1..`days` to a freshly built site (ids continue from `next_id`); returns
     every day, day 0 included. Called by Site.__init__, which owns the storage."""
     out = [Day(0, range(site.n), (), tuple(sorted(site.corrections)))]
-    weights = [_WEIGHTS.get(c.key, 2) for c in site.columns]
+    weights = [COLUMN_WEIGHTS.get(c.key, 2) for c in site.columns]
     for d in range(1, days + 1):
         r = random.Random(f"{site.seed}:day:{d}")
         start = int(DAY0.timestamp()) + d * 86400
@@ -117,7 +117,7 @@ def _append(site: Site, aid: str, t: int, c: int) -> None:
     site.ids.append(aid)
     site.ts.append(t)
     site.col.append(c)
-    site.npages.append(_npages(site.seed, aid))
+    site.npages.append(npages_of(site.seed, aid))
     site.by_id[aid] = i
     site.n += 1
     arts = site.columns[c].articles

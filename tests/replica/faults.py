@@ -50,7 +50,7 @@ import zlib
 
 from .model import HOST_ROOT, ORGS, PARAGRAPHS, Section, Site, stable_hash
 from .pagefaults import parse_page_fault
-from .render import Renderer, _e
+from .render import Renderer, e_
 from .server import RETRY_AFTER, SERVER_NAME, Fault, Request, Response
 
 SEEDED_KINDS = ("article", "section")
@@ -303,7 +303,7 @@ class ExtraPages(Fault):
             return None
         items = "".join(
             f'<li><span class="date">{p.day:%Y-%m-%d}</span><a href="{req.root}{p.path}"'
-            f' target="_blank">{_e(p.title)}</a></li>' for p in links)
+            f' target="_blank">{e_(p.title)}</a></li>' for p in links)
         marker = b'<ul class="listUl">'
         body = resp.body.replace(marker, marker + items.encode("gbk"), 1)
         return _mark(resp, self.name, body=body)
@@ -336,7 +336,7 @@ class LargePages(ExtraPages):
 
     def serve(self, req: Request, page: ExtraPage) -> Response:
         marker = "@@FILL@@"
-        main = (f'<div class="contTit"><font>{_e(page.title)}</font></div><div class="time">'
+        main = (f'<div class="contTit"><font>{e_(page.title)}</font></div><div class="time">'
                 f'<span id="pubtime_baidu">{page.day:%Y年%m月%d日}08:00:00</span> '
                 f'<span id="source_baidu">来源:{self.site.variant.site_name}</span> '
                 f'<span id="author_baidu">作者:</span></div>'

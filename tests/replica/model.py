@@ -83,7 +83,7 @@ _TREE: list[tuple[str, str]] = [
 # Columns with a `往期回顾` calendar link (the crawler trap).
 _CALENDAR_COLUMNS = {"xwpd/jrsz/szjj", "xwpd/xzww", "whpd/yjzx"}
 # Relative weight of each column when assigning articles.
-_WEIGHTS = {"xwpd/jrsz/szjj": 6, "xwpd/jrsz/shms": 4, "xwpd/xzww": 5, "xwpd/bmdt": 3}
+COLUMN_WEIGHTS = {"xwpd/jrsz/szjj": 6, "xwpd/jrsz/shms": 4, "xwpd/xzww": 5, "xwpd/bmdt": 3}
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def correction_text(title: str, when: dt.datetime, fixed: dt.datetime | None = N
             f"已于{day:%Y年%m月%d日}更正。特此说明。）")
 
 
-def _npages(seed: int, aid: str) -> int:
+def npages_of(seed: int, aid: str) -> int:
     """Pages of the article with this id: about 10% have 2-4, drawn from the id alone."""
     r = random.Random(f"{seed}:pages:{aid}")
     return r.randint(2, 4) if r.random() < 0.10 else 1
@@ -387,7 +387,7 @@ class Site:
             self.by_key[key] = sec
         self.channels = [s for s in self.sections.values() if s.parent is None]
         self.columns = [s for s in self.sections.values() if s.kind == "column"]
-        weights = [_WEIGHTS.get(c.key, 2) for c in self.columns]
+        weights = [COLUMN_WEIGHTS.get(c.key, 2) for c in self.columns]
 
         self.ts = sorted(rng.randrange(_START, _END) for _ in range(articles))
         self.ids: list[str] = []
@@ -424,7 +424,7 @@ class Site:
             self.col.append(c)
             self.columns[c].articles.append(i)
         self.by_id = {aid: i for i, aid in enumerate(self.ids)}
-        self.npages = [_npages(seed, aid) for aid in self.ids]
+        self.npages = [npages_of(seed, aid) for aid in self.ids]
         # Corrections: article index -> when each was made, oldest first.
         self.corrections: dict[int, list[dt.datetime]] = {}
         for p in correct:

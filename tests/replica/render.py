@@ -110,7 +110,7 @@ def _enc(html: str) -> bytes:
     return html.encode("gbk")
 
 
-def _e(text: str) -> str:
+def e_(text: str) -> str:
     return escape(text, quote=False)
 
 
@@ -140,7 +140,7 @@ class Renderer:
     # ---- shared blocks --------------------------------------------------------------------
     def _header(self, root: str, title: str, banner: bool) -> str:
         top = _WEIHU if banner else self.fill(_TOP, root=root)
-        return self.fill(_HEAD, title=_e(title)) + top + self.fill(_NAV, root=root)
+        return self.fill(_HEAD, title=e_(title)) + top + self.fill(_NAV, root=root)
 
     def picnews(self) -> list[tuple[int, bool]]:
         """Sidebar picture news: (article index, use `_01` link) for the 8 newest base articles
@@ -163,26 +163,26 @@ class Renderer:
             src = imgs[0][0] if imgs else f"{self.prefix}images/nopic.gif"
             out.append(
                 f'<li><a href="{href}" target="_blank"><img src="{src}" width="120" height="90"'
-                f' border="0" /></a><a href="{href}" target="_blank">{_e(s.title(i)[:10])}</a></li>'
+                f' border="0" /></a><a href="{href}" target="_blank">{e_(s.title(i)[:10])}</a></li>'
             )
         out.append('</ul></div><div class="sidebox jpzt"><div class="hd">精品专题</div><dl>')
         for k, t in enumerate(s.by_key["szzt"].children):
             d = f"{self.prefix}{t.path}/"
             out.append(
                 f'<dt><a href="{d}index.shtml"><img src="{self.prefix}images/zt_{k}.gif" '
-                f'alt="{_e(t.name)}" /></a></dt><dd><a href="{d}index.shtml">{_e(t.name)}</a></dd>'
-                f'<dd><a href="{d}">{_e(t.name)}</a></dd>'
+                f'alt="{e_(t.name)}" /></a></dt><dd><a href="{d}index.shtml">{e_(t.name)}</a></dd>'
+                f'<dd><a href="{d}">{e_(t.name)}</a></dd>'
             )
         out.append('</dl></div><div class="sidebox shzx"><div class="hd">生活资讯</div><ul>')
         for i in s.subtree_latest(s.by_key["shpd"], 3, limit=s.base_n):
-            out.append(f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a></li>')
+            out.append(f'<li><a href="{s.path(i)}" target="_blank">{e_(s.title(i))}</a></li>')
         out.append("</ul></div>")
         self._side[root] = "".join(out)
         return self._side[root]
 
     def _position_table(self, root: str, sec: Section) -> str:
         links = [f'<a href="{root}/">{self.site_name}</a>']
-        links += [f'<a href="{x.url_path}">{_e(x.name)}</a>' for x in sec.lineage]
+        links += [f'<a href="{x.url_path}">{e_(x.name)}</a>' for x in sec.lineage]
         inner = "&gt;&gt;".join(links)
         return _T960 + f' class="position"><tr><td>   {inner}</td></tr></table>'
 
@@ -198,11 +198,11 @@ class Renderer:
         boxes = []
         for ch in s.channels:
             items = "".join(
-                f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a></li>'
+                f'<li><a href="{s.path(i)}" target="_blank">{e_(s.title(i))}</a></li>'
                 for i in s.subtree_latest(ch, 6)
             )
             boxes.append(
-                f'<div class="box"><div class="hd"><a href="{ch.url_path}">{_e(ch.name)}</a>'
+                f'<div class="box"><div class="hd"><a href="{ch.url_path}">{e_(ch.name)}</a>'
                 f'<span class="more"><a href="{ch.url_path}">更多&gt;&gt;</a></span></div>'
                 f"<ul>{items}</ul></div>"
             )
@@ -218,16 +218,16 @@ class Renderer:
         else:
             main = ""
             if sec.parent is not None and sec.parent.key == "szzt":
-                main = f'<div class="ztbanner"><h2>{_e(sec.name)}</h2></div>'
+                main = f'<div class="ztbanner"><h2>{e_(sec.name)}</h2></div>'
             for child in sec.children:
                 items = "".join(
-                    f'<li><a href="{s.path(i)}" target="_blank">{_e(s.title(i))}</a>'
+                    f'<li><a href="{s.path(i)}" target="_blank">{e_(s.title(i))}</a>'
                     f'<span class="date">{s.date(i):%m-%d}</span></li>'
                     for i in s.subtree_latest(child, 5)
                 )
                 main += (
                     f'<div class="box"><div class="hd"><a href="{child.url_path}">'
-                    f"{_e(child.name)}</a>"
+                    f"{e_(child.name)}</a>"
                     f'<span class="more"><a href="{child.url_path}">更多&gt;&gt;</a></span></div>'
                     f"<ul>{items}</ul></div>"
                 )
@@ -237,7 +237,7 @@ class Renderer:
         s = self.site
         return "".join(
             f'<li><span class="date">{s.date(i):%Y-%m-%d}</span><a href="{root}{s.path(i)}"'
-            f' target="_blank">{_e(s.title(i))}</a></li>'
+            f' target="_blank">{e_(s.title(i))}</a></li>'
             for i in idxs
         )
 
@@ -293,12 +293,12 @@ class Renderer:
         s = self.site
         body = "".join(self._block(b) for b in a.pages[n - 1])
         pager = self._pager(a, n)
-        editor = f'<div class="editor">编辑: {_e(a.editor)}</div>'
+        editor = f'<div class="editor">编辑: {e_(a.editor)}</div>'
         rel = []
         for j, alias in a.related:
             p = s.path(j)
             href = root + (p[:-6] + "_01.shtml" if alias else p)
-            rel.append(f'<li><a href="{href}">{_e(s.title(j))}</a></li>')
+            rel.append(f'<li><a href="{href}">{e_(s.title(j))}</a></li>')
         relnews = (
             f'<div class="relnews"><div class="hd">相关文章</div><ul>{"".join(rel)}</ul></div>'
         )
@@ -308,22 +308,22 @@ class Renderer:
             return self._plain_article(root, a, n, title)
         if a.div_template:
             links = [f'<a href="{root}/">{self.site_name}</a>']
-            links += [f'<a href="{x.url_path}">{_e(x.name)}</a>' for x in sec.lineage]
+            links += [f'<a href="{x.url_path}">{e_(x.name)}</a>' for x in sec.lineage]
             position = '<div class="position">您当前的位置 : ' + " &gt;&gt; ".join(links) + "</div>"
             main = (
-                f'<div class="contTit"><font>{_e(a.title)}</font></div><div class="time">'
+                f'<div class="contTit"><font>{e_(a.title)}</font></div><div class="time">'
                 f'<span id="pubtime_baidu">{a.when:%Y年%m月%d日%H:%M:%S}</span> '
-                f'<span id="source_baidu">来源:{_e(a.source)}</span> '
-                f'<span id="author_baidu">作者:{_e(a.author)}</span></div>'
+                f'<span id="source_baidu">来源:{e_(a.source)}</span> '
+                f'<span id="author_baidu">作者:{e_(a.author)}</span></div>'
                 f'<div class="contTxt">\n{body}</div>{pager}{editor}{relnews}'
             )
         else:
             position = self._position_table(root, sec)
             main = (
                 '<table width="100%" border="0" cellspacing="0" cellpadding="0" class="article">'
-                f'<tr><td class="artTitle" align="center"><h1>{_e(a.title)}</h1></td></tr>'
-                f'<tr><td class="artInfo" align="center">来源: {_e(a.source)}  作者: '
-                f"{_e(a.author)}   {a.when:%Y年%m月%d日%H:%M:%S}</td></tr>"
+                f'<tr><td class="artTitle" align="center"><h1>{e_(a.title)}</h1></td></tr>'
+                f'<tr><td class="artInfo" align="center">来源: {e_(a.source)}  作者: '
+                f"{e_(a.author)}   {a.when:%Y年%m月%d日%H:%M:%S}</td></tr>"
                 f'<tr><td class="artContent"><div id="Zoom">\n{body}</div>{pager}</td></tr>'
                 f"<tr><td>{editor}</td></tr></table>{relnews}"
             )
@@ -343,24 +343,24 @@ class Renderer:
         when = (f"{a.when:%Y-%m-%d %H:%M:%S}" if v % 7 == 0
                 else f"{a.when:%Y年%m月%d日 %H:%M:%S}" if v % 7 == 1
                 else f"{a.when:%Y年%m月%d日%H:%M:%S}")
-        meta = (f"来源{colon}{_e(a.source)}{gap}作者{colon}{_e(a.author)}{gap}{when}")
+        meta = (f"来源{colon}{e_(a.source)}{gap}作者{colon}{e_(a.author)}{gap}{when}")
         editor_label = "编辑:" if v % 4 == 0 else "责任编辑："
         crumbs = [f'<a href="{root}/">{self.site_name}</a>']
-        crumbs += [f'<a href="{self.prefix}{x.path}/">{_e(x.name)}</a>' for x in a.column.lineage]
+        crumbs += [f'<a href="{self.prefix}{x.path}/">{e_(x.name)}</a>' for x in a.column.lineage]
         body = "".join(self._plain_block(b) for b in a.pages[n - 1])
         rel = "".join(
             f'<li><a href="{root}{s.path(j)[:-6] + "_01.shtml" if alias else s.path(j)}" '
-            f'target="_blank">{_e(s.title(j))}</a></li>'
+            f'target="_blank">{e_(s.title(j))}</a></li>'
             for j, alias in a.related
         )
         top = self.fill(_WEIHU_PLAIN if a.banner else _LOGO_PLAIN, root=root)
-        head = self.fill(_HEAD_PLAIN, title=_e(title))
+        head = self.fill(_HEAD_PLAIN, title=e_(title))
         main = (
             f'<div class="dqwz">{" &gt;&gt; ".join(crumbs)}</div>'
-            f'<div class="wzbox"><h2>{_e(a.title)}</h2>'
+            f'<div class="wzbox"><h2>{e_(a.title)}</h2>'
             f'<div class="wzxx">{meta}</div>'
             f'<div class="wznr" id="artibody">\n{body}</div>{self._plain_pager(a, n)}'
-            f'<div class="zrbj">{editor_label}{_e(a.editor)}</div></div>'
+            f'<div class="zrbj">{editor_label}{e_(a.editor)}</div></div>'
             f'<div class="xgwz"><h3>相关文章</h3><ul>{rel}</ul></div>'
         )
         return _enc(
@@ -371,10 +371,10 @@ class Renderer:
     @staticmethod
     def _plain_block(b) -> str:
         if b.kind == "p":
-            return f"<p>\u3000\u3000{_e(b.text)}</p>\n"
+            return f"<p>\u3000\u3000{e_(b.text)}</p>\n"
         if b.kind == "img":
             return f'<p style="text-align: center;"><img src="{b.text}" alt="" /></p>\n'
-        return f'<p style="text-align: center;">{_e(b.text)}</p>\n'
+        return f'<p style="text-align: center;">{e_(b.text)}</p>\n'
 
     @staticmethod
     def _plain_pager(a: Article, n: int) -> str:
@@ -395,10 +395,10 @@ class Renderer:
     @staticmethod
     def _block(b) -> str:
         if b.kind == "p":
-            return f"<p>\u3000\u3000{_e(b.text)}</p>\n"
+            return f"<p>\u3000\u3000{e_(b.text)}</p>\n"
         if b.kind == "img":
             return f'<p align="center"><img src="{b.text}" border="0" /></p>\n'
-        return f'<p align="center">{_e(b.text)}</p>\n'
+        return f'<p align="center">{e_(b.text)}</p>\n'
 
     @staticmethod
     def _pager(a: Article, n: int) -> str:

@@ -1,0 +1,1 @@
+"""Datasette plugins of `python -m archive browse`, loaded by path (`--plugins-dir`)."""
