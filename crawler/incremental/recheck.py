@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.durable import replaced_atomically
 from crawler.incremental.policy import (
     DAY,
     ScheduleConfig,
@@ -62,9 +63,34 @@ def published_time(iso: str | None) -> float | None:
         return None
 
 
-def last_full_sweep(reports_dir: Path) -> float | None:
-    """When the newest finished full-sweep run started, from the reports (the durable record
-    of what a run did: a killed sweep has no report and does not count)."""
+# When the newest finished full sweep ran (state/full_sweep.json): one small file read at
+# the start, so that finding it never costs a pass over the reports of years of runs.
+SWEEP_FILE = "full_sweep.json"
+
+
+def last_full_sweep(reports_dir: Path, state_dir: Path | None = None) -> float | None:
+    """When the newest finished full-sweep run started (its clock).
+
+    From ``state_dir/full_sweep.json``, which each finished sweep's end writes
+    (``note_full_sweep``). An archive older than that file has it made once, here, from the
+    reports (the durable record of what a run did: a killed sweep has no report and does
+    not count), newest first, stopping at the first finished sweep.
+    """
+    if state_dir is not None:
+        try:
+            return json.loads((state_dir / SWEEP_FILE).read_text("utf-8")).get("clock")
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, AttributeError) as exc:
+            logger.warning("Could not read %s (%s): the reports tell instead",
+                           state_dir / SWEEP_FILE, exc)
+    found = _last_full_sweep_in_reports(reports_dir)
+    if state_dir is not None:
+        _write_sweep(state_dir, found)
+    return found
+
+
+def _last_full_sweep_in_reports(reports_dir: Path) -> float | None:
     if not reports_dir.is_dir():
         return None
     for path in sorted(reports_dir.glob("*.json"), reverse=True):
@@ -72,12 +98,36 @@ def last_full_sweep(reports_dir: Path) -> float | None:
             report = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             continue
-        sweep = (report.get("incremental") or {}).get("full_sweep")
-        if sweep and report.get("finish_reason") == "finished":
-            return published_time(report.get("clock")) or published_time(
-                (report.get("started") or "").replace("Z", "+00:00")
-            )
+        clock = _sweep_clock(report)
+        if clock is not None:
+            return clock
     return None
+
+
+def _sweep_clock(report: dict[str, Any]) -> float | None:
+    """The clock of a report's run if it was a finished full sweep, else None."""
+    sweep = (report.get("incremental") or {}).get("full_sweep")
+    if not sweep or report.get("finish_reason") != "finished":
+        return None
+    return published_time(report.get("clock")) or published_time(
+        (report.get("started") or "").replace("Z", "+00:00")
+    )
+
+
+def note_full_sweep(state_dir: Path, report: dict[str, Any]) -> None:
+    """At a run's end, once its report is written: a finished sweep becomes the last one."""
+    clock = _sweep_clock(report)
+    if clock is not None:
+        _write_sweep(state_dir, clock)
+
+
+def _write_sweep(state_dir: Path, clock: float | None) -> None:
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with replaced_atomically(state_dir / SWEEP_FILE) as tmp:
+            tmp.write_text(json.dumps({"clock": clock}) + "\n", encoding="utf-8")
+    except OSError as exc:  # the reports still say it: the next run looks there again
+        logger.warning("Could not write %s: %s", state_dir / SWEEP_FILE, exc)
 
 
 @dataclass
@@ -94,13 +144,13 @@ class RecheckSchedule:
 
     @classmethod
     def open(cls, settings: Any, state: CaptureState, started: datetime, run_id: str,
-             reports_dir: Path) -> RecheckSchedule:
+             reports_dir: Path, state_dir: Path | None = None) -> RecheckSchedule:
         """This run's schedule (ValueError: a bad INCREMENTAL_* setting); the run's owner
         makes it once, after the state caught up with the disk."""
         config = ScheduleConfig.from_settings(settings)
         now = run_clock(settings, started)
         schedule = cls(config, state, now, run_id)
-        last = last_full_sweep(reports_dir)
+        last = last_full_sweep(reports_dir, state_dir)
         # Rechecking everything (the policy before the schedule) walks every list too.
         schedule.full_sweep = (
             config.policy == "all" or config.full_sweep or last is None

@@ -26,6 +26,7 @@ from archive.replay.collection import refresh_collections
 from crawler.capture.warc import WarcCapture
 from crawler.health.judge import judge_run
 from crawler.health.limits import HealthConfig
+from crawler.incremental.recheck import note_full_sweep
 from crawler.resume import killpoints
 from crawler.run.context import RunContext
 from crawler.run.diskfull import release_reserve
@@ -135,5 +136,6 @@ class RunEnd:
             send_alerts()
             return None
         logger.info("Run %s finished (%s); report: %s", self.run.run_id, reason, path)
+        note_full_sweep(layout.state_dir, report)  # after its report: a durable sweep
         send_alerts()
         return path

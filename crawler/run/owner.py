@@ -94,7 +94,8 @@ class ArchiveRun:
             if self.context.state is not None and incremental:
                 self.schedule = RecheckSchedule.open(  # 4 (ValueError: a bad setting)
                     self.settings, self.context.state, self.context.started,
-                    self.context.run_id, self.context.layout.reports_dir)
+                    self.context.run_id, self.context.layout.reports_dir,
+                    self.context.layout.state_dir)
         if self.crawler is not None:
             self.deferrals = Deferrals(self.crawler)  # 5
         jobdir = self.settings.get("JOBDIR")
