@@ -21,6 +21,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from archive.durable import replaced_atomically
 from crawler.config import FromSettings, default, non_negative
+from crawler.fetching.compression import decode
 from crawler.fetching.deferral import Deferrals, RequestDeferred, backoff, is_robots
 from crawler.profile import SiteProfile, site_profile
 from crawler.resume.job import callback_name
@@ -35,6 +36,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Classifier = Callable[[bytes, str, "str | None", "bytes | None", SiteProfile], bool]
+
+
+def decoded_within(body: bytes, content_encoding: bytes | None, limit: int) -> bytes | None:
+    """The body decoded as the crawl decodes it; None when it does not decode, keeps a coding
+    we cannot undo, or is larger than ``limit`` (too large to be such a page: not ours to
+    judge)."""
+    try:
+        raw, kept = decode(body, [content_encoding] if content_encoding else [], limit)
+    except Exception:  # noqa: BLE001 - too large or broken: not ours to judge
+        return None
+    if any(c != b"identity" for c in kept) or len(raw) > limit:
+        return None
+    return raw
 
 
 def classify_once(request: Request, response: Response, profile: SiteProfile,

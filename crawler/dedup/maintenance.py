@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.config import setting
-from crawler.dedup.deferring import DeferralConfig, DeferringMiddleware, classify_once
+from crawler.dedup import deferring
 from crawler.extraction.conventions import first_text as _first_text
 from crawler.extraction.page import ParsedPage, parse_html
-from crawler.fetching.compression import decode
 from crawler.fetching.deferral import RequestDeferred, retry_after_seconds
 from crawler.profile import SiteProfile
 from crawler.resume.job import callback_name
@@ -48,17 +47,6 @@ class MaintenanceDeferred(RequestDeferred):
 
 class MaintenanceUnresolved(IgnoreRequest):
     """The page stayed in maintenance through every retry."""
-
-
-def _decoded_body(body: bytes, content_encoding: bytes | None) -> bytes | None:
-    """The body decoded as the crawl decodes it; None when it does not decode, or grows
-    past a maintenance page's size."""
-    try:
-        raw, kept = decode(body, [content_encoding] if content_encoding else [],
-                           _MAX_MAINTENANCE_SIZE)
-    except Exception:  # noqa: BLE001 - too large or broken: not a maintenance page
-        return None
-    return None if any(c != b"identity" for c in kept) else raw
 
 
 def is_maintenance_page(page: ParsedPage, profile: SiteProfile) -> bool:
@@ -88,7 +76,7 @@ def classify_maintenance(
     """True when the response is a maintenance page (whole page is the notice)."""
     if len(body) > _MAX_MAINTENANCE_SIZE:
         return False
-    raw = _decoded_body(body, content_encoding)
+    raw = deferring.decoded_within(body, content_encoding, _MAX_MAINTENANCE_SIZE)
     if raw is None:
         return False
     notice = profile.maintenance_notice
@@ -102,18 +90,19 @@ def classify_maintenance(
 
 def is_maintenance_response(request: Request, response: Response, profile: SiteProfile) -> bool:
     """Classify once per response; the verdict rides on the request's meta."""
-    return classify_once(request, response, profile, META_IS_MAINTENANCE, classify_maintenance)
+    return deferring.classify_once(request, response, profile, META_IS_MAINTENANCE,
+                                   classify_maintenance)
 
 
 @dataclass(frozen=True)
-class MaintenanceConfig(DeferralConfig):
+class MaintenanceConfig(deferring.DeferralConfig):
     retry_times: int = setting("DEDUP_MAINTENANCE_RETRY_TIMES")
     retry_delay: float = setting("DEDUP_MAINTENANCE_RETRY_DELAY")
     max_delay: float = setting("DEDUP_MAINTENANCE_MAX_DELAY")
     max_wait: float = setting("DEDUP_MAINTENANCE_MAX_WAIT")
 
 
-class MaintenanceMiddleware(DeferringMiddleware):
+class MaintenanceMiddleware(deferring.DeferringMiddleware):
     """Downloader middleware: swallow maintenance responses and reschedule their URLs."""
 
     STATS = "dedup/maintenance"

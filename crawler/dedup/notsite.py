@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from crawler.config import setting
-from crawler.dedup.deferring import DeferralConfig, DeferringMiddleware, classify_once
+from crawler.dedup import deferring
 from crawler.extraction.page import ParsedPage, parse_html
-from crawler.fetching.compression import decode
 from crawler.fetching.deferral import Deferrals, RequestDeferred
 from crawler.profile import PageKind, SiteProfile
 from crawler.resume.job import callback_name
@@ -69,11 +68,8 @@ def classify_not_site(
     profile: SiteProfile,
 ) -> bool:
     """True when a 200 body of an article or section URL is not a page of the site."""
-    try:
-        raw, kept = decode(body, [content_encoding] if content_encoding else [], _MAX_SIZE)
-    except Exception:  # noqa: BLE001 - too large or undecodable: not ours to judge
-        return False
-    if any(c != b"identity" for c in kept) or len(raw) > _MAX_SIZE:
+    raw = deferring.decoded_within(body, content_encoding, _MAX_SIZE)
+    if raw is None:
         return False
     if names_the_site(raw, profile):
         return False
@@ -88,7 +84,7 @@ def is_not_site_response(request: Request, response: Response, profile: SiteProf
         return False
     if profile.kind_of(response.url) not in _CHECKED_KINDS:
         return False
-    return classify_once(request, response, profile, META_VERDICT, classify_not_site)
+    return deferring.classify_once(request, response, profile, META_VERDICT, classify_not_site)
 
 
 def not_site_filter(profile: SiteProfile) -> Any:
@@ -101,7 +97,7 @@ def not_site_filter(profile: SiteProfile) -> Any:
 
 
 @dataclass(frozen=True)
-class NotSiteConfig(DeferralConfig):
+class NotSiteConfig(deferring.DeferralConfig):
     enabled: bool = setting("DEDUP_NOTSITE_ENABLED")
     retry_times: int = setting("DEDUP_NOTSITE_RETRY_TIMES")
     retry_delay: float = setting("DEDUP_NOTSITE_RETRY_DELAY")
@@ -117,7 +113,7 @@ class NotSiteUnresolved(IgnoreRequest):
     """Still not the site's page after every retry: the next run asks first."""
 
 
-class NotSiteMiddleware(DeferringMiddleware):
+class NotSiteMiddleware(deferring.DeferringMiddleware):
     """Downloader middleware: swallow pages that are not the site's, ask again later."""
 
     STATS = "dedup/notsite"
