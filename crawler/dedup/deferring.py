@@ -86,7 +86,8 @@ class DeferralConfig(FromSettings):
 
 
 def load_pending(state_dir: Path, name: str) -> list[dict[str, str]]:
-    """URLs an earlier run handed on (in maintenance, or failed): asked first by this one."""
+    """URLs an earlier run handed on (in maintenance, not the site's, or failed): asked first
+    by this one."""
     path = state_dir / name
     try:
         data = json.loads(path.read_text("utf-8"))
