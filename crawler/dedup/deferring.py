@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Classifier = Callable[[bytes, str, "str | None", "bytes | None", SiteProfile], bool]
+Classifier = Callable[[bytes, str, str | None, bytes | None, SiteProfile], bool]
 
 
 def decoded_within(body: bytes, content_encoding: bytes | None, limit: int) -> bytes | None:
