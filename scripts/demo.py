@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from archive.catalog import catalog_path  # noqa: E402
 from archive.history.cli import write_history  # noqa: E402
 from archive.layout import DEFAULT_ROOT, ArchiveLayout  # noqa: E402
 from crawler.health.judge import summary_line  # noqa: E402
@@ -136,6 +137,7 @@ Done in {report['duration_seconds']:.1f} s: {report['responses']} responses arch
   articles     {layout.item_file(report['run_id'], 'articles')}
   sections     {layout.item_file(report['run_id'], 'sections')}
   report       {reports[-1]}
+  catalogue    {catalog_path(layout)}
   run history  {history}
   crawl log    {archive_dir / LOG_NAME}
 
@@ -143,6 +145,10 @@ Replay it in pywb (its own environment, made by `make replay-env`):
   make replay-env
   .venv/bin/python -m archive replay {archive_dir}
 then open the URL it prints. Or load the WARC files into ReplayWeb.page.
+
+Search it (any substring, Chinese included), or browse it in Datasette beside pywb:
+  .venv/bin/python -m archive search {archive_dir} 嵊州
+  .venv/bin/python -m archive browse {archive_dir}
 """)
     return 0
 

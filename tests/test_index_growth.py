@@ -30,7 +30,7 @@ from archive.records import (
     revisit_records,
 )
 from archive.verify import main as verify_main
-from archive.writer import WarcFileWriter
+from archive.writer import WarcFileWriter, recover_open_files
 from tests.crawling import run_crawl
 from tests.replica.days import run_time
 from tests.replica.testing import start_replica
@@ -170,6 +170,37 @@ def test_a_file_recovered_after_a_kill_is_indexed(tmp_path: Path) -> None:
     sidecars.sidecar_path(layout.file_index_dir, files[-1].name).unlink()
     update = merge.update_index(layout)
     assert update.made == [files[-1].name]
+    assert layout.index_path.read_bytes() == rebuilt(layout, tmp_path)
+
+
+def test_recovery_of_a_killed_file_makes_its_lines(tmp_path: Path) -> None:
+    """A kill leaves the current file ``.open`` (a half-written record at its end) and no
+    lines: recovery, which reads it once to cut it, makes them; the merge reads no WARC."""
+    layout = ArchiveLayout(tmp_path / "a")
+    write_run(layout, 0)
+    merge.update_index(layout)
+    writer = WarcFileWriter(
+        layout.warc_dir, prefix="SZ", host="crawl1", max_size=10**9,
+        warcinfo_fields={"software": "t"}, clock=lambda: START + timedelta(days=1),
+        index_dir=layout.file_index_dir)
+    for n in range(3):
+        url = f"{HOST}/sznews/k{n}.shtml"
+        writer.write_exchange(exchange(url, f"<p>{n} 嵊州</p>".encode(), START))
+    (open_path,) = layout.unfinished_warcs()  # killed here: never closed
+    whole = open_path.stat().st_size
+    with open(open_path, "ab") as fh:
+        fh.write(gzip.compress(b"WARC/1.1\r\n" * 50)[:40])  # the record cut by the kill
+    name = open_path.name.removesuffix(".open")
+    assert not sidecars.sidecar_path(layout.file_index_dir, name).exists()
+
+    (recovered,) = recover_open_files(layout.warc_dir)
+    assert recovered.name == name and recovered.stat().st_size == whole
+    made = sidecars.sidecar_path(layout.file_index_dir, name).read_text("utf-8")
+    alone = tmp_path / "alone.cdxj"
+    write_cdxj_index([recovered], alone)
+    assert made == alone.read_text("utf-8") and made.count("\n") == 3
+    update = merge.update_index(layout)
+    assert update.merged == [name] and update.made == []  # no WARC read at the run's end
     assert layout.index_path.read_bytes() == rebuilt(layout, tmp_path)
 
 
