@@ -40,3 +40,15 @@ class FromSettings:
             if name is not None:
                 values[f.name] = getters.get(type(f.default), settings.get)(name, f.default)
         return cls(**values)
+
+
+def non_negative(config: Any, *names: str) -> None:
+    """Refuse a config whose named fields are below zero, naming each field's setting.
+
+    Shared by the configs whose counts and delays only make sense from zero up, so each
+    says which setting is wrong the same way.
+    """
+    bad = [f"{f.metadata.get('setting', f.name)}={getattr(config, f.name)}"
+           for f in fields(config) if f.name in names and getattr(config, f.name) < 0]
+    if bad:
+        raise ValueError(f"{', '.join(bad)}: must not be negative")

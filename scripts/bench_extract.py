@@ -43,6 +43,7 @@ from crawler.extraction.assembly import assemble_article  # noqa: E402
 from crawler.extraction.conventions import parse_published  # noqa: E402
 from crawler.extraction.page import parse_html  # noqa: E402
 from crawler.profile import SZNEWS  # noqa: E402
+from scripts.benchlib import write_marked  # noqa: E402
 from tests.replica.expected import expected_articles  # noqa: E402
 from tests.replica.model import HOST_ROOT, Site  # noqa: E402
 from tests.replica.server import App  # noqa: E402
@@ -263,14 +264,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 def write_docs(result: dict[str, Any], md_path: Path, json_path: Path) -> None:
     json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    text = md_path.read_text("utf-8") if md_path.exists() else ""
-    block = f"{START}\n{markdown(result)}\n{END}"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Extraction accuracy\n\n" + block + "\n"
-    md_path.write_text(text, "utf-8")
+    write_marked(md_path, f"{START}\n{markdown(result)}\n{END}", START, END,
+                 heading="## Extraction accuracy\n\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from archive.layout import ArchiveLayout  # noqa: E402
 from archive.merge import merge_files  # noqa: E402
 from archive.sidecars import mark_complete, sidecar_path, unique_sorted  # noqa: E402
+from scripts.benchlib import write_marked  # noqa: E402
 from tests.crawling import FAST, crawl_env  # noqa: E402
 from tests.replica.days import run_time  # noqa: E402
 from tests.replica.testing import start_replica  # noqa: E402
@@ -224,17 +225,6 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def write_doc(text: str) -> None:
-    doc = DOC.read_text("utf-8") if DOC.exists() else ""
-    if BEGIN in doc and END in doc:
-        before, _, rest = doc.partition(BEGIN)
-        _, _, after = rest.partition(END)
-        doc = before + text + after
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(doc, "utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=150)
@@ -306,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
     JSON_OUT.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
-    write_doc(markdown(result))
+    write_marked(DOC, markdown(result), BEGIN, END)
     print(json.dumps(result["compare"], indent=2))
     return 0
 

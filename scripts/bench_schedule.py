@@ -34,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.benchlib import write_marked  # noqa: E402
 from tests.crawling import run_crawl  # noqa: E402
 from tests.replica.days import corrected_on, run_time  # noqa: E402
 from tests.replica.testing import start_replica  # noqa: E402
@@ -176,17 +177,6 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(text: str) -> None:
-    doc = DOC.read_text("utf-8") if DOC.exists() else ""
-    if BEGIN in doc and END in doc:
-        before, _, rest = doc.partition(BEGIN)
-        _, _, after = rest.partition(END)
-        doc = before + text + after
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(doc, "utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", type=int, default=1400)
@@ -215,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"date": time.strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()}, {platform.python_version()}"}
     JSON_OUT.write_text(json.dumps({"meta": meta, "series": results}, indent=1) + "\n", "utf-8")
-    write_doc(markdown(results, meta))
+    write_marked(DOC, markdown(results, meta), BEGIN, END)
     return 0
 
 

@@ -81,3 +81,16 @@ def test_a_config_field_takes_its_default_from_the_project_settings():
             name = field.metadata.get("setting")
             if name is not None:
                 assert field.default == getattr(project, name), name
+
+
+def test_non_negative_names_every_negative_setting_and_passes_zero():
+    from crawler.dedup.notsite import NotSiteConfig
+    from crawler.health.limits import HealthConfig
+
+    with pytest.raises(ValueError, match=r"^DEDUP_NOTSITE_RETRY_TIMES=-1, "
+                                         r"DEDUP_NOTSITE_MAX_WAIT=-2\.0: must not be negative$"):
+        NotSiteConfig(retry_times=-1, max_wait=-2.0)
+    with pytest.raises(ValueError, match="HEALTH_SPREAD=-1"):
+        HealthConfig(spread=-1)
+    assert NotSiteConfig(retry_times=0, retry_delay=0, max_delay=0, max_wait=0).retry_times == 0
+    assert HealthConfig(history_runs=0, min_history=0, min_articles=0, spread=0).spread == 0

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from archive.reader import iter_records
+from crawler.dedup.deferring import load_pending
 from crawler.dedup.links import TemplateLinks, TrapGuard
 from crawler.dedup.maintenance import (
+    STATE_FILE,
     MaintenanceConfig,
     classify_maintenance,
-    load_pending,
     retry_after_seconds,
 )
 from crawler.discovery.outlinks import links_by_block
@@ -175,7 +176,7 @@ def test_report_and_state_name_the_url_that_stayed_down(flapping, stuck):
     assert report["dedup"]["maintenance/unresolved"] == 1
     assert report["dedup"]["maintenance/deferred"] >= 1
     assert report["dedup"]["template_links/skipped"] > 0
-    pending = load_pending(result.archive_dir / "state")
+    pending = load_pending(result.archive_dir / "state", STATE_FILE)
     assert pending == [{"url": stuck_url, "callback": "parse_article"}]
 
 
@@ -211,7 +212,7 @@ def test_next_run_tries_the_stuck_url_first(next_run, stuck):
     assert pages.index(stuck) < pages.index("/sznews/index.shtml")
     assert "http://sznews.zjol.com.cn" + stuck in {a["url"] for a in second.items("articles")}
     assert second.report()["maintenance_unresolved"] == []
-    assert load_pending(second.archive_dir / "state") == []
+    assert load_pending(second.archive_dir / "state", STATE_FILE) == []
     # Everything else was archived by the first run: the second stores revisits.
     assert second.report()["dedup"]["revisits"] > 0
 

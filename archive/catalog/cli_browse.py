@@ -13,19 +13,20 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 from archive.catalog.browse_config import DATABASE, metadata
+from archive.catalog.cli_catalog import items_layout
 from archive.catalog.update import catalog_path, rebuild_catalog
-from archive.layout import ArchiveLayout
 from archive.replay.collection import DEFAULT_COLLECTION, prepare_collection
 from archive.replay.env import REPO_ROOT
 from archive.replay.errors import ReplayError
-from archive.replay.stopping import StopSignal, stop_on_signals, stop_process
-from archive.replay.wayback import LOCALHOST, WaybackProcess, free_port, start_wayback
+from archive.replay.serving import serve_until_stopped, writable_root
+from archive.replay.stopping import stop_process
+from archive.replay.wayback import LOCALHOST, free_port, start_wayback
 
 HELP = "browse and search the catalogue in Datasette, with replay links into pywb"
 PLUGINS_DIR = Path(__file__).resolve().parent / "datasette_plugins"
@@ -68,58 +69,31 @@ def start_datasette(catalog: Path, meta: Path, port: int) -> tuple[subprocess.Po
     raise ReplayError(f"datasette did not answer on {url} within {READY_TIMEOUT:.0f}s")
 
 
-def working_dir(layout: ArchiveLayout) -> tuple[Path, bool]:
-    """pywb's layout and our metadata in DIR/replay; a temporary directory (True) when DIR
-    is read-only."""
-    try:
-        layout.replay_dir.mkdir(exist_ok=True)
-        probe = layout.replay_dir / ".write-test"
-        probe.touch()
-        probe.unlink()
-        return layout.replay_dir, False
-    except OSError:
-        return Path(tempfile.mkdtemp(prefix="sznews-browse-")), True
-
-
 def run(args: argparse.Namespace) -> int:
-    layout = ArchiveLayout(args.archive_dir)
-    if not layout.items_root.is_dir():
-        print(f"error: {layout.items_root} not found: is {args.archive_dir} an ARCHIVE_DIR?",
-              file=sys.stderr)
+    layout = items_layout(args.archive_dir)
+    if layout is None:
         return 2
     catalog = catalog_path(layout)
     if not catalog.is_file():
         print(f"{catalog} missing: building it from the item files", flush=True)
         rebuild_catalog(layout.root)
-    root, temporary = working_dir(layout)
-    wb: WaybackProcess | None = None
-    datasette: subprocess.Popen | None = None
-    with stop_on_signals():
-        try:
-            prepare_collection(layout.root, root, args.collection)
-            wb = start_wayback(root, args.replay_port, new_session=True)
-            meta = root / "datasette-metadata.json"
-            meta.write_text(json.dumps(metadata(wb.url), ensure_ascii=False), "utf-8")
-            datasette, url = start_datasette(catalog, meta, args.port)
-            print(f"\nBrowsing {catalog.name} of {layout.root}\n"
-                  f"  search:   {url}/{DATABASE}/search\n"
-                  f"  articles: {url}/{DATABASE}/articles\n"
-                  f"  replay:   {wb.url}/{args.collection}/\n"
-                  f"Browse: {url}/\nPress Ctrl-C to stop.\n", flush=True)
-            status = datasette.wait()
-            print(f"error: datasette exited on its own with status {status}", file=sys.stderr)
-            return 1
-        except ReplayError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        except (KeyboardInterrupt, StopSignal):
-            print("\nstopping datasette and wayback", file=sys.stderr)
-            return 0
-        finally:
-            if datasette is not None:
-                stop_process(datasette, 10)
-            if wb is not None:
-                wb.stop()
-            if temporary:
-                shutil.rmtree(root, ignore_errors=True)
+    root, temporary = writable_root(layout, prefix="sznews-browse-")
 
+    def start(stack: ExitStack) -> subprocess.Popen:
+        if temporary:
+            stack.callback(shutil.rmtree, root, ignore_errors=True)
+        prepare_collection(layout.root, root, args.collection)
+        wb = start_wayback(root, args.replay_port, new_session=True)
+        stack.callback(wb.stop)
+        meta = root / "datasette-metadata.json"
+        meta.write_text(json.dumps(metadata(wb.url), ensure_ascii=False), "utf-8")
+        datasette, url = start_datasette(catalog, meta, args.port)
+        stack.callback(stop_process, datasette, 10)
+        print(f"\nBrowsing {catalog.name} of {layout.root}\n"
+              f"  search:   {url}/{DATABASE}/search\n"
+              f"  articles: {url}/{DATABASE}/articles\n"
+              f"  replay:   {wb.url}/{args.collection}/\n"
+              f"Browse: {url}/\nPress Ctrl-C to stop.\n", flush=True)
+        return datasette
+
+    return serve_until_stopped(start, "datasette", "datasette and wayback")

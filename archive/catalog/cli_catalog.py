@@ -17,11 +17,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("archive_dir", metavar="DIR", type=Path, help="an ARCHIVE_DIR")
 
 
-def run(args: argparse.Namespace) -> int:
-    layout = ArchiveLayout(args.archive_dir)
+def items_layout(archive_dir: Path) -> ArchiveLayout | None:
+    """DIR's layout, or None (said on stderr) when DIR has no item files to catalogue."""
+    layout = ArchiveLayout(archive_dir)
     if not layout.items_root.is_dir():
-        print(f"error: {layout.items_root} not found: is {args.archive_dir} an ARCHIVE_DIR?",
+        print(f"error: {layout.items_root} not found: is {archive_dir} an ARCHIVE_DIR?",
               file=sys.stderr)
+        return None
+    return layout
+
+
+def run(args: argparse.Namespace) -> int:
+    layout = items_layout(args.archive_dir)
+    if layout is None:
         return 2
     began = time.perf_counter()
     added = rebuild_catalog(layout.root)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.layout import ArchiveLayout
 from archive.replay.collection import DEFAULT_COLLECTION, iter_index_entries, prepare_collection
-from archive.replay.errors import ReplayError
-from archive.replay.stopping import StopSignal, stop_on_signals
+from archive.replay.serving import serve_until_stopped, writable_root
 from archive.replay.urls import query_url, replay_url
 from archive.replay.wayback import WaybackProcess, start_wayback
 
@@ -33,22 +32,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--home", default=None,
                         help="URL to suggest opening first (default: the first HTML page the "
                              "crawl archived, its start page)")
-
-
-def _replay_root(layout: ArchiveLayout, explicit: Path | None) -> tuple[Path, bool]:
-    """DIR/replay keeps the layout next to the data; a read-only archive gets a temp dir."""
-    if explicit is not None:
-        explicit.mkdir(parents=True, exist_ok=True)
-        return explicit, False
-    root = layout.replay_dir
-    try:
-        root.mkdir(exist_ok=True)
-        probe = root / ".write-test"
-        probe.touch()
-        probe.unlink()
-        return root, False
-    except OSError:
-        return Path(tempfile.mkdtemp(prefix="sznews-replay-")), True
 
 
 def home_capture(index_path: Path, wanted: str | None) -> tuple[str, str] | None:
@@ -72,35 +55,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {archive_dir} is not a directory", file=sys.stderr)
         return 2
     layout = ArchiveLayout(archive_dir)
-    root, temporary = _replay_root(layout, args.root)
-    wb: WaybackProcess | None = None
-    with stop_on_signals():
-        try:
-            prepare_collection(archive_dir, root, args.collection)
-            wb = start_wayback(root, args.port, echo=True, new_session=True)
-            home = home_capture(layout.index_path, args.home)
-            host = urlsplit(home[0] if home else args.home or "").netloc
-            print(f"\nReplaying {archive_dir} from {root}")
-            if host:
-                print(f"  all captures: {query_url(wb.url, args.collection, f'http://{host}/*')}")
-            if home:
-                url = replay_url(wb.url, args.collection, home[1], home[0], "")
-                print(f"  home page:    {url}")
-            print("Press Ctrl-C to stop.\n", flush=True)
-            status = wb.wait()
-            print(f"error: wayback exited on its own with status {status}", file=sys.stderr)
-            return 1
-        except ReplayError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        except (KeyboardInterrupt, StopSignal):
-            print("\nstopping wayback", file=sys.stderr)
-            return 0
-        finally:
-            if wb is not None:
-                wb.stop()
-            if temporary:
-                shutil.rmtree(root, ignore_errors=True)
+    root, temporary = writable_root(layout, args.root)
+
+    def start(stack: ExitStack) -> WaybackProcess:
+        if temporary:
+            stack.callback(shutil.rmtree, root, ignore_errors=True)
+        prepare_collection(archive_dir, root, args.collection)
+        wb = start_wayback(root, args.port, echo=True, new_session=True)
+        stack.callback(wb.stop)
+        home = home_capture(layout.index_path, args.home)
+        host = urlsplit(home[0] if home else args.home or "").netloc
+        print(f"\nReplaying {archive_dir} from {root}")
+        if host:
+            print(f"  all captures: {query_url(wb.url, args.collection, f'http://{host}/*')}")
+        if home:
+            url = replay_url(wb.url, args.collection, home[1], home[0], "")
+            print(f"  home page:    {url}")
+        print("Press Ctrl-C to stop.\n", flush=True)
+        return wb
+
+    return serve_until_stopped(start, "wayback", "wayback")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from warcio.timeutils import iso_date_to_timestamp
-
 from archive.cdxj import CdxjError, read_index
 from archive.layout import INDEX_NAME
 from archive.verify.findings import INDEXED_TYPES
-from archive.verify.since import report_unresolved, resolve
+from archive.verify.since import report_unresolved, resolve, timestamp_of
 
 if TYPE_CHECKING:
     from archive.verify.core import Verifier
@@ -61,7 +59,7 @@ def check_index(v: Verifier) -> None:
         if url != info.uri:
             v.report.fail(where, f"url {url} but the record's WARC-Target-URI is "
                           f"{info.uri}", record_id=rid)
-        expected_stamp = _timestamp(info.date)
+        expected_stamp = timestamp_of(info.date)
         if stamp != expected_stamp:
             v.report.fail(where, f"{label}: timestamp {stamp} but the record's "
                           f"WARC-Date is {info.date}", record_id=rid)
@@ -76,11 +74,3 @@ def check_index(v: Verifier) -> None:
                           f"({info.date}) is not in {INDEX_NAME}",
                           offset=info.offset, record_id=info.record_id)
 
-
-def _timestamp(date: str | None) -> str | None:
-    if not date:
-        return None
-    try:
-        return iso_date_to_timestamp(date)
-    except (ValueError, TypeError):
-        return None

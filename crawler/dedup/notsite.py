@@ -13,26 +13,23 @@ therefore keeps its last good version: nothing replaces it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.config import FromSettings, default, setting
-from crawler.dedup.maintenance import save_pending
+from crawler.config import setting
+from crawler.dedup import deferring
 from crawler.extraction.page import ParsedPage, parse_html
-from crawler.fetching.compression import decode
-from crawler.fetching.deferral import Deferrals, RequestDeferred, backoff
-from crawler.profile import PageKind, SiteProfile, site_profile
+from crawler.fetching.deferral import Deferrals, RequestDeferred
+from crawler.profile import PageKind, SiteProfile
 from crawler.resume.job import callback_name
 from crawler.run.context import RunContext
-from crawler.run.owner import run_of
 
 if TYPE_CHECKING:
     from scrapy import Request
-    from scrapy.crawler import Crawler
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
@@ -71,11 +68,8 @@ def classify_not_site(
     profile: SiteProfile,
 ) -> bool:
     """True when a 200 body of an article or section URL is not a page of the site."""
-    try:
-        raw, kept = decode(body, [content_encoding] if content_encoding else [], _MAX_SIZE)
-    except Exception:  # noqa: BLE001 - too large or undecodable: not ours to judge
-        return False
-    if any(c != b"identity" for c in kept) or len(raw) > _MAX_SIZE:
+    raw = deferring.decoded_within(body, content_encoding, _MAX_SIZE)
+    if raw is None:
         return False
     if names_the_site(raw, profile):
         return False
@@ -90,19 +84,7 @@ def is_not_site_response(request: Request, response: Response, profile: SiteProf
         return False
     if profile.kind_of(response.url) not in _CHECKED_KINDS:
         return False
-    cached = request.meta.get(META_VERDICT)
-    if cached is not None and cached[0] == id(response):
-        return cached[1]
-    content_type = response.headers.get(b"Content-Type")
-    verdict = classify_not_site(
-        response.body,
-        response.url,
-        content_type.decode("latin-1") if content_type else None,
-        response.headers.get(b"Content-Encoding"),
-        profile,
-    )
-    request.meta[META_VERDICT] = (id(response), verdict)
-    return verdict
+    return deferring.classify_once(request, response, profile, META_VERDICT, classify_not_site)
 
 
 def not_site_filter(profile: SiteProfile) -> Any:
@@ -115,16 +97,12 @@ def not_site_filter(profile: SiteProfile) -> Any:
 
 
 @dataclass(frozen=True)
-class NotSiteConfig(FromSettings):
+class NotSiteConfig(deferring.DeferralConfig):
     enabled: bool = setting("DEDUP_NOTSITE_ENABLED")
     retry_times: int = setting("DEDUP_NOTSITE_RETRY_TIMES")
     retry_delay: float = setting("DEDUP_NOTSITE_RETRY_DELAY")
     max_delay: float = setting("DEDUP_NOTSITE_MAX_DELAY")
     max_wait: float = setting("DEDUP_NOTSITE_MAX_WAIT")
-
-    def __post_init__(self) -> None:
-        if min(self.retry_times, self.retry_delay, self.max_delay, self.max_wait) < 0:
-            raise ValueError(f"DEDUP_NOTSITE_* must not be negative: {self}")
 
 
 class NotSiteDeferred(RequestDeferred):
@@ -135,89 +113,48 @@ class NotSiteUnresolved(IgnoreRequest):
     """Still not the site's page after every retry: the next run asks first."""
 
 
-class NotSiteMiddleware:
+class NotSiteMiddleware(deferring.DeferringMiddleware):
     """Downloader middleware: swallow pages that are not the site's, ask again later."""
+
+    STATS = "dedup/notsite"
+    META_ATTEMPT = META_ATTEMPT
+    META_VERDICT = META_VERDICT
+    DEFERRAL_KIND = DEFERRAL_KIND
+    STATE_FILE = STATE_FILE
+    SAVE_FAILED = "Could not save the URLs that were not the site's pages"
+    DEFERRED_TEXT = "not the site's page"
+    UNRESOLVED_TEXT = "not the site's page"
+    Deferred = NotSiteDeferred
+    Unresolved = NotSiteUnresolved
+    CONFIG = NotSiteConfig
 
     def __init__(self, config: NotSiteConfig, stats: Any, deferrals: Deferrals,
                  state_dir: Path | None, *, profile: SiteProfile) -> None:
-        self.config = config
-        self.stats = stats
-        self.deferrals = deferrals
-        deferrals.max_idle_wait[DEFERRAL_KIND] = config.max_wait
-        self.state_dir = state_dir
-        self.profile = profile
-        self.run: RunContext | None = None
+        super().__init__(config, stats, deferrals, state_dir, profile=profile)
         self.seen: dict[str, str] = {}  # url -> callback name: every not-the-site URL of the run
-        self.unresolved: dict[str, str] = {}
-        self._waiting: dict[str, str] = {}
-        self._logged = False
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> NotSiteMiddleware:
-        if not crawler.settings.getbool("DEDUP_ENABLED", default("DEDUP_ENABLED")):
-            raise NotConfigured("DEDUP_ENABLED is off")
-        config = NotSiteConfig.from_settings(crawler.settings)
+    def check_enabled(cls, config: NotSiteConfig) -> None:
         if not config.enabled:
             raise NotConfigured("DEDUP_NOTSITE_ENABLED is off")
-        run = run_of(crawler)
-        ctx = run.context
-        read_only = crawler.settings.getbool("ARCHIVE_READ_ONLY")
-        mw = cls(config, crawler.stats, run.deferrals,
-                 None if read_only else ctx.layout.state_dir,
-                 profile=site_profile(crawler.settings))
-        mw.run = ctx
-        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
-        return mw
 
-    async def process_response(self, request: Request, response: Response) -> Any:
-        if not is_not_site_response(request, response, self.profile):
-            if request.meta.get(META_ATTEMPT):
-                self.stats.inc_value("dedup/notsite/recovered")
-                self._waiting.pop(request.url, None)
-                self.deferrals.note_progress()
-            return response
-        self.stats.inc_value("dedup/notsite/seen")
-        name = callback_name(request)
+    def is_bad(self, request: Request, response: Response) -> bool:
+        return is_not_site_response(request, response, self.profile)
+
+    def note_bad(self, request: Request, response: Response) -> None:
         if request.url not in self.seen:
             self.stats.inc_value("dedup/notsite/urls")
-        self.seen[request.url] = name
+        self.seen[request.url] = callback_name(request)
         if not self._logged:
             logger.warning("Not a page of the site at %s (no site-wide block, no structure); "
                            "such pages are kept out and asked for again", response.url)
             self._logged = True
-        attempt = request.meta.get(META_ATTEMPT, 0) + 1
-        if attempt > self.config.retry_times:
-            self.stats.inc_value("dedup/notsite/unresolved")
-            self._waiting.pop(request.url, None)
-            self.unresolved[request.url] = name
-            raise NotSiteUnresolved(f"not the site's page: {request.url}")
-        delay = backoff(self.config.retry_delay, attempt, self.config.max_delay)
-        retry = request.replace(dont_filter=True)
-        retry.meta[META_ATTEMPT] = attempt
-        retry.meta.pop(META_VERDICT, None)
-        self.stats.inc_value("dedup/notsite/deferred")
-        self._waiting[request.url] = name
-        self.deferrals.schedule(retry, delay, DEFERRAL_KIND)
-        raise NotSiteDeferred(f"not the site's page, retry in {delay:.0f}s: {request.url}")
 
-    def spider_closed(self) -> None:
-        # A retry still waiting when the run ends is the next run's, like an unresolved one
-        # (the maintenance middleware cancels every pending deferral, ours included).
-        for url, name in self._waiting.items():
-            if url not in self.unresolved:
-                self.unresolved[url] = name
-                self.stats.inc_value("dedup/notsite/unresolved")
-        self._waiting.clear()
-        run = self.run
-        if self.state_dir is not None:
-            entries = [{"url": u, "callback": cb} for u, cb in sorted(self.unresolved.items())]
-            try:
-                save_pending(self.state_dir, entries, STATE_FILE)
-            except OSError as exc:
-                if run is None:
-                    raise
-                run.log_write_failure(logger, "Could not save the URLs that were not the "
-                                      "site's pages", exc)
-        if run is not None:
-            run.summary.not_site_pages = sorted(self.seen)[: run.summary.LIMIT]
-            run.summary.not_site_unresolved = sorted(self.unresolved)[: run.summary.LIMIT]
+    def left_waiting(self) -> Iterable[tuple[str, str]]:
+        # The maintenance middleware cancels every pending deferral, ours included: what
+        # is still waiting is known from our own list.
+        return [(url, name) for url, name in self._waiting.items() if url not in self.unresolved]
+
+    def report(self, run: RunContext) -> None:
+        run.summary.not_site_pages = sorted(self.seen)[: run.summary.LIMIT]
+        run.summary.not_site_unresolved = sorted(self.unresolved)[: run.summary.LIMIT]

@@ -19,7 +19,8 @@ import scrapy
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.dedup.maintenance import load_pending, save_pending
+from crawler.dedup.deferring import load_pending, save_pending
+from crawler.dedup.maintenance import STATE_FILE as MAINTENANCE_FILE
 from crawler.dedup.notsite import STATE_FILE as NOTSITE_FILE
 from crawler.discovery.requests import SiteRequests
 from crawler.fetching.deferral import RequestDeferred
@@ -79,7 +80,8 @@ def carried_over(
 ) -> Iterator[scrapy.Request]:
     """The requests earlier runs handed on: URLs left in maintenance or not fetched, then
     the work a killed run had started and not finished (``inflight``: its work log)."""
-    carried = [(entry, "dedup/maintenance/carried_over") for entry in load_pending(state_dir)]
+    carried = [(entry, "dedup/maintenance/carried_over")
+               for entry in load_pending(state_dir, MAINTENANCE_FILE)]
     carried += [(entry, "incremental/failed/carried_over")
                 for entry in load_pending(state_dir, FAILED_FILE)]
     carried += [(entry, "dedup/notsite/carried_over")

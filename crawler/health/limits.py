@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.config import FromSettings, setting
+from crawler.config import FromSettings, non_negative, setting
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,7 @@ class HealthConfig(FromSettings):
                   self.requests_min_ratio, self.error_rate_floor, self.retry_rate_floor)
         if not all(0 <= s <= 1 for s in shares):
             raise ValueError(f"HEALTH_* shares must be within [0, 1]: {self}")
-        if min(self.history_runs, self.min_history, self.min_articles) < 0 or self.spread < 0:
-            raise ValueError(f"HEALTH_* counts must not be negative: {self}")
+        non_negative(self, "history_runs", "min_history", "min_articles", "spread")
         if self.drought_days <= 0 or self.webhook_timeout <= 0:
             raise ValueError("HEALTH_DROUGHT_DAYS and ALERT_WEBHOOK_TIMEOUT must be > 0")
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
