@@ -8,6 +8,9 @@ processes), validated with Spidermon's JSON Schema validator against the schemas
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,18 +33,19 @@ def validator(kind: str) -> JSONSchemaValidator:
     return JSONSchemaValidator(schema)
 
 
-def _lines(path: Path) -> list[dict[str, Any]]:
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    """One item at a time: a run's item file may hold tens of thousands of articles."""
     try:
-        text = path.read_text("utf-8")
+        fh = path.open(encoding="utf-8")
     except FileNotFoundError:
-        return []
-    out = []
-    for line in text.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            out.append({"_unreadable": line[:80]})
-    return out
+        return
+    with fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            try:
+                yield json.loads(line)
+            except ValueError:
+                yield {"_unreadable": line[:80]}
 
 
 def measure(items_dir: Path, stats: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -53,19 +57,22 @@ def measure(items_dir: Path, stats: dict[str, Any] | None = None) -> dict[str, A
     """
     result: dict[str, Any] = {"invalid": {}, "invalid_examples": []}
     for kind in ITEM_FILES:
-        items = _lines(items_dir / ITEM_FILES[kind])
-        result[kind] = len(items)
-        bad = 0
-        for item in items:
+        articles = ArticleTally() if kind == "articles" else None
+        count = bad = 0
+        for item in _lines(items_dir / ITEM_FILES[kind]):
+            count += 1
             ok, errors = validator(kind).validate(item)
             if not ok:
                 bad += 1
                 if len(result["invalid_examples"]) < EXAMPLES:
                     fields = ", ".join(f"{f}: {m[0]}" for f, m in sorted(errors.items()))
                     result["invalid_examples"].append(f"{item.get('url', '?')} ({fields})")
+            if articles is not None:
+                articles.add(item)
+        result[kind] = count
         result["invalid"][kind] = bad
-        if kind == "articles":
-            result.update(_articles(items))
+        if articles is not None:
+            result.update(articles.summary())
     by = {k.removeprefix(_BY): v for k, v in sorted((stats or {}).items()) if k.startswith(_BY)}
     if by:
         parsed = sum(by.values())
@@ -78,23 +85,49 @@ def _filled(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
-def _articles(items: list[dict[str, Any]]) -> dict[str, Any]:
-    n = len(items)
-    by: dict[str, int] = {}
-    for item in items:
-        name = item.get("extracted_by") or "nothing"
-        by[name] = by.get(name, 0) + 1
-    with_problems = [i.get("url", "?") for i in items if i.get("problems")]
-    by_text = [i.get("url", "?") for i in items if i.get("extracted_by") == "text"]
-    return {
-        "coverage": {f: round(sum(_filled(i.get(f)) for i in items) / n, 4) if n else None
-                     for f in COVERED_FIELDS},
-        "missing_examples": {f: [i.get("url", "?") for i in items if not _filled(i.get(f))][
-            :EXAMPLES] for f in COVERED_FIELDS},
-        "extracted_by": dict(sorted(by.items())),
-        "pages_parsed": n,
-        "text_share": round(len(by_text) / n, 4) if n else None,
-        "text_examples": by_text[:EXAMPLES],
-        "problems_share": round(len(with_problems) / n, 4) if n else None,
-        "problems_examples": with_problems[:EXAMPLES],
-    }
+@dataclass
+class ArticleTally:
+    """Coverage and extraction counts of the run's articles, kept as counts and a few
+    example URLs, never the items themselves."""
+
+    n: int = 0
+    by: Counter[str] = field(default_factory=Counter)
+    filled: Counter[str] = field(default_factory=Counter)
+    missing: dict[str, list[str]] = field(
+        default_factory=lambda: {f: [] for f in COVERED_FIELDS})
+    problems: int = 0
+    problems_examples: list[str] = field(default_factory=list)
+    text: int = 0
+    text_examples: list[str] = field(default_factory=list)
+
+    def add(self, item: dict[str, Any]) -> None:
+        url = item.get("url", "?")
+        self.n += 1
+        self.by[item.get("extracted_by") or "nothing"] += 1
+        for f in COVERED_FIELDS:
+            if _filled(item.get(f)):
+                self.filled[f] += 1
+            elif len(self.missing[f]) < EXAMPLES:
+                self.missing[f].append(url)
+        if item.get("problems"):
+            self.problems += 1
+            if len(self.problems_examples) < EXAMPLES:
+                self.problems_examples.append(url)
+        if item.get("extracted_by") == "text":
+            self.text += 1
+            if len(self.text_examples) < EXAMPLES:
+                self.text_examples.append(url)
+
+    def summary(self) -> dict[str, Any]:
+        n = self.n
+        return {
+            "coverage": {f: round(self.filled[f] / n, 4) if n else None
+                         for f in COVERED_FIELDS},
+            "missing_examples": self.missing,
+            "extracted_by": dict(sorted(self.by.items())),
+            "pages_parsed": n,
+            "text_share": round(self.text / n, 4) if n else None,
+            "text_examples": self.text_examples,
+            "problems_share": round(self.problems / n, 4) if n else None,
+            "problems_examples": self.problems_examples,
+        }
