@@ -93,7 +93,7 @@ def test_bad_spec_is_refused() -> None:
     site = Site(1, 60)
     for spec in ("nope=1", "status5xx=2", "status5xx=", "burst=5", "slow=0.1:-1", "large=x"):
         with pytest.raises(ValueError):
-            parse_spec(spec, site, 0.0)
+            parse_spec(spec, site)
     with pytest.raises(RuntimeError):
         start_replica(faults=["status5xx=abc"])
 
@@ -105,9 +105,9 @@ def test_selection_is_seeded_and_proportional() -> None:
     assert a != selected_paths("status5xx=0.3", seed=2, articles=60)
     assert a != selected_paths("truncate=0.3", seed=1, articles=60)  # modes are independent
     assert selected_paths("reset=0", seed=1) == []
-    everything = parse_spec("reset=1", Site(1, 60), 0.0).candidates()
+    everything = parse_spec("reset=1", Site(1, 60)).candidates()
     assert selected_paths("reset=1", seed=1) == everything
-    big = parse_spec("slow=0.2", Site(3, 2000), 0.0)
+    big = parse_spec("slow=0.2", Site(3, 2000))
     frac = len(big.selected_paths()) / len(big.candidates())
     assert 0.17 < frac < 0.23
     assert set(selected_paths("malformed=1")) == {
@@ -120,7 +120,7 @@ def test_status5xx_first_k_then_normal(site: Site) -> None:
     chosen = set(selected_paths(spec))
     with start_replica(faults=[spec]) as r:
         codes = set()
-        for path in parse_spec(spec, site, 0.0).candidates():
+        for path in parse_spec(spec, site).candidates():
             status, _, body = get(r.port, path)
             assert (status in (500, 502)) == (path in chosen), path
             if path in chosen:
@@ -256,7 +256,7 @@ def test_malformed_still_extracts(site: Site) -> None:
 
 
 def test_charset_conflict_variants(site: Site) -> None:
-    fault = parse_spec("charset_conflict=1", site, 0.0)
+    fault = parse_spec("charset_conflict=1", site)
     assert isinstance(fault, CharsetConflict)
     with start_replica(faults=["charset_conflict=1"]) as r:
         seen = set()

@@ -17,7 +17,7 @@ Seeded modes and the pages they may select (by URL path, canonical forms and ali
 Page faults (tests/replica/pagefaults.py): challenge=RATE[:KIND], restyle=GENERATION.
 Unseeded modes:
   burst=START:DURATION        every URL (robots.txt, images, ...) answers 503 without
-                              Retry-After from START to START+DURATION s after server start
+                              Retry-After from START to START+DURATION s after the first request
   large=COUNT[:MB] | large=PATH[,PATH][:MB]
                               extra article-like pages (`/sznews/system/Y/M/D/098NNNNNN.shtml`
                               unless PATHs are given) of MB MiB (30), uncompressed, linked from
@@ -238,14 +238,21 @@ class CharsetConflict(SeededFault):
 
 
 class Burst(Fault):
-    """Every URL answers 503 (no Retry-After) from START to START+DURATION s after start."""
+    """Every URL answers 503 (no Retry-After) from START to START+DURATION s after the first
+    request: counted from the server's start, a crawl slow to start on a busy machine could
+    miss the whole burst."""
 
     name, stage = "burst", 10
 
-    def __init__(self, start: float, duration: float, t0: float) -> None:
-        self.start, self.end, self.t0 = start, start + duration, t0
+    def __init__(self, start: float, duration: float) -> None:
+        self.start, self.end = start, start + duration
+        self.t0: float | None = None
+        self._lock = threading.Lock()
 
     def intercept(self, req: Request, resp: Response) -> Response | None:
+        with self._lock:
+            if self.t0 is None:
+                self.t0 = time.monotonic()
         if self.start <= time.monotonic() - self.t0 < self.end:
             return Response(503, error_page(503, "Service Temporarily Unavailable"),
                             faults=[self.name])
@@ -418,7 +425,7 @@ def _large_args(arg: str) -> tuple[int, list[str] | None, float]:
     return len(paths), paths, mb
 
 
-def parse_spec(spec: str, site: Site, t0: float) -> Fault:
+def parse_spec(spec: str, site: Site) -> Fault:
     """Build one fault from a `--fault` SPEC (see the module docstring); ValueError if bad."""
     mode, _, arg = spec.partition("=")
     try:
@@ -442,7 +449,7 @@ def parse_spec(spec: str, site: Site, t0: float) -> Fault:
             p = _nums(mode, arg, 2)
             if len(p) != 2:
                 raise ValueError("START:DURATION")
-            return Burst(float(p[0]), float(p[1]), t0)
+            return Burst(float(p[0]), float(p[1]))
         if mode == "large":
             count, paths, mb = _large_args(arg)
             return LargePages(site, _extra_pages(site, mode, _LARGE_BASE, count, paths), mb)
@@ -461,7 +468,7 @@ def _extra_urls(mode: str, specs: list[str] | tuple[str, ...] | str, seed: int, 
     out: list[str] = []
     for spec in specs:
         if spec.partition("=")[0] == mode:
-            fault = parse_spec(spec, site, 0.0)
+            fault = parse_spec(spec, site)
             assert isinstance(fault, ExtraPages)
             out += [root + p.path for p in fault.pages]
     return out
@@ -482,7 +489,7 @@ def gzipbomb_urls(faults: list[str] | tuple[str, ...] | str, *, seed: int = 1,
 def selected_paths(spec: str, *, seed: int = 1, articles: int = 60,
                    grow: int = 0) -> list[str]:
     """Canonical paths a seeded mode hits (article pages, section and list pages, home)."""
-    fault = parse_spec(spec, Site(seed, articles, grow), 0.0)
+    fault = parse_spec(spec, Site(seed, articles, grow))
     if not isinstance(fault, SeededFault):
         raise ValueError(f"{spec!r} is not a seeded mode")
     return fault.selected_paths()

@@ -140,18 +140,24 @@ class MaintenanceStuck(Fault):
 
 
 class MaintenanceWindow(Fault):
-    """Every URL answers maintenance from START to START+DURATION seconds after start."""
+    """Every URL answers maintenance from START to START+DURATION seconds after the first
+    request (not the server's start: a crawl slow to start must still meet the window)."""
 
-    def __init__(self, site: Site, start: float, duration: float, t0: float) -> None:
-        self.site, self.start, self.end, self.t0 = site, start, start + duration, t0
+    def __init__(self, site: Site, start: float, duration: float) -> None:
+        self.site, self.start, self.end = site, start, start + duration
+        self.t0: float | None = None
+        self._lock = threading.Lock()
 
     def intercept(self, req: Request, resp: Response) -> Response | None:
+        with self._lock:
+            if self.t0 is None:
+                self.t0 = time.monotonic()
         if self.start <= time.monotonic() - self.t0 < self.end:
             return maintenance_response(req.path, self.site.seed)
         return None
 
 
-def parse_fault(spec: str, site: Site, t0: float) -> Fault:
+def parse_fault(spec: str, site: Site) -> Fault:
     """Parse `flap=K`, `stuck=PATH[,PATH]` or `window=START:DURATION`."""
     mode, _, arg = spec.partition("=")
     if mode == "flap":
@@ -160,7 +166,7 @@ def parse_fault(spec: str, site: Site, t0: float) -> Fault:
         return MaintenanceStuck(site, [p for p in arg.split(",") if p])
     if mode == "window":
         start, _, dur = arg.partition(":")
-        return MaintenanceWindow(site, float(start), float(dur), t0)
+        return MaintenanceWindow(site, float(start), float(dur))
     raise ValueError(f"unknown maintenance mode: {spec!r}")
 
 
@@ -296,9 +302,8 @@ class ReplicaServer(ThreadingHTTPServer):
         if not latency >= 0:  # also refuses NaN
             raise ValueError(f"latency must be >= 0 seconds: {latency!r}")
         self.latency = float(latency)
-        self.t0 = time.monotonic()
-        chain = [parse_fault(f, site, self.t0) for f in faults]
-        chain += [parse_spec(f, site, self.t0) for f in injected]
+        chain = [parse_fault(f, site) for f in faults]
+        chain += [parse_spec(f, site) for f in injected]
         super().__init__(addr, Handler)
         self.site = site
         self.app = App(site, live_picbox=live_picbox, no_validators=no_validators)
