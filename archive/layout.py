@@ -17,6 +17,9 @@ WARC_DIR = "warc"
 ITEMS_DIR = "items"
 # The item files of a run, by the kind of item they hold: items/<run_id>/articles.jsonl, ...
 ITEM_FILES = {"articles": "articles.jsonl", "sections": "sections.jsonl"}
+# In a run's items directory: its end could not commit the state, so the next start folds
+# these items in even though the run has a report (archive/scope.py).
+UNCOMMITTED_MARK = "state-uncommitted"
 WARC_SUFFIX = ".warc.gz"  # the writer writes only this: one gzip member per record
 OPEN_SUFFIX = ".open"  # a WARC still being written (or left by a killed run)
 INDEX_NAME = "index.cdxj"

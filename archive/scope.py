@@ -9,14 +9,15 @@ may hold such records is known without touching the old ones:
   state: a file no longer pending was folded in whole. An archive whose files are not all
   in ``index.d`` yet (made by an earlier version) has every file looked at, once.
 * Item files: a run writes its report after closing the state, so the items of a run with
-  a report are folded in; those of a run without one (killed, or running) may not be.
+  a report are folded in; those of a run without one (killed, or running) may not be, nor
+  those of a run whose end failed to close the state (it leaves ``UNCOMMITTED_MARK``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from archive.layout import FILE_INDEX_DIR, ITEM_FILES, finished_warcs
+from archive.layout import FILE_INDEX_DIR, ITEM_FILES, UNCOMMITTED_MARK, finished_warcs
 from archive.sidecars import is_complete, pending_names
 
 
@@ -32,13 +33,15 @@ def warcs_to_catch_up(warc_dir: Path) -> list[Path]:
 
 def item_files_to_catch_up(items_root: Path, reports_dir: Path,
                            kind: str = "articles") -> list[Path]:
-    """The item files of runs that have no report (killed, or not finished), oldest first."""
+    """The item files of runs that have no report (killed, or not finished), or whose end
+    could not commit the state, oldest first."""
     items_root = Path(items_root)
     if not items_root.is_dir():
         return []
     files = []
     for run in sorted(p.name for p in items_root.iterdir()):
-        if not (Path(reports_dir) / f"{run}.json").exists():
+        if (not (Path(reports_dir) / f"{run}.json").exists()
+                or (items_root / run / UNCOMMITTED_MARK).exists()):
             path = items_root / run / ITEM_FILES[kind]
             if path.is_file():
                 files.append(path)

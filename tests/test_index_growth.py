@@ -301,6 +301,67 @@ def test_start_looks_only_at_what_may_be_new(tmp_path: Path) -> None:
         layout.item_file("20240502T000000Z", "articles")]
 
 
+def test_a_run_whose_end_could_not_commit_the_state_is_caught_up(tmp_path: Path) -> None:
+    """Its report exists, but the state may lack its versions: without the mark its items
+    would never be folded in and the next run would give the same version number again."""
+    import json
+
+    from archive.layout import UNCOMMITTED_MARK
+    from crawler.run.end import RunEnd
+    from crawler.state.store import CaptureState
+
+    layout = ArchiveLayout(tmp_path / "a")
+    url = "http://sznews.zjol.com.cn/sznews/system/2024/05/01/000000001.shtml"
+
+    def write_items(run: str, version: int) -> None:
+        layout.items_dir(run).mkdir(parents=True)
+        layout.item_file(run, "articles").write_text(
+            json.dumps({"url": url, "version": version, "body": f"v{version}"}) + "\n")
+
+    state = CaptureState(layout.state_db)
+    write_items("20240501T000000Z", 1)
+    layout.reports_dir.mkdir()
+    layout.report_path("20240501T000000Z").write_text("{}")
+    state.catch_up(layout.warc_dir, layout.items_root)  # the state knows the first run
+    assert state.version(url).number == 1
+    state.close()
+    write_items("20240502T000000Z", 2)
+
+    class Run:  # the second run: its items are written, its state commit fails
+        run_id = "20240502T000000Z"
+        failures: list[str] = []
+
+        def __init__(self) -> None:
+            self.layout = layout
+
+        def log_write_failure(self, logger: object, what: str, exc: BaseException) -> None:
+            self.failures.append(what)
+
+    class Stats(dict):
+        def inc_value(self, key: str, count: int = 1) -> None:
+            self[key] = self.get(key, 0) + count
+
+        def get_value(self, key: str, default: object = None) -> object:
+            return self.get(key, default)
+
+    def lost_commit() -> None:
+        raise OSError(28, "No space left on device")
+
+    end = RunEnd(Run(), Stats())  # type: ignore[arg-type]
+    end._rebuild_index = end._update_catalog = lambda: None  # type: ignore[method-assign]
+    end._write_report = lambda reason: layout.report_path(Run.run_id).write_text("{}")
+    end.finish("finished", [("state", lost_commit)])
+    assert end.stats["run/end_errors/state"] == 1
+    assert (layout.items_dir(Run.run_id) / UNCOMMITTED_MARK).exists()
+
+    state = CaptureState(layout.state_db)  # the next start
+    assert state.catch_up(layout.warc_dir, layout.items_root)["versions"] == 1
+    assert state.version(url).number == 2  # the next change is version 3, not 2 again
+    assert not (layout.items_dir(Run.run_id) / UNCOMMITTED_MARK).exists()
+    assert state.catch_up(layout.warc_dir, layout.items_root)["versions"] == 0
+    state.close()
+
+
 def test_a_prepared_replay_collection_follows_each_merge(tmp_path: Path) -> None:
     from archive.replay.collection import prepare_collection, refresh_collections
 

@@ -21,6 +21,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.catalog import update_catalog
+from archive.layout import UNCOMMITTED_MARK
 from archive.merge import update_index
 from archive.replay.collection import refresh_collections
 from crawler.capture.warc import WarcCapture
@@ -86,9 +87,22 @@ class RunEnd:
         # The room set aside at the start is for the index and report, on a disk that filled
         # up; the steps before may fail there (a state commit is lost as after a kill).
         release_reserve(self.run.layout.state_dir)
+        if self.stats.get_value("run/end_errors/state"):
+            self._mark_state_uncommitted()
         self._rebuild_index()
         self._update_catalog()
         return self._write_report(reason)
+
+    def _mark_state_uncommitted(self) -> None:
+        """The state may lack this run's versions: the next start must fold its items in
+        although the run has a report, or a version number would be given out twice."""
+        items = self.run.layout.items_dir(self.run.run_id)
+        try:
+            items.mkdir(parents=True, exist_ok=True)
+            (items / UNCOMMITTED_MARK).touch()
+        except OSError as exc:
+            self.run.log_write_failure(logger, "Could not mark the state uncommitted", exc)
+            self.stats.inc_value("run/end_errors/uncommitted_mark")
 
     def _update_catalog(self) -> None:
         """Add the run's new items to catalog.sqlite; it can always be rebuilt from them."""

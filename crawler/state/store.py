@@ -28,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from archive.layout import ITEM_FILES, finished_warcs
+from archive.layout import ITEM_FILES, UNCOMMITTED_MARK, finished_warcs
 from archive.scope import item_files_to_catch_up, warcs_to_catch_up
 from crawler.incremental.policy import Entry
 from crawler.resume import killpoints
@@ -342,6 +342,8 @@ class CaptureState:
                 counts["versions"] += 1
             self._advance(db, source, end)
         db.commit()
+        for path in files:  # folded in and committed: the failed end is made good
+            (path.parent / UNCOMMITTED_MARK).unlink(missing_ok=True)
         return counts
 
     @staticmethod
