@@ -242,3 +242,35 @@ def test_versions_read_their_own_writes_before_the_commit(tmp_path):
     assert state.version("u") == (1, "run1", "c1")
     state.close()
     assert CaptureState(tmp_path / "state.sqlite").version("u") == (1, "run1", "c1")
+
+
+def test_the_run_end_is_the_last_spider_closed_handler(tmp_path):
+    """It starts its thread at once, and the report and health checks read what the
+    not-site and maintenance middlewares' own spider_closed handlers fill in."""
+    from pydispatch import dispatcher
+    from scrapy import signals
+    from scrapy.utils.project import get_project_settings
+    from scrapy.utils.test import get_crawler
+
+    from crawler.run.owner import run_of
+    from spiders.sznews import SznewsSpider
+
+    project = get_project_settings()
+    settings = {name: project.getdict(name) for name in (
+        "EXTENSIONS", "ADDONS", "SPIDER_MIDDLEWARES", "DOWNLOADER_MIDDLEWARES", "ITEM_PIPELINES")}
+    settings |= {"ARCHIVE_DIR": str(tmp_path / "archive"), "JOBDIR": str(tmp_path / "job")}
+    crawler = get_crawler(SznewsSpider, settings)
+    crawler.spider = crawler._create_spider()
+    crawler.engine = crawler._create_engine()  # the middlewares connect their handlers
+    crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
+
+    def name(receiver) -> str:
+        owner = getattr(receiver, "weakSelf", None)
+        return f"{type(owner()).__name__}.{receiver.funcName}" if owner else str(receiver)
+
+    handlers = [name(r) for r in dispatcher.getAllReceivers(crawler.signals.sender,
+                                                            signals.spider_closed)]
+    assert {"NotSiteMiddleware.spider_closed", "MaintenanceMiddleware.spider_closed"} < set(
+        handlers[:-1])
+    assert handlers[-1] == "RunEnd.spider_closed"
+    run_of(crawler).close_state()

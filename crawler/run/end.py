@@ -55,8 +55,16 @@ class RunEnd:
         ext = cls(owner.context, crawler.stats)
         ext.crawler = crawler
         ext.owner = owner
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         return ext
+
+    def spider_opened(self) -> None:
+        # Handlers run in the order they were connected, and ours starts its thread at once:
+        # connected only now, once every middleware and pipeline exists and has connected its
+        # own spider_closed (the not-site and maintenance lists the report and the health
+        # checks read are filled there), ours runs last.
+        if self.crawler is not None:
+            self.crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     def closing_steps(self) -> list[Step]:
         """What holds the run's files open, in the order they must be closed."""
@@ -70,8 +78,8 @@ class RunEnd:
         return steps
 
     async def spider_closed(self, reason: str) -> None:
-        # Other spider_closed handlers (which fill the run's summary) have run by now: this
-        # coroutine starts only once the signal's synchronous handlers returned.
+        # The other spider_closed handlers (which fill the run's summary) have run by now:
+        # this one was connected last (spider_opened).
         steps = self.closing_steps()
         # Closing files, indexing and writing are blocking I/O: off the event loop.
         await maybe_deferred_to_future(deferToThread(self.finish, reason, steps))
