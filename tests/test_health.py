@@ -139,6 +139,10 @@ def test_not_site_and_maintenance_pages_warn_then_fail() -> None:
     many = report(not_site_pages=[URL.format(i) for i in range(10)])
     (alert,) = run(many, {}, [], "not_site_pages")
     assert alert.severity == FAILED
+    # The report keeps a capped list; the share is of every URL, which the stat counts.
+    capped = report(not_site_pages=[URL.format(1)], stats={"dedup/notsite/urls": 50})
+    (alert,) = run(capped, {}, [], "not_site_pages")
+    assert alert.severity == FAILED and alert.message.startswith("50 ")
     (alert,) = run(report(maintenance_unresolved=[URL.format(1)]), {}, [], "maintenance_pages")
     assert alert.severity == WARNING
     (alert,) = run(report(maintenance_unresolved=[URL.format(i) for i in range(20)]), {}, [],

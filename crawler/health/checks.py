@@ -151,10 +151,12 @@ def not_site_pages(d: RunData) -> list[Alert]:
     urls = list(d.report.get("not_site_pages") or [])
     if not urls:
         return []
-    share = len(urls) / max(1, len(urls) + _pages(d))
+    # The report's list is capped (RunSummary.LIMIT); the stat counts every URL.
+    count = max(len(urls), int(d.stats.get("dedup/notsite/urls") or 0))
+    share = count / max(1, count + _pages(d))
     severity = FAILED if share > d.config.not_site_fail else WARNING
     return [Alert("not_site_pages", severity,
-                  f"{len(urls)} article or section URLs ({_pct(share)}) answered a page that is "
+                  f"{count} article or section URLs ({_pct(share)}) answered a page that is "
                   f"not the site's (a challenge, login or error page); kept out of the archive "
                   f"and asked for again next run.", urls[:5])]
 
@@ -163,11 +165,12 @@ def maintenance_pages(d: RunData) -> list[Alert]:
     urls = list(d.report.get("maintenance_unresolved") or [])
     if not urls:
         return []
-    share = len(urls) / max(1, len(urls) + _pages(d))
+    count = len(urls)  # not capped: every URL left is the next run's to ask for first
+    share = count / max(1, count + _pages(d))
     severity = FAILED if share > d.config.maintenance_fail else WARNING
     seen = d.stats.get("dedup/maintenance/seen", 0)
     return [Alert("maintenance_pages", severity,
-                  f"{len(urls)} URLs were still in maintenance at the end ({seen} maintenance "
+                  f"{count} URLs were still in maintenance at the end ({seen} maintenance "
                   f"answers in all); the next run asks for them first.", urls[:5])]
 
 
