@@ -157,6 +157,23 @@ def test_failed_deliveries_are_counted_not_raised(tmp_path: Path) -> None:
         assert crawler.stats.get_value("health/alerts/webhook/failed") == 1
     finally:
         bad.close()
+    with socket.socket() as garbled:  # answers no HTTP at all: an HTTPException, not OSError
+        garbled.bind(("127.0.0.1", 0))
+        garbled.listen()
+
+        def answer() -> None:
+            conn, _ = garbled.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"garbage\r\n\r\n")
+
+        server = threading.Thread(target=answer, daemon=True)
+        server.start()
+        crawler, rep, deliver = _judge(tmp_path / "c", {
+            "ALERT_WEBHOOK_URL": f"http://127.0.0.1:{garbled.getsockname()[1]}/hook"})
+        deliver()
+        server.join(10)
+        assert crawler.stats.get_value("health/alerts/webhook/failed") == 1
 
 
 def test_email_over_smtp(tmp_path: Path, smtp: tuple[Controller, Mailbox]) -> None:
@@ -184,3 +201,26 @@ def test_email_with_wrong_password_is_counted(tmp_path: Path,
         "SPIDERMON_SMTP_USER": "archive", "SPIDERMON_SMTP_PASSWORD": "wrong"})
     deliver()
     assert crawler.stats.get_value("health/alerts/email/failed") == 1 and box.messages == []
+
+
+def test_a_crawl_whose_webhook_is_dead_still_exits_0_and_its_report_says_so(
+        tmp_path: Path) -> None:
+    """A warning with nobody listening: the run's result is the crawl's, the lost alert is in
+    the report the history page shows."""
+    from tests.crawling import run_crawl
+    from tests.replica.testing import start_replica
+    from tests.test_fortnight import QUICK
+
+    dead = f"http://127.0.0.1:{_free_port()}/hook"
+    settings = {**QUICK, "ALERT_WEBHOOK_URL": dead, "ALERT_WEBHOOK_TIMEOUT": "5",
+                "HEALTH_NOT_SITE_FAIL": "1"}  # challenged pages: a warning, whatever the share
+    with start_replica(articles=20, seed=3, faults=["challenge=0.3"]) as replica:
+        result = run_crawl(tmp_path / "archive", proxy_url=replica.proxy_url,
+                           settings=settings)
+    assert result.returncode == 0, result.output[-3000:]
+    (path,) = (tmp_path / "archive" / "reports").glob("*.json")
+    health = json.loads(path.read_text("utf-8"))["health"]
+    assert health["status"] == "warning"
+    assert [a["check"] for a in health["alerts"]] == ["not_site_pages"]
+    assert health["delivery"] == {"webhook/failed": 1}
+    assert "not delivered" in result.output

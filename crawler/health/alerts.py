@@ -6,6 +6,7 @@ fails the run: the exit status and the report already say what happened.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import smtplib
@@ -66,7 +67,8 @@ class WebhookAlert(Action):
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 response.read()
-        except (OSError, ValueError) as exc:  # HTTPError, URLError, timeouts are OSErrors
+        # HTTPError, URLError, timeouts are OSErrors; a garbled answer an HTTPException.
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             logger.warning("Health alert to ALERT_WEBHOOK_URL %s not delivered: %s",
                            self.url, exc)
             self.count("webhook/failed")

@@ -160,4 +160,20 @@ class RunEnd:
         logger.info("Run %s finished (%s); report: %s", self.run.run_id, reason, path)
         note_full_sweep(layout.state_dir, report)  # after its report: a durable sweep
         send_alerts()
+        self._note_delivery(report, path)
         return path
+
+    def _note_delivery(self, report: dict[str, Any], path: Path) -> None:
+        """The alerts go out after the report is written (they name it): what became of them
+        is added to its health section, so a dead webhook shows where the operator looks."""
+        prefix = "health/alerts/"
+        delivery = {key.removeprefix(prefix): value
+                    for key, value in self.stats.get_stats().items() if key.startswith(prefix)}
+        if not delivery or not isinstance(report.get("health"), dict):
+            return
+        report["health"]["delivery"] = dict(sorted(delivery.items()))
+        try:
+            write_json_atomic(path, report)
+        except Exception as exc:  # noqa: BLE001 - the report as first written stays whole
+            logger.warning("Could not add the alerts' delivery to %s: %s", path, exc)
+            self.stats.inc_value("health/alerts/delivery_not_reported")
