@@ -272,3 +272,26 @@ def test_an_archive_whose_path_looks_like_a_uri(tmp_path: Path) -> None:
     write_run(odd, RUN1, [article(1, "越剧", "正文")])
     update_catalog(odd, RUN1)
     assert urls(odd, "越剧") == n(1)
+
+
+def test_a_rebuild_after_a_killed_update_is_not_rolled_back(archive: Path) -> None:
+    """A killed update leaves a hot journal beside catalog.sqlite; SQLite would play it back
+    into whatever file has that name, the rebuilt one included."""
+    write_run(archive, RUN2, [article(9, "第九篇", "第九篇的正文")])
+    killed = subprocess.run([sys.executable, "-c", """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("PRAGMA cache_size=1")  # pages reach the file, their old images the journal
+conn.execute("BEGIN")
+conn.execute("DELETE FROM articles")
+conn.execute("DELETE FROM breadcrumbs")
+os._exit(9)  # killed mid-update
+""", str(archive / "catalog.sqlite")], check=False)
+    assert killed.returncode == 9
+    assert (archive / "catalog.sqlite-journal").stat().st_size > 0
+    rebuild_catalog(archive)
+    assert not (archive / "catalog.sqlite-journal").exists()
+    conn = sqlite3.connect(archive / "catalog.sqlite")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    assert urls(archive, "第九篇") == n(9) and urls(archive, "越剧") == n(1, 3)

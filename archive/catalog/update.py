@@ -272,4 +272,9 @@ def rebuild_catalog(archive_dir: Path) -> Added:
             conn.commit()
         finally:
             conn.close()
+        # A killed update's hot journal would be played back into the file put in place
+        # under this name; the old file it belongs to is being replaced whole.
+        for leftover in ("-journal", "-wal", "-shm"):
+            catalog_path(layout).with_name(catalog_path(layout).name + leftover).unlink(
+                missing_ok=True)
     return total
