@@ -99,3 +99,34 @@ def test_without_the_add_on_a_component_says_what_is_missing(tmp_path):
     crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path)})
     with pytest.raises(RuntimeError, match="ADDONS"):
         run_of(crawler)
+
+
+def test_the_start_removes_what_a_killed_process_left(tmp_path):
+    """Temporaries of a replace (``.NAME.XXXX.tmp``) and of the index merge or rebuild; a
+    fresh one may belong to a manual ``python -m archive`` command running now: kept."""
+    import os
+    import time
+
+    old = [tmp_path / ".index.cdxj.k3j2.tmp", tmp_path / ".catalog.sqlite.x1.tmp",
+           tmp_path / "reports" / ".20260101T000000Z.json.ab.tmp"]
+    work = [tmp_path / ".merge-q8w", tmp_path / ".index-77z"]
+    fresh = tmp_path / ".index.cdxj.now1.tmp"
+    (tmp_path / "reports").mkdir()
+    for path in old + [fresh]:
+        path.write_text("partial")
+    for folder in work:
+        folder.mkdir()
+        (folder / "part-0").write_text("lines")
+    keep = [tmp_path / "index.cdxj", tmp_path / "reports" / "20260101T000000Z.json",
+            tmp_path / ".lock"]
+    for path in keep:
+        path.write_text("{}")
+    two_days_ago = time.time() - 2 * 86400
+    for path in old + work + keep:
+        os.utime(path, (two_days_ago, two_days_ago))
+
+    run = ArchiveRun(context(tmp_path), Settings({"INCREMENTAL_ENABLED": False}))
+    run.open()
+    run.close_state()
+    assert not any(p.exists() for p in old + work)
+    assert fresh.exists() and all(p.exists() for p in keep)

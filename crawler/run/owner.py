@@ -7,7 +7,8 @@ open when it asks for it in ``from_crawler`` (``run_of(crawler)``) and keeps wha
 
 Opening, in this order (``open``):
 
-1. recover: a killed run's unfinished ``.open`` WARC is cut at its last record and named;
+1. recover: a killed run's unfinished ``.open`` WARC is cut at its last record and named,
+   and the temporaries a kill left (``archive/leftovers.py``) are removed;
 2. state: the state database (``crawler/state/store.py``) is opened;
 3. catch up: it folds in every WARC record and item line it has not seen yet;
 4. schedule: the recheck schedule of this run (``crawler/incremental/recheck.py``);
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from archive.layout import ArchiveLayout
+from archive.leftovers import remove_leftovers
 from archive.writer import recover_open_files
 from crawler.config import default
 from crawler.fetching.deferral import Deferrals
@@ -105,6 +107,11 @@ class ArchiveRun:
     def _open_state(self) -> None:
         layout = self.context.layout
         warc_dir = layout.warc_dir
+        if layout.root.is_dir():
+            removed = remove_leftovers(layout.root)
+            if removed:
+                logger.warning("Removed %d temporary files a killed process left, e.g. %s",
+                               len(removed), removed[0])
         try:
             if warc_dir.is_dir():
                 for path in recover_open_files(warc_dir):
