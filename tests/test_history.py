@@ -55,6 +55,18 @@ def test_runs_are_read_with_gaps(tmp_path: Path) -> None:
         "20250105T150000Z", "20250106T150000Z"]
 
 
+def test_a_report_without_times_is_placed_by_its_run_id(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "20250102T030405Z.json").write_text(json.dumps({"run_id": "20250102T030405Z"}))
+    (reports / "nightly.json").write_text(json.dumps({"run_id": "nightly", "clock": 5}))
+    (reports / "odd.json").write_text("[1, 2]")  # JSON, but no report: skipped
+    runs = {r.run_id: r for r in read_runs(reports)}
+    assert set(runs) == {"20250102T030405Z", "nightly"}
+    assert runs["20250102T030405Z"].when.isoformat() == "2025-01-02T03:04:05+00:00"
+    assert runs["nightly"].when.year >= 2025  # a run id set by hand: the file's time
+
+
 def test_cli_writes_one_self_contained_page(tmp_path: Path) -> None:
     archive = archive_with_runs(tmp_path)
     out = tmp_path / "usb" / "runs.html"

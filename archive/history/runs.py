@@ -51,14 +51,17 @@ def _failures(report: dict[str, Any]) -> int | None:
         report.get("failed_fetches") or [])
 
 
-def _when(report: dict[str, Any], run_id: str) -> datetime:
+def _when(report: dict[str, Any], run_id: str, path: Path) -> datetime:
     for stamp in (report.get("clock"), report.get("started")):
-        if stamp:
+        if isinstance(stamp, str) and stamp:
             try:
                 return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
             except ValueError:
                 pass
-    return datetime.strptime(run_id[:16], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    try:  # a run id is when the run started ("20260101T020304Z"), unless set by hand
+        return datetime.strptime(str(run_id)[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def _status(report: dict[str, Any]) -> str:
@@ -81,10 +84,13 @@ def read_runs(reports_dir: Path, last: int | None = None) -> list[Run]:
         except (OSError, ValueError) as exc:
             logger.warning("Skipping unreadable report %s: %s", path, exc)
             continue
+        if not isinstance(report, dict):
+            logger.warning("Skipping %s: not a run's report (no JSON object)", path)
+            continue
         run_id = report.get("run_id") or path.stem
         values = {f"{chart}/{label}": _number(read(report))
                   for chart, series in SERIES.items() for label, read in series.items()}
-        runs.append(Run(run_id, path, _when(report, run_id), _status(report),
+        runs.append(Run(run_id, path, _when(report, run_id, path), _status(report),
                         list((report.get("health") or {}).get("alerts") or []), values))
     return runs
 
