@@ -47,7 +47,7 @@ from cdxj_indexer.main import CompressedWriter
 from archive.catalog.text import han_bigrams
 from archive.durable import replaced_atomically
 from archive.index import write_cdxj_index
-from archive.items import newest_items, pointed_record
+from archive.items import ItemPlace, item_at, newest_item_places, pointed_record
 from archive.layout import INDEX_NAME, WARC_SUFFIX, ArchiveLayout
 from archive.replay.env import replay_venv_dir
 
@@ -72,13 +72,16 @@ class Page:
     title: str
     ts: str
     kind: str  # items file stem: "articles", "sections", ...
-    text: str | None = None  # what ReplayWeb.page's page search looks in
+    # The item's line: its text (what ReplayWeb.page's page search looks in) is read again
+    # only as pages.jsonl is written, so no archive's texts are ever all in memory.
+    source: ItemPlace | None = None
 
     def to_json(self) -> dict[str, Any]:
         page_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.ts}/{self.url}").hex
         page = {"id": page_id, "url": self.url, "title": self.title, "ts": self.ts}
-        if self.text:
-            page["text"] = self.text
+        text = page_text(item_at(self.source)) if self.source is not None else None
+        if text:
+            page["text"] = text
         return page
 
 
@@ -103,15 +106,16 @@ def _page_ts(warc_date: str) -> str:
 def collect_pages(archive_dir: Path, warnings: list[str]) -> list[Page]:
     """Newest item per url, timestamped by the capture its warc pointer locates."""
     pages: list[Page] = []
-    for path, lineno, item in newest_items(archive_dir, warnings):
+    for place in newest_item_places(archive_dir, warnings):
+        item = item_at(place)
         url = item["url"]
-        where = f"{path.relative_to(archive_dir)}:{lineno}"
+        where = f"{place.path.relative_to(archive_dir)}:{place.lineno}"
         title = item.get("title") or item.get("name") or url
         ts = _capture_ts(archive_dir, item, where, warnings)
         if ts is None:
             continue
-        pages.append(Page(url=url, title=str(title), ts=ts, kind=path.stem,
-                          text=page_text(item)))
+        pages.append(Page(url=url, title=str(title), ts=ts, kind=place.path.stem,
+                          source=place if "body" in item else None))
     # Sections first (they are the way into the site), then articles; each by url.
     order = {"sections": 0, "articles": 1}
     pages.sort(key=lambda p: (order.get(p.kind, 2), p.kind, p.url))
@@ -273,10 +277,11 @@ def build_wacz(
                 wacz.add_file(warc, f"archive/{warc.name}", compress=False)
             wacz.add_file(work / "index.cdx.gz", "indexes/index.cdx.gz", compress=False)
             wacz.add_file(work / "index.idx", "indexes/index.idx", compress=True)
-            lines = [json.dumps(PAGES_HEADER, ensure_ascii=False)]
-            lines += [json.dumps(p.to_json(), ensure_ascii=False) for p in pages]
-            wacz.add_bytes(("\n".join(lines) + "\n").encode("utf-8"),
-                           "pages/pages.jsonl", compress=True)
+            with open(work / "pages.jsonl", "w", encoding="utf-8") as fh:  # a page at a time
+                fh.write(json.dumps(PAGES_HEADER, ensure_ascii=False) + "\n")
+                for page in pages:
+                    fh.write(json.dumps(page.to_json(), ensure_ascii=False) + "\n")
+            wacz.add_file(work / "pages.jsonl", "pages/pages.jsonl", compress=True)
             package: dict[str, Any] = {
                 "profile": "data-package",
                 "resources": wacz.resources,
