@@ -145,21 +145,29 @@ def test_the_challenge_day_fails_and_archives_no_challenge(fortnight: dict[str, 
 def test_no_article_lost_its_last_good_version(fortnight: dict[str, Any]) -> None:
     days = fortnight["days"]
     newest: dict[str, tuple[int, dict[str, Any]]] = {}
+    versions: dict[str, list[int]] = {}
     for day in sorted(days):
+        if day == CHALLENGE:
+            before_challenge = dict(newest)
         served = {a["url"]: a for a in expected_articles(days[day]["site"])}
         for item in days[day]["items"]:
             # Every version is the article as the site served it that day, never a challenge.
             assert item["title"] == served[item["url"]]["title"], (day, item["url"])
             assert item["body"] == served[item["url"]]["body"], (day, item["url"])
             newest[item["url"]] = (day, item)
+            versions.setdefault(item["url"], []).append(item["version"])
         if day == CHALLENGE:
-            before_challenge = dict(newest)
-    # The challenged articles archived before kept that version through the challenge day.
+            after_challenge = dict(newest)
+    # The challenged articles archived before kept that very version through the challenge
+    # day: no new one, and so the one replay and the catalogue show.
     challenged = set(days[CHALLENGE]["report"]["not_site_pages"])
     kept = [url for url in challenged if url in before_challenge]
     assert kept, "some challenged article had been archived before"
     for url in kept:
-        assert before_challenge[url][0] < CHALLENGE, url
+        assert after_challenge[url] == before_challenge[url], url
+    # No version number was spent on a page that is not the site's, nor given twice.
+    for url, numbers in versions.items():
+        assert numbers == list(range(1, len(numbers) + 1)), (url, numbers)
 
 
 @pytest.mark.slow
