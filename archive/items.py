@@ -2,8 +2,10 @@
 ``warc`` pointer locates.
 
 ``wacz`` (the pages of pages.jsonl) and ``qa`` (the pages to load in a browser) both want
-the newest item of each URL and the capture it was extracted from. ``verify`` checks the
-same pointers its own way: it reports every fault, where these readers work around one.
+the newest item of each URL and the capture it was extracted from; they hold where each is
+(``newest_item_places``) and read one item at a time, never an archive's texts at once.
+``verify`` checks the same pointers its own way: it reports every fault, where these
+readers work around one.
 """
 
 from __future__ import annotations
@@ -65,8 +67,9 @@ def item_at(place: ItemPlace) -> dict[str, Any]:
 
 
 def newest_item_places(archive_dir: Path, warnings: list[str]) -> list[ItemPlace]:
-    """Where the newest item of each url is, in the order of each url's newest line (as
-    ``newest_items``, which holds the items themselves)."""
+    """Where the newest item of each url is, in the order of each url's newest line.
+
+    An item without a url is left out, with a warning."""
     newest: dict[str, ItemPlace] = {}
     for path, lineno, offset, item in _iter_placed_items(archive_dir):
         url = item.get("url")
@@ -75,24 +78,6 @@ def newest_item_places(archive_dir: Path, warnings: list[str]) -> list[ItemPlace
             continue
         newest.pop(url, None)  # re-insert so that order follows the newest occurrence
         newest[url] = ItemPlace(path, lineno, offset)
-    return list(newest.values())
-
-
-def newest_items(
-    archive_dir: Path, warnings: list[str]
-) -> list[tuple[Path, int, dict[str, Any]]]:
-    """The newest item of each url, in the order of each url's newest line.
-
-    An item without a url is left out, with a warning.
-    """
-    newest: dict[str, tuple[Path, int, dict[str, Any]]] = {}
-    for path, lineno, item in iter_items(archive_dir):
-        url = item.get("url")
-        if not isinstance(url, str) or not url:
-            warnings.append(f"{path.relative_to(archive_dir)}:{lineno}: no url, skipped")
-            continue
-        newest.pop(url, None)  # re-insert so that order follows the newest occurrence
-        newest[url] = (path, lineno, item)
     return list(newest.values())
 
 

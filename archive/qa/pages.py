@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.items import newest_items, pointed_record
+from archive.items import item_at, newest_item_places, pointed_record
 from archive.replay.urls import wayback_timestamp
 
 KINDS = {"articles": "article", "sections": "section"}
@@ -59,9 +59,11 @@ def collect_pages(archive_dir: Path, warnings: list[str]) -> list[PageJob]:
     checked, with a warning (`verify` says what is wrong with the pointer).
     """
     pages: list[PageJob] = []
-    for path, lineno, item in newest_items(archive_dir, warnings):
+    for place in newest_item_places(archive_dir, warnings):  # one item in memory at a time
+        path, lineno = place.path, place.lineno
         if path.stem not in KINDS:
             continue
+        item = item_at(place)
         url = item["url"]
         located = _locate(archive_dir, item)
         if isinstance(located, str):
