@@ -6,9 +6,8 @@ extra packages) following the spec that ReplayWeb.page and `wacz validate` imple
     archive/<name>.warc.gz       every finished WARC, stored (not deflated), byte for byte
     indexes/index.cdx.gz         the CDXJ index as a ZipNum shared index: gzip blocks of
     indexes/index.idx            LINES_PER_BLOCK lines, located by index.idx (as py-wacz does)
-    pages/pages.jsonl            one page per article and section, with url, title and ts;
-                                 an article's also with its text (title and body, so
-                                 ReplayWeb.page's search finds it offline: ``hasText``)
+    pages/pages.jsonl            one page per article and section (url, title, ts), an
+                                 article's with its text for ReplayWeb.page's search
     datapackage.json             every file above with its sha256 and size
     datapackage-digest.json      sha256 of datapackage.json
 
@@ -16,8 +15,8 @@ The CDXJ lines are made by archive.index.write_cdxj_index over exactly the WARCs
 index and archive always agree. Pages come from DIR/items/*/*.jsonl: the newest item per
 url (runs in run-id order), titled by the article's `title` or the section's `name`; `ts` is
 the WARC-Date of the record the item's `warc` pointer locates, so ReplayWeb.page opens the
-very capture the item was extracted from. The output is written to a temporary file next to
-it and renamed into place, so a reader never sees half a WACZ.
+very capture the item was extracted from. The output is written beside it and renamed into
+place: a reader never sees half a WACZ.
 
 `wacz validate` (py-wacz) can be run on the result with --validate; it is looked up in
 $SZNEWS_WACZ, next to this interpreter, on PATH, then in the replay venv's bin/
@@ -39,6 +38,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -306,10 +306,8 @@ def build_wacz(
 
 def _version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("sznews-archive")
-    except Exception:
+    except PackageNotFoundError:
         return "unknown"
 
 
@@ -321,9 +319,7 @@ def find_wacz_cli() -> Path | None:
     configured = os.environ.get(WACZ_BIN_ENV)
     candidates = [Path(configured).expanduser()] if configured else []
     candidates.append(Path(sys.executable).parent / "wacz")
-    found = shutil.which("wacz")
-    if found:
-        candidates.append(Path(found))
+    candidates += [Path(found) for found in [shutil.which("wacz")] if found]
     candidates.append(replay_venv_dir() / "bin" / "wacz")
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
