@@ -168,8 +168,7 @@ ROLES: dict[str, tuple[Callable[[Sample], bool], bool]] = {
     "gzip-stored": (lambda s: s.content_encoding == "gzip", False),
     "identity-stored": (lambda s: not s.content_encoding, False),
     "no-http-charset": (lambda s: "charset" not in (s.content_type or "").lower(), False),
-    "revisit-pointer": (lambda s: s.record.rec_type == "revisit", False),
-}
+}  # an item pointing at a revisit comes only from a later run: test_a_revisit_replays
 
 
 def load_record(archive_dir: Path, pointer: dict[str, Any]) -> StoredRecord:
@@ -536,3 +535,44 @@ def test_the_suggested_home_is_the_page_archived_first_whatever_the_site(tmp_pat
                                           "20260101000001")
     assert home_capture(index, "http://xcnews.zjol.com.cn/xcnews/a.shtml") == (
         "http://xcnews.zjol.com.cn/xcnews/a.shtml", "20260101000009")
+
+
+def test_a_revisit_replays_as_its_original(
+    replay_venv: Path, tmp_path: Path
+) -> None:
+    """A second run of an unchanged site without validators writes identical-payload
+    revisits, and the items of the pages it fetched again point at them: pywb must replay
+    each such pointer as the original's bytes, and rewrite it as a page."""
+    from tests.crawling import run_crawl
+    from tests.replica.testing import start_replica
+
+    archive = tmp_path / "archive"
+    with start_replica(articles=20, seed=2, no_validators=True) as replica:
+        for _ in range(2):
+            result = run_crawl(archive, proxy_url=replica.proxy_url)
+            assert result.returncode == 0, result.output[-3000:]
+    later = CrawlResult(archive, 0, "")
+    assert len(later.run_ids) == 2
+    originals = Originals(archive)
+    revisits = []
+    for kind in ("sections", "articles"):
+        for item in later.items(kind):
+            record = load_record(archive, item["warc"]) if item.get("warc") else None
+            if record is not None and record.rec_type == "revisit":
+                revisits.append((item, record))
+    assert revisits, "the second run wrote no revisit an item points at"
+    root = tmp_path / "replay-root"
+    prepare_collection(archive, root, DEFAULT_COLLECTION)
+    with start_wayback(root, venv=replay_venv) as wb:
+        for item, record in revisits[:5]:
+            stamp = wayback_timestamp(record.rec_headers.get_header("WARC-Date"))
+            target = record.target_uri
+            raw = fetch(replay_url(wb.url, DEFAULT_COLLECTION, stamp, target, "id_"),
+                        accept_encoding="gzip, deflate")
+            assert raw.status == 200, target
+            assert _http_date_stamp(raw.header("Memento-Datetime")) == stamp, target
+            assert raw.body == originals.payload_of(record), target
+            page = fetch(replay_url(wb.url, DEFAULT_COLLECTION, stamp, target, "mp_"))
+            text = decode_html(page.body, page.header("Content-Type"))
+            assert page.status == 200 and "WB Insert" in text, target
+            assert (item.get("title") or item.get("name")) in text, target
